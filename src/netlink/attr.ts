@@ -1,0 +1,193 @@
+// Netlink attribute (TLV) writer and reader: lengths, 4-byte padding, nesting and byte order.
+// Knows nothing of MPTCP; codec.ts drives it from the generated tables.
+
+import { DecodeError } from '../errors.js';
+
+export const NLA_HDRLEN = 4;
+export const NLA_F_NESTED = 0x8000;
+export const NLA_F_NET_BYTEORDER = 0x4000;
+export const NLA_TYPE_MASK = ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) & 0xffff;
+
+/** Rounds a length up to the 4-byte netlink alignment. The only place padding is computed. */
+export function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** Appends attributes to a growing buffer. Nest lengths are patched when the nest closes. */
+export class AttrWriter {
+  private buf: Buffer;
+  private len = 0;
+
+  constructor(initialSize = 256) {
+    this.buf = Buffer.alloc(initialSize);
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
+  /** The bytes written so far (a copy-free view). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  /** Writes one attribute whose payload is `size` bytes filled by `fill`, then pads. */
+  private put(type: number, size: number, fill: (b: Buffer, at: number) => void): this {
+    const total = align4(NLA_HDRLEN + size);
+    this.reserve(total);
+    const at = this.len;
+    this.buf.writeUInt16LE(NLA_HDRLEN + size, at);
+    this.buf.writeUInt16LE(type & 0xffff, at + 2);
+    fill(this.buf, at + NLA_HDRLEN);
+    this.buf.fill(0, at + NLA_HDRLEN + size, at + total);
+    this.len += total;
+    return this;
+  }
+
+  u8(type: number, v: number): this {
+    return this.put(type, 1, (b, at) => b.writeUInt8(v, at));
+  }
+  s8(type: number, v: number): this {
+    return this.put(type, 1, (b, at) => b.writeInt8(v, at));
+  }
+  u16(type: number, v: number, be = false): this {
+    return this.put(type, 2, (b, at) => (be ? b.writeUInt16BE(v, at) : b.writeUInt16LE(v, at)));
+  }
+  s16(type: number, v: number, be = false): this {
+    return this.put(type, 2, (b, at) => (be ? b.writeInt16BE(v, at) : b.writeInt16LE(v, at)));
+  }
+  u32(type: number, v: number, be = false): this {
+    return this.put(type, 4, (b, at) => (be ? b.writeUInt32BE(v, at) : b.writeUInt32LE(v, at)));
+  }
+  s32(type: number, v: number, be = false): this {
+    return this.put(type, 4, (b, at) => (be ? b.writeInt32BE(v, at) : b.writeInt32LE(v, at)));
+  }
+  u64(type: number, v: bigint, be = false): this {
+    return this.put(type, 8, (b, at) => (be ? b.writeBigUInt64BE(v, at) : b.writeBigUInt64LE(v, at)));
+  }
+  s64(type: number, v: bigint, be = false): this {
+    return this.put(type, 8, (b, at) => (be ? b.writeBigInt64BE(v, at) : b.writeBigInt64LE(v, at)));
+  }
+  binary(type: number, data: Uint8Array): this {
+    return this.put(type, data.length, (b, at) => b.set(data, at));
+  }
+  /** A NUL-terminated string. */
+  string(type: number, s: string): this {
+    const bytes = Buffer.from(s, 'utf8');
+    return this.put(type, bytes.length + 1, (b, at) => {
+      b.set(bytes, at);
+      b[at + bytes.length] = 0;
+    });
+  }
+  /** A zero-length attribute; callers write it only when the flag is true. */
+  flag(type: number): this {
+    return this.put(type, 0, () => {});
+  }
+
+  /** Opens a nest (NLA_F_NESTED set), lets `body` write into it, then patches its length. */
+  nest(type: number, body: (w: this) => void): this {
+    this.reserve(NLA_HDRLEN);
+    const at = this.len;
+    this.len += NLA_HDRLEN;
+    body(this);
+    this.buf.writeUInt16LE(this.len - at, at);
+    this.buf.writeUInt16LE((type | NLA_F_NESTED) & 0xffff, at + 2);
+    return this;
+  }
+}
+
+/** One attribute as found on the wire. `data` is a view into the source buffer. */
+export interface RawAttr {
+  /** Type without the NESTED / NET_BYTEORDER bits. */
+  readonly type: number;
+  readonly nested: boolean;
+  readonly netByteOrder: boolean;
+  readonly data: Buffer;
+  /** Offset of the attribute header within the buffer that was parsed. */
+  readonly offset: number;
+}
+
+/**
+ * Splits a buffer into attributes. Strict: a header shorter than 4 bytes, a length below 4 or a
+ * length past the end raise a DecodeError naming `path`. Trailing padding (< 4 bytes) is allowed.
+ */
+export function readAttrs(buf: Uint8Array, path: string): RawAttr[] {
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: RawAttr[] = [];
+  let at = 0;
+  while (at < b.length) {
+    const left = b.length - at;
+    if (left < NLA_HDRLEN) {
+      if (b.subarray(at).every((x) => x === 0)) break;
+      throw new DecodeError(path, `truncated attribute header at offset ${at} (${left} bytes left)`);
+    }
+    const len = b.readUInt16LE(at);
+    const rawType = b.readUInt16LE(at + 2);
+    if (len < NLA_HDRLEN) throw new DecodeError(path, `attribute at offset ${at} has length ${len} < 4`);
+    if (len > left) {
+      throw new DecodeError(path, `attribute type ${rawType & NLA_TYPE_MASK} at offset ${at} has length ${len}, only ${left} bytes left`);
+    }
+    out.push({
+      type: rawType & NLA_TYPE_MASK,
+      nested: (rawType & NLA_F_NESTED) !== 0,
+      netByteOrder: (rawType & NLA_F_NET_BYTEORDER) !== 0,
+      data: b.subarray(at + NLA_HDRLEN, at + len),
+      offset: at,
+    });
+    at += align4(len);
+  }
+  return out;
+}
+
+function need(a: RawAttr, size: number, path: string): void {
+  if (a.data.length !== size) throw new DecodeError(path, `expected ${size} bytes, got ${a.data.length}`);
+}
+
+/** Scalar readers: exact size checked, byte order chosen by the caller's table. */
+export const read = {
+  u8(a: RawAttr, path: string): number {
+    need(a, 1, path);
+    return a.data.readUInt8(0);
+  },
+  s8(a: RawAttr, path: string): number {
+    need(a, 1, path);
+    return a.data.readInt8(0);
+  },
+  u16(a: RawAttr, path: string, be = false): number {
+    need(a, 2, path);
+    return be ? a.data.readUInt16BE(0) : a.data.readUInt16LE(0);
+  },
+  s16(a: RawAttr, path: string, be = false): number {
+    need(a, 2, path);
+    return be ? a.data.readInt16BE(0) : a.data.readInt16LE(0);
+  },
+  u32(a: RawAttr, path: string, be = false): number {
+    need(a, 4, path);
+    return be ? a.data.readUInt32BE(0) : a.data.readUInt32LE(0);
+  },
+  s32(a: RawAttr, path: string, be = false): number {
+    need(a, 4, path);
+    return be ? a.data.readInt32BE(0) : a.data.readInt32LE(0);
+  },
+  u64(a: RawAttr, path: string, be = false): bigint {
+    need(a, 8, path);
+    return be ? a.data.readBigUInt64BE(0) : a.data.readBigUInt64LE(0);
+  },
+  s64(a: RawAttr, path: string, be = false): bigint {
+    need(a, 8, path);
+    return be ? a.data.readBigInt64BE(0) : a.data.readBigInt64LE(0);
+  },
+  /** A NUL-terminated string; the terminator is required. */
+  string(a: RawAttr, path: string): string {
+    const nul = a.data.indexOf(0);
+    if (nul < 0) throw new DecodeError(path, 'string is not NUL-terminated');
+    return a.data.toString('utf8', 0, nul);
+  },
+};
