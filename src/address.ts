@@ -1,0 +1,106 @@
+// IP address text ⇄ wire form for the API layer: strings such as "192.0.2.1" or "2001:db8::1"
+// become { family, addr4 | addr6 } as the `address` attribute set carries them, and back.
+
+import { isIPv4, isIPv6 } from 'node:net';
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+
+export type Family = 'inet' | 'inet6';
+
+/** Parses a dotted IPv4 address into its 32-bit value (as read in network order). */
+function parseV4(text: string): number {
+  const parts = text.split('.').map(Number);
+  return (((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3]) >>> 0;
+}
+
+/** Parses an IPv6 address (with `::` and an optional trailing dotted IPv4) into 16 bytes. */
+function parseV6(text: string): Uint8Array {
+  const out = new Uint8Array(16);
+  let body = text;
+  const zone = body.indexOf('%');
+  if (zone >= 0) body = body.slice(0, zone);
+  const groups: number[][] = [[], []];
+  const halves = body.split('::');
+  halves.forEach((half, h) => {
+    if (half === '') return;
+    for (const piece of half.split(':')) {
+      if (piece.includes('.')) {
+        const v = parseV4(piece);
+        groups[h].push(v >>> 16, v & 0xffff);
+      } else {
+        groups[h].push(parseInt(piece, 16));
+      }
+    }
+  });
+  const head = groups[0];
+  const tail = groups[1];
+  const words = new Array<number>(8).fill(0);
+  head.forEach((w, i) => (words[i] = w));
+  tail.forEach((w, i) => (words[8 - tail.length + i] = w));
+  words.forEach((w, i) => {
+    out[i * 2] = w >> 8;
+    out[i * 2 + 1] = w & 0xff;
+  });
+  return out;
+}
+
+export interface WireAddress {
+  family: number;
+  addr4?: number;
+  addr6?: Uint8Array;
+}
+
+/** True when `text` is an IPv4 or IPv6 address in text form. */
+export function isAddress(text: unknown): text is string {
+  return typeof text === 'string' && (isIPv4(text) || isIPv6(text));
+}
+
+/** Wire form of an address string; the caller has validated it with {@link isAddress}. */
+export function toWire(text: string): WireAddress {
+  if (isIPv4(text)) return { family: AF_INET, addr4: parseV4(text) };
+  return { family: AF_INET6, addr6: parseV6(text) };
+}
+
+export function familyOf(text: string): Family {
+  return isIPv4(text) ? 'inet' : 'inet6';
+}
+
+export function formatV4(value: number): string {
+  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join('.');
+}
+
+/** RFC 5952 text of 16 bytes: lower case, longest run of ≥ 2 zero words as `::`, v4-mapped dotted. */
+export function formatV6(bytes: Uint8Array): string {
+  const words: number[] = [];
+  for (let i = 0; i < 16; i += 2) words.push((bytes[i] << 8) | bytes[i + 1]);
+  const mapped = words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff;
+  if (mapped) {
+    return `::ffff:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
+  }
+  let bestAt = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = words.map((w) => w.toString(16));
+  if (bestAt < 0) return hex.join(':');
+  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
+}
+
+/** Text of a wire address, or undefined when it carries neither form. */
+export function fromWire(w: { addr4?: number; addr6?: Uint8Array }): string | undefined {
+  if (w.addr4 !== undefined) return formatV4(w.addr4);
+  if (w.addr6 !== undefined) return formatV6(w.addr6);
+  return undefined;
+}

@@ -1,0 +1,128 @@
+// Endpoint vocabulary of the API layer (flag names, Endpoint objects) and its mapping to and from
+// the `address` attribute set, with the checks `ip mptcp endpoint add` users expect.
+
+import { DecodeError, ValidationError } from './errors.js';
+import { fromWire, toWire, type WireAddress } from './address.js';
+import { checkAddress, checkId, checkIfname, checkInt, checkKeys, checkObject, checkPort, show } from './validate.js';
+
+/** Endpoint flags by name, with their bit values (`MPTCP_PM_ADDR_FLAG_*`). */
+export const ENDPOINT_FLAGS = {
+  signal: 0x01,
+  subflow: 0x02,
+  backup: 0x04,
+  fullmesh: 0x08,
+  implicit: 0x10,
+  laminar: 0x20,
+} as const;
+
+export type EndpointFlag = keyof typeof ENDPOINT_FLAGS;
+const FLAG_NAMES = Object.keys(ENDPOINT_FLAGS) as EndpointFlag[];
+const KNOWN_FLAG_BITS = FLAG_NAMES.reduce((m, n) => m | ENDPOINT_FLAGS[n], 0);
+
+/** An endpoint as the kernel stores it (or an address of a userspace-PM connection). */
+export interface Endpoint {
+  id: number;
+  address: string;
+  family: 'inet' | 'inet6';
+  /** Only for signal endpoints that were given a port. */
+  port?: number;
+  flags: EndpointFlag[];
+  /** Bits this library has no name for, kept as the kernel sent them (0 when none). */
+  unknownFlags: number;
+  ifindex?: number;
+  ifname?: string;
+}
+
+/** What `addEndpoint` takes. */
+export interface EndpointSpec {
+  address: string;
+  id?: number;
+  port?: number;
+  ifname?: string;
+  ifindex?: number;
+  flags?: EndpointFlag[];
+}
+
+/** Bit mask of flag names; an unknown name is refused with the list of known ones. */
+export function flagsToBits(field: string, flags: unknown): number {
+  if (flags === undefined) return 0;
+  if (!Array.isArray(flags)) throw new ValidationError(field, `must be an array of flag names, got ${show(flags)}`);
+  let bits = 0;
+  flags.forEach((name, i) => {
+    if (typeof name !== 'string' || !(name in ENDPOINT_FLAGS)) {
+      throw new ValidationError(`${field}[${i}]`, `unknown flag ${show(name)} (known: ${FLAG_NAMES.join(', ')})`);
+    }
+    bits |= ENDPOINT_FLAGS[name as EndpointFlag];
+  });
+  return bits;
+}
+
+export function bitsToFlags(bits: number): EndpointFlag[] {
+  return FLAG_NAMES.filter((n) => (bits & ENDPOINT_FLAGS[n]) !== 0);
+}
+
+/** Decoded `address` nest, as the generated codec returns it. */
+export interface AddressAttrs extends Partial<WireAddress> {
+  id?: number;
+  port?: number;
+  flags?: number;
+  ifIdx?: number;
+}
+
+/** Validated wire form of an `addEndpoint` request, plus the interface name still to resolve. */
+export interface CheckedEndpointSpec {
+  wire: AddressAttrs;
+  address: string;
+  ifname?: string;
+}
+
+/**
+ * Checks an endpoint spec the way the kernel would, but before sending: a valid address, id
+ * 1–255, port 1–65535 only with `signal` and without `subflow`, no `signal` with `fullmesh`, no
+ * `implicit`, known flag names, an interface given once.
+ */
+export function checkEndpointSpec(input: unknown): CheckedEndpointSpec {
+  const spec = checkObject('endpoint', input);
+  checkKeys('endpoint', spec, ['address', 'id', 'port', 'ifname', 'ifindex', 'flags']);
+  const address = checkAddress('address', spec.address);
+  const bits = flagsToBits('flags', spec.flags);
+  const wire: AddressAttrs = { ...toWire(address), flags: bits };
+  if (spec.id !== undefined) wire.id = checkId('id', spec.id);
+  if (bits & ENDPOINT_FLAGS.implicit) {
+    throw new ValidationError('flags', '"implicit" endpoints are created by the kernel only and cannot be asked for');
+  }
+  if (bits & ENDPOINT_FLAGS.signal && bits & ENDPOINT_FLAGS.fullmesh) {
+    throw new ValidationError('flags', '"signal" and "fullmesh" cannot be combined');
+  }
+  if (spec.port !== undefined) {
+    wire.port = checkPort('port', spec.port);
+    if (!(bits & ENDPOINT_FLAGS.signal) || bits & ENDPOINT_FLAGS.subflow) {
+      throw new ValidationError('port', 'a port is allowed only on a "signal" endpoint without "subflow"');
+    }
+  }
+  let ifname: string | undefined;
+  if (spec.ifindex !== undefined) wire.ifIdx = checkInt('ifindex', spec.ifindex, 1, 0x7fffffff);
+  if (spec.ifname !== undefined) {
+    ifname = checkIfname('ifname', spec.ifname);
+    if (spec.ifindex !== undefined) throw new ValidationError('ifname', 'give either ifname or ifindex, not both');
+  }
+  return { wire, address, ifname };
+}
+
+/** API object of a decoded `address` nest; `what` names the message for errors. */
+export function endpointFromWire(a: AddressAttrs | undefined, what: string): Endpoint {
+  const address = a ? fromWire(a) : undefined;
+  if (!a || address === undefined || a.id === undefined) {
+    throw new DecodeError(what, 'reply lacks the address, id or family of the endpoint');
+  }
+  const flags = a.flags ?? 0;
+  return {
+    id: a.id,
+    address,
+    family: a.addr4 !== undefined ? 'inet' : 'inet6',
+    ...(a.port ? { port: a.port } : {}),
+    flags: bitsToFlags(flags),
+    unknownFlags: flags & ~KNOWN_FLAG_BITS,
+    ...(a.ifIdx ? { ifindex: a.ifIdx } : {}),
+  };
+}

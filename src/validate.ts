@@ -1,0 +1,77 @@
+// Input checks run before anything is sent: each failure is a ValidationError naming the field
+// and the rule, so a request the kernel would refuse (or misread) never leaves the process.
+
+import { ValidationError } from './errors.js';
+import { isAddress } from './address.js';
+
+/** An integer in [min, max], or a ValidationError naming `field`. */
+export function checkInt(field: string, value: unknown, min: number, max: number, what = 'an integer'): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(field, `must be ${what} from ${min} to ${max}, got ${show(value)}`);
+  }
+  return value;
+}
+
+/** An endpoint or address id: 1–255 (0 has a special meaning to the kernel and is never sent). */
+export function checkId(field: string, value: unknown): number {
+  return checkInt(field, value, 1, 255);
+}
+
+/** A TCP port: 1–65535. */
+export function checkPort(field: string, value: unknown): number {
+  return checkInt(field, value, 1, 65535);
+}
+
+/** A connection token: the u32 carried by events. */
+export function checkToken(field: string, value: unknown): number {
+  return checkInt(field, value, 0, 0xffffffff, 'a u32 connection token');
+}
+
+/** An IPv4 or IPv6 address in text form. */
+export function checkAddress(field: string, value: unknown): string {
+  if (!isAddress(value)) {
+    throw new ValidationError(field, `must be an IPv4 or IPv6 address such as 192.0.2.1 or 2001:db8::1, got ${show(value)}`);
+  }
+  return value;
+}
+
+/** A plain object, so a missing argument is reported by name rather than as a TypeError. */
+export function checkObject(field: string, value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ValidationError(field, `must be an object, got ${show(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export function checkBoolean(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ValidationError(field, `must be true or false, got ${show(value)}`);
+  return value;
+}
+
+/** Refuses keys the caller did not mean (a typo such as `flag` for `flags` would otherwise be ignored). */
+export function checkKeys(field: string, value: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (value[key] !== undefined && !allowed.includes(key)) {
+      throw new ValidationError(`${field}.${key}`, `is not a known option (known: ${allowed.join(', ')})`);
+    }
+  }
+}
+
+/** An interface name as Linux accepts it: 1–15 bytes, no '/', ':' or whitespace. */
+export function checkIfname(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[^/:\s]{1,15}$/.test(value) || value === '.' || value === '..') {
+    throw new ValidationError(field, `must be an interface name of 1 to 15 characters, got ${show(value)}`);
+  }
+  return value;
+}
+
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === undefined) return 'nothing';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
