@@ -92,14 +92,7 @@ export class Core {
     if (!out.offThread) {
       const errno = this.transport.send(out.datagram);
       if (errno !== 0) this.settle(p, new NetlinkError(this.family, p.op, errno, {}, 'sending the request failed'));
-      else if (this.joined === 0 && this.mayDrain()) {
-        this.draining = true;
-        try {
-          this.transport.drain?.(() => !this.pending.has(p.seq));
-        } finally {
-          this.draining = false;
-        }
-      }
+      else this.drainFor(p);
       return true;
     }
     this.sending = true;
@@ -107,9 +100,23 @@ export class Core {
       this.sending = false;
       if (this.closed) return;
       if (errno !== 0) this.settle(p, new NetlinkError(this.family, p.op, errno, {}, 'sending the request failed'));
+      // The kernel queued the answer before sendto returned on the worker: read it now rather
+      // than after another trip through the socket's poll.
+      else this.drainFor(p);
       this.pump();
     });
     return false;
+  }
+
+  /** Reads, synchronously and within the per-turn budget, what the kernel queued until `p` is settled. */
+  private drainFor(p: Pending): void {
+    if (this.joined !== 0 || !this.pending.has(p.seq) || !this.mayDrain()) return;
+    this.draining = true;
+    try {
+      this.transport.drain?.(() => !this.pending.has(p.seq));
+    } finally {
+      this.draining = false;
+    }
   }
 
   /**

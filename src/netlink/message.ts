@@ -1,7 +1,6 @@
 // Framing layer: the nlmsghdr and genlmsghdr fixed headers, message flags, and the parsing of a
 // received datagram into messages (NLMSG_ERROR with extended ACK, NLMSG_DONE, family messages).
 
-import _ from 'struct-fu';
 import { DecodeError, type ExtAck } from '../errors.js';
 import { align4, read, readAttrs } from './attr.js';
 
@@ -73,38 +72,36 @@ export interface GenlRequestHeader {
   version: number;
 }
 
-interface GenlHdr {
-  cmd: number;
-  version: number;
-  reserved: number;
-}
-
-const nlmsghdr = _.struct<NlMsgHeader>([
-  _.uint32le('length'),
-  _.uint16le('type'),
-  _.uint16le('flags'),
-  _.uint32le('seq'),
-  _.uint32le('pid'),
-]);
-
-const genlmsghdr = _.struct<GenlHdr>([_.uint8('cmd'), _.uint8('version'), _.uint16le('reserved')]);
-
 /**
  * Builds one generic-netlink message: nlmsghdr + genlmsghdr + the already encoded (and padded)
- * attribute bytes. The length field is computed.
+ * attribute bytes. The length field is computed. Headers are written field by field (host byte
+ * order is little-endian on every Linux target this package supports).
  */
 export function encodeGenl(h: GenlRequestHeader, attrs: Uint8Array): Buffer {
   const length = NLMSG_HDRLEN + GENL_HDRLEN + attrs.length;
   const buf = Buffer.allocUnsafe(length);
-  nlmsghdr.pack({ length, type: h.type, flags: h.flags, seq: h.seq, pid: h.pid }, buf, { bytes: 0 });
-  genlmsghdr.pack({ cmd: h.cmd, version: h.version, reserved: 0 }, buf, { bytes: NLMSG_HDRLEN });
+  buf.writeUInt32LE(length, 0);
+  buf.writeUInt16LE(h.type, 4);
+  buf.writeUInt16LE(h.flags, 6);
+  buf.writeUInt32LE(h.seq >>> 0, 8);
+  buf.writeUInt32LE(h.pid >>> 0, 12);
+  buf[16] = h.cmd;
+  buf[17] = h.version;
+  buf[18] = 0;
+  buf[19] = 0;
   buf.set(attrs, NLMSG_HDRLEN + GENL_HDRLEN);
   return buf;
 }
 
 /** Reads the nlmsghdr at `offset` (no validation). */
 export function decodeHeader(buf: Buffer, offset = 0): NlMsgHeader {
-  return nlmsghdr.unpack(buf, { bytes: offset });
+  return {
+    length: buf.readUInt32LE(offset),
+    type: buf.readUInt16LE(offset + 4),
+    flags: buf.readUInt16LE(offset + 6),
+    seq: buf.readUInt32LE(offset + 8),
+    pid: buf.readUInt32LE(offset + 12),
+  };
 }
 
 /** A family (generic-netlink) message: a reply part or a notification. */
@@ -187,8 +184,7 @@ function parseOne(header: NlMsgHeader, payload: Buffer): NlMessage {
   if (payload.length < GENL_HDRLEN) {
     throw new DecodeError('genlmsghdr', `message type ${header.type} seq ${header.seq} has ${payload.length} payload bytes, need ${GENL_HDRLEN}`);
   }
-  const g = genlmsghdr.unpack(payload);
-  return { kind: 'genl', header, cmd: g.cmd, version: g.version, attrs: payload.subarray(GENL_HDRLEN) };
+  return { kind: 'genl', header, cmd: payload[0], version: payload[1], attrs: payload.subarray(GENL_HDRLEN) };
 }
 
 /** The negative kernel error int at the start of `payload`, as a positive errno (0 stays 0, not -0). */
