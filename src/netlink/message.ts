@@ -3,6 +3,11 @@
 
 import { DecodeError, type ExtAck } from '../errors.js';
 import { align4, read, readAttrs } from './attr.js';
+import { endianness } from 'node:os';
+
+// Netlink headers and "host order" attributes are native-endian; every byte layout in this package
+// is written for little-endian hosts, so refuse to run rather than send misordered bytes.
+if (endianness() !== 'LE') throw new Error('mptcp-pm supports little-endian hosts only');
 
 /** Size of `struct nlmsghdr`. */
 export const NLMSG_HDRLEN = 16;
