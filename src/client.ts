@@ -38,7 +38,7 @@ export type EndpointRef = number | { address: string; port?: number };
 
 /** Sends one op, checking first that this kernel has it. */
 export interface OpRunner {
-  run(op: keyof typeof Op, attrs: Record<string, unknown>, opts?: { dump?: boolean; offThread?: boolean }): Promise<Buffer[]>;
+  run(op: keyof typeof Op, attrs: Record<string, unknown>, opts?: { dump?: boolean; offThread?: boolean | 'auto' }): Promise<Buffer[]>;
   readonly netns: string | undefined;
 }
 
@@ -87,10 +87,11 @@ export class MptcpPm implements OpRunner {
   }
 
   /** @internal Sends `op` with top-level attributes of the `attr` set (or `endpoint`). */
-  async run(op: keyof typeof Op, attrs: Record<string, unknown>, opts: { dump?: boolean; offThread?: boolean } = {}): Promise<Buffer[]> {
+  async run(op: keyof typeof Op, attrs: Record<string, unknown>, opts: { dump?: boolean; offThread?: boolean | 'auto' } = {}): Promise<Buffer[]> {
     const desc = this.requireOp(op);
     const bytes = encodeAttrs(family, desc.attributeSet, attrs).finish();
-    return this.sock.request(desc.value, bytes, { op: desc.name, dump: opts.dump, offThread: opts.offThread });
+    const reply = !opts.dump && (desc.do?.reply?.attributes.length ?? 0) > 0;
+    return this.sock.request(desc.value, bytes, { op: desc.name, dump: opts.dump, offThread: opts.offThread, reply });
   }
 
   /**
@@ -158,13 +159,14 @@ export class MptcpPm implements OpRunner {
 
   /**
    * Deletes an endpoint by id or by address (DEL_ADDR). Subflows using it are closed and RM_ADDR
-   * is sent. The kernel waits for an RCU grace period (~8 ms); the wait happens off the JS thread.
+   * is sent. Where the kernel blocks the sender (waiting for RCU), later deletes and flushes go to a
+   * worker thread so the event loop stays free.
    * @throws NetlinkError EINVAL "address not found"; EndpointNotFoundError for an unknown address.
    */
   async deleteEndpoint(ref: EndpointRef): Promise<void> {
     this.requireOp('delAddr');
     const id = await this.resolveId(ref, 'deleteEndpoint');
-    await this.run('delAddr', { addr: { id } }, { offThread: true });
+    await this.run('delAddr', { addr: { id } }, { offThread: 'auto' });
   }
 
   /**
@@ -197,7 +199,7 @@ export class MptcpPm implements OpRunner {
 
   /** Removes every endpoint (FLUSH_ADDRS). Limits are kept. Needs CAP_NET_ADMIN. */
   async flushEndpoints(): Promise<void> {
-    await this.run('flushAddrs', {}, { offThread: true });
+    await this.run('flushAddrs', {}, { offThread: 'auto' });
   }
 
   // ---------------------------------------------------------------- limits

@@ -14,8 +14,10 @@ const ALL_OPS: [number, number][] = [
 ];
 const FAMILY = { name: 'mptcp_pm', id: FAMILY_ID, version: 1, groups: { mptcp_pm_cmds: 8, mptcp_pm_events: 9 }, ops: ALL_OPS };
 
-// nlmsg flags: REQUEST 0x1, ACK 0x4, DUMP = ROOT|MATCH 0x300.
+// nlmsg flags: REQUEST 0x1, ACK 0x4, DUMP = ROOT|MATCH 0x300. A do-request answered by one
+// message (GET_ADDR, GET_LIMITS) asks for no ACK: the answer, or an NLMSG_ERROR, ends it.
 const DO = 0x0005;
+const DO_REPLY = 0x0001;
 const DUMP = 0x0305;
 const CMD = { addAddr: 1, delAddr: 2, getAddr: 3, flushAddrs: 4, setLimits: 5, getLimits: 6, setFlags: 7 } as const;
 const EINVAL = 22;
@@ -246,7 +248,7 @@ describe('getEndpoint / listEndpoints', () => {
     kernel.endpoints.push({ id: 200, v6: V6_A, port: 443, flags: 0x01 });
     const ep = await pm.getEndpoint(200);
     expect(ep).toEqual({ id: 200, address: '2001:db8:a::a', family: 'inet6', port: 443, flags: ['signal'], unknownFlags: 0 });
-    expectRequest(peer.familyRequests[0], CMD.getAddr, DO, byId(200));
+    expectRequest(peer.familyRequests[0], CMD.getAddr, DO_REPLY, byId(200));
   });
 
   it('keeps flag bits it has no name for', async () => {
@@ -282,13 +284,28 @@ describe('getEndpoint / listEndpoints', () => {
 });
 
 describe('deleteEndpoint', () => {
-  it('by id sends DEL_ADDR with the id only, off the JS thread', async () => {
+  it('by id sends DEL_ADDR with the id only, on the JS thread while sends are fast', async () => {
     const { pm, peer, kernel } = await setup();
-    kernel.endpoints.push({ id: 9, v4: '192.0.2.9', flags: 1 });
+    kernel.endpoints.push({ id: 9, v4: '192.0.2.9', flags: 1 }, { id: 10, v4: '192.0.2.10', flags: 1 });
     await pm.deleteEndpoint(9);
-    expect(peer.familyRequests).toHaveLength(1);
+    await pm.deleteEndpoint(10);
+    expect(peer.familyRequests).toHaveLength(2);
     expectRequest(peer.familyRequests[0], CMD.delAddr, DO, byId(9));
-    expect(peer.familyRequests[0].offThread).toBe(true);
+    expect(peer.familyRequests.map((r) => r.offThread)).toEqual([false, false]);
+  });
+
+  it('moves DEL_ADDR and FLUSH_ADDRS to a worker thread once a send blocked the JS thread', async () => {
+    const { pm, peer, kernel } = await setup();
+    kernel.endpoints.push({ id: 9, v4: '192.0.2.9', flags: 1 }, { id: 10, v4: '192.0.2.10', flags: 1 });
+    peer.syncSendBlockMs = 3;
+    await pm.deleteEndpoint(9);
+    await pm.deleteEndpoint(10);
+    await pm.flushEndpoints();
+    await pm.getLimits();
+    expect(peer.familyRequests.map((r) => [r.cmd, r.offThread])).toEqual([
+      [CMD.delAddr, false], [CMD.delAddr, true], [CMD.flushAddrs, true], [CMD.getLimits, false],
+    ]);
+    expect(kernel.endpoints).toEqual([]);
   });
 
   it('by address resolves the id from a dump (any IPv6 spelling), then deletes by id', async () => {
@@ -349,9 +366,9 @@ describe('setEndpointFlags', () => {
       kernel.endpoints.push({ id: 4, v4: '192.0.2.4', flags: c.stored });
       const ep = await pm.setEndpointFlags(4, c.change);
       const [get, set, after] = peer.familyRequests;
-      expectRequest(get, CMD.getAddr, DO, byId(4));
+      expectRequest(get, CMD.getAddr, DO_REPLY, byId(4));
       expectRequest(set, CMD.setFlags, DO, nest(1, nla(2, [4]), nla(6, u32le(c.sent))));
-      expectRequest(after, CMD.getAddr, DO, byId(4));
+      expectRequest(after, CMD.getAddr, DO_REPLY, byId(4));
       expect(peer.familyRequests).toHaveLength(3);
       expect(ep.flags).toEqual(['signal', 'subflow', 'backup', 'fullmesh'].filter((_, i) => c.sent & (1 << i)));
     });
@@ -378,12 +395,11 @@ describe('setEndpointFlags', () => {
 });
 
 describe('flushEndpoints, getLimits, setLimits', () => {
-  it('flushEndpoints sends FLUSH_ADDRS with no attributes, off the JS thread', async () => {
+  it('flushEndpoints sends FLUSH_ADDRS with no attributes', async () => {
     const { pm, peer, kernel } = await setup();
     kernel.endpoints.push({ id: 1, v4: '192.0.2.1', flags: 1 });
     await pm.flushEndpoints();
     expectRequest(peer.familyRequests[0], CMD.flushAddrs, DO, EMPTY);
-    expect(peer.familyRequests[0].offThread).toBe(true);
     expect(peer.familyRequests).toHaveLength(1);
   });
 
@@ -391,7 +407,7 @@ describe('flushEndpoints, getLimits, setLimits', () => {
     const { pm, peer, kernel } = await setup();
     kernel.limits = { rcvAddAddrs: 3, subflows: 7 };
     expect(await pm.getLimits()).toEqual({ subflows: 7, addAddrAccepted: 3 });
-    expectRequest(peer.familyRequests[0], CMD.getLimits, DO, EMPTY);
+    expectRequest(peer.familyRequests[0], CMD.getLimits, DO_REPLY, EMPTY);
   });
 
   it('setLimits sends both as u32 (rcv-add-addrs 2, subflows 3), then reads them back', async () => {
@@ -399,7 +415,7 @@ describe('flushEndpoints, getLimits, setLimits', () => {
     expect(await pm.setLimits({ subflows: 4, addAddrAccepted: 8 })).toEqual({ subflows: 4, addAddrAccepted: 8 });
     const [set, get] = peer.familyRequests;
     expectRequest(set, CMD.setLimits, DO, cat(nla(2, u32le(8)), nla(3, u32le(4))));
-    expectRequest(get, CMD.getLimits, DO, EMPTY);
+    expectRequest(get, CMD.getLimits, DO_REPLY, EMPTY);
   });
 
   it('setLimits sends only the limit given (0 included), so the kernel keeps the other', async () => {

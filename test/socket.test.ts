@@ -76,6 +76,32 @@ describe('GenlSocket.request', () => {
     expect(toHex(r)).toBe('08 00 02 00 00 00 00 00 08 00 03 00 02 00 00 00');
   });
 
+  it('sends a reply-answered do-request without ACK and settles on the one message', async () => {
+    const { sock, peer } = await setup();
+    peer.handler = (req) => peer.reply(req, nla(3, u32le(2)));
+    const [r] = await sock.request(6, new Uint8Array(0), { op: 'get-limits', reply: true });
+    expect(toHex(r)).toBe('08 00 03 00 02 00 00 00');
+    expect(peer.familyRequests[0].flags).toBe(0x1);
+    // an error still arrives as NLMSG_ERROR and rejects it
+    peer.handler = (req) => peer.error(req, 22, { message: 'address not found' });
+    await expect(sock.request(3, new Uint8Array(0), { op: 'get-addr', reply: true })).rejects.toThrow(
+      'mptcp_pm get-addr: EINVAL: address not found',
+    );
+  });
+
+  it('times out each request at its own deadline with one shared timer', async () => {
+    const { sock, peer } = await setup(400);
+    peer.handler = () => {};
+    const started = performance.now();
+    const late = sock.request(6, new Uint8Array(0), { op: 'slow' }).catch((e: Error) => [e, performance.now() - started] as const);
+    const early = sock.request(6, new Uint8Array(0), { op: 'quick', timeoutMs: 50 }).catch((e: Error) => [e, performance.now() - started] as const);
+    const [[e1, t1], [e2, t2]] = (await Promise.all([early, late])) as [readonly [Error, number], readonly [Error, number]];
+    expect(e1).toBeInstanceOf(TimeoutError);
+    expect(e1.message).toMatch(/quick: no answer from the kernel within 50 ms/);
+    expect(e2.message).toMatch(/slow: no answer from the kernel within 400 ms/);
+    expect(t1).toBeLessThan(t2);
+  });
+
   it('matches concurrent requests answered out of order by sequence number', async () => {
     const { sock, peer } = await setup();
     const held: RecordedRequest[] = [];

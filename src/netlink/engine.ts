@@ -11,13 +11,24 @@ const ENOBUFS = osConstants.errno.ENOBUFS;
 const RETIRED_MAX = 1024;
 /** Time per event-loop turn during which replies are read right after sending (see Core.mayDrain). */
 const DRAIN_BUDGET_MS = 2;
+/** A synchronous sendto slower than this marks `offThread: 'auto'` requests as worth a worker thread. */
+const SLOW_SEND_MS = 1;
 
 /** Options of one request (see GenlSocket.request). */
 export interface ExchangeOptions {
   op: string;
   dump?: boolean;
   timeoutMs?: number;
-  offThread?: boolean;
+  /**
+   * `true`: always send on a worker thread. `'auto'`: send on the JS thread until one such send is
+   * seen to block for more than 1 ms (the kernel waiting for RCU), then on a worker thread.
+   */
+  offThread?: boolean | 'auto';
+  /**
+   * The kernel answers this (non-dump) request with exactly one message: send it without NLM_F_ACK
+   * and settle on that message. Errors still arrive as NLMSG_ERROR.
+   */
+  reply?: boolean;
 }
 
 /** Receives a family message that answers no request (an event). `attrs` follows the genl header. */
@@ -34,14 +45,16 @@ interface Pending {
   readonly parts: Buffer[];
   readonly resolve: (parts: Buffer[]) => void;
   readonly reject: (err: Error) => void;
-  timer: NodeJS.Timeout | undefined;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  readonly reply: boolean;
   interrupted: boolean;
 }
 
 interface Outgoing {
   readonly pending: Pending;
   readonly datagram: Buffer;
-  readonly offThread: boolean;
+  readonly offThread: boolean | 'auto';
 }
 
 /** Request bookkeeping, send queue and receive dispatch, shared by the family lookup and requests. */
@@ -60,6 +73,11 @@ export class Core {
   private draining = false;
   private seq = 0;
   private refd = true;
+  /** One timer for every pending request, armed for the earliest deadline. */
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  /** Set once an `'auto'` send blocked the JS thread: later ones go to a worker thread. */
+  private slowSends = false;
 
   constructor(readonly transport: RawTransport, readonly family: string, private readonly timeoutMs: number) {
     transport.listen({ message: (d) => this.receive(d), error: (errno) => this.transportError(errno) });
@@ -71,15 +89,17 @@ export class Core {
     this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
     const seq = this.seq;
     const dump = opts.dump === true;
-    const flags = NlmF.REQUEST | NlmF.ACK | (dump ? NlmF.DUMP : 0);
+    const reply = !dump && opts.reply === true;
+    const flags = NlmF.REQUEST | (reply ? 0 : NlmF.ACK) | (dump ? NlmF.DUMP : 0);
     const datagram = encodeGenl({ type, flags, seq, pid: 0, cmd, version }, attrs);
     return new Promise<Buffer[]>((resolve, reject) => {
-      const p: Pending = { seq, op: opts.op, dump, parts: [], resolve, reject, timer: undefined, interrupted: false };
       const ms = opts.timeoutMs ?? this.timeoutMs;
-      p.timer = setTimeout(() => this.settle(p, new TimeoutError(`${this.family} ${opts.op}`, ms)), ms);
+      const deadline = performance.now() + ms;
+      const p: Pending = { seq, op: opts.op, dump, parts: [], resolve, reject, deadline, timeoutMs: ms, reply, interrupted: false };
       this.pending.set(seq, p);
+      if (deadline < this.timerAt) this.armTimer(deadline);
       if (this.pending.size === 1) this.updateRef();
-      const out: Outgoing = { pending: p, datagram, offThread: opts.offThread === true };
+      const out: Outgoing = { pending: p, datagram, offThread: opts.offThread ?? false };
       if (this.sending || this.queue.length > 0) this.queue.push(out);
       else this.transmit(out);
     });
@@ -89,8 +109,10 @@ export class Core {
   private transmit(out: Outgoing): boolean {
     const p = out.pending;
     if (!this.pending.has(p.seq)) return true; // settled (timed out) while queued: never send it late
-    if (!out.offThread) {
+    if (out.offThread === false || (out.offThread === 'auto' && !this.slowSends)) {
+      const started = out.offThread === 'auto' ? performance.now() : 0;
       const errno = this.transport.send(out.datagram);
+      if (started && performance.now() - started > SLOW_SEND_MS) this.slowSends = true;
       if (errno !== 0) this.settle(p, new NetlinkError(this.family, p.op, errno, {}, 'sending the request failed'));
       else this.drainFor(p);
       return true;
@@ -142,11 +164,39 @@ export class Core {
   private settle(p: Pending, result: Error | Buffer[]): void {
     if (this.pending.get(p.seq) !== p) return;
     this.pending.delete(p.seq);
-    clearTimeout(p.timer);
     this.retire(p.seq);
-    if (this.pending.size === 0) this.updateRef();
+    if (this.pending.size === 0) {
+      this.disarmTimer();
+      this.updateRef();
+    }
     if (result instanceof Error) p.reject(result);
     else p.resolve(result);
+  }
+
+  private armTimer(at: number): void {
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, at - performance.now()));
+    this.timer.unref();
+  }
+
+  private disarmTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  /** Rejects every request past its deadline and re-arms for the next one. */
+  private expire(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const p of [...this.pending.values()]) {
+      if (p.deadline <= now) this.settle(p, new TimeoutError(`${this.family} ${p.op}`, p.timeoutMs));
+      else if (p.deadline < next) next = p.deadline;
+    }
+    if (next < Infinity && this.pending.size > 0) this.armTimer(next);
   }
 
   private retire(seq: number): void {
@@ -184,6 +234,7 @@ export class Core {
       case 'genl':
         if (m.header.flags & NlmF.DUMP_INTR) p.interrupted = true;
         p.parts.push(m.attrs);
+        if (p.reply) this.settle(p, p.parts);
         return;
       case 'error':
         if (m.errno !== 0) this.settle(p, new NetlinkError(this.family, p.op, m.errno, m.extack));
@@ -231,6 +282,7 @@ export class Core {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.disarmTimer();
     for (const p of [...this.pending.values()]) this.settle(p, new ClosedError('generic netlink socket'));
     this.transport.close();
   }

@@ -36,14 +36,20 @@ export interface GenlRequestOptions {
   /**
    * Run the sendto on a worker thread. The kernel executes the command inside sendto, so commands
    * that wait for RCU (DEL_ADDR, FLUSH_ADDRS) would otherwise block the event loop for milliseconds.
-   * Order is kept: later requests are sent only after this one.
+   * Order is kept: later requests are sent only after this one. `'auto'` sends on the JS thread
+   * until one such send on this socket is seen to block for more than 1 ms, then on a worker thread.
    */
-  offThread?: boolean;
+  offThread?: boolean | 'auto';
+  /**
+   * The kernel answers this do-request with exactly one message: it is sent without NLM_F_ACK
+   * (one message back instead of two) and settled by that message.
+   */
+  reply?: boolean;
 }
 
 /**
- * A generic-netlink socket for one family. Every request asks for an ACK; any number may be in
- * flight and replies are matched by sequence number.
+ * A generic-netlink socket for one family. Every request asks for an ACK, except do-requests
+ * answered by one message; any number may be in flight and replies are matched by sequence number.
  *
  * Receive overruns (ENOBUFS: the kernel dropped messages because the receive queue was full) are
  * reported to {@link GenlSocket.onOverrun} listeners. Since a dropped message may have been the
@@ -150,6 +156,17 @@ export class GenlSocket {
   /** Messages the kernel dropped for this socket so far (the Drops column of /proc/net/netlink). */
   readDrops(): number {
     return this.core.transport.readDrops();
+  }
+
+  /**
+   * Turns ENOBUFS reporting off (NETLINK_NO_ENOBUFS) so receive overruns are seen only through
+   * {@link readDrops}. Returns false when the transport cannot (then ENOBUFS keeps being reported).
+   */
+  setNoEnobufs(on: boolean): boolean {
+    const t = this.core.transport;
+    if (!t.setNoEnobufs) return false;
+    t.setNoEnobufs(on);
+    return true;
   }
 
   /** Closes the socket; pending requests reject with ClosedError. Idempotent. */

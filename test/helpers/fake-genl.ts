@@ -71,6 +71,8 @@ export class FakeGenl implements RawTransport {
   failNextSend: number | undefined;
   /** Delay before an off-thread send completes. */
   offThreadDelayMs = 5;
+  /** How long each synchronous send holds the JS thread, as a slow kernel command would (max ~20 ms). */
+  syncSendBlockMs = 0;
   /** Answers family requests; default: leave them unanswered. */
   handler: FakeHandler | undefined;
   private handlers: TransportHandlers | undefined;
@@ -92,6 +94,11 @@ export class FakeGenl implements RawTransport {
   }
 
   send(datagram: Buffer): number {
+    if (this.syncSendBlockMs > 0) {
+      // A kernel command that makes sendto wait (DEL_ADDR waiting for RCU): hold the thread.
+      const until = performance.now() + this.syncSendBlockMs;
+      while (performance.now() < until);
+    }
     return this.take(datagram, false);
   }
 
@@ -169,9 +176,13 @@ export class FakeGenl implements RawTransport {
     this.deliver(this.errorMessage(req, errno, extack, capped));
   }
 
-  /** Answers a do-request with one data message and then the ACK, in one datagram. */
+  /**
+   * Answers a do-request with one data message, followed in the same datagram by the ACK only when
+   * the request asked for one (NLM_F_ACK), as the kernel does.
+   */
   reply(req: RecordedRequest, attrs: Bytes, cmd = req.cmd): void {
-    this.deliver(cat(this.genlMessage(req.seq, cmd, attrs), this.errorMessage(req, 0)));
+    const data = this.genlMessage(req.seq, cmd, attrs);
+    this.deliver(req.flags & 0x4 ? cat(data, this.errorMessage(req, 0)) : data);
   }
 
   /** Answers a dump: the parts (NLM_F_MULTI), `perDatagram` to a datagram, then NLMSG_DONE. */
