@@ -102,6 +102,23 @@ describe('GenlSocket.request', () => {
     expect(t1).toBeLessThan(t2);
   });
 
+  it('fails a request whose reply the kernel dropped as ENOBUFS, not as a timeout', async () => {
+    const { sock, peer } = await setup(100);
+    const overruns: number[] = [];
+    sock.onOverrun((errno) => overruns.push(errno));
+    peer.handler = () => {
+      peer.drops += 1; // the reply was dropped: only the drop counter tells
+    };
+    const err = await sock.request(6, new Uint8Array(0), { op: 'get-limits' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetlinkError);
+    expect((err as NetlinkError).code).toBe('ENOBUFS');
+    expect((err as Error).message).toMatch(/dropped messages for this socket; the outcome of this request is unknown/);
+    expect(overruns).toEqual([105]);
+    // without a drop, silence is a timeout
+    peer.handler = () => {};
+    await expect(sock.request(6, new Uint8Array(0), { op: 'get-limits' })).rejects.toBeInstanceOf(TimeoutError);
+  });
+
   it('matches concurrent requests answered out of order by sequence number', async () => {
     const { sock, peer } = await setup();
     const held: RecordedRequest[] = [];

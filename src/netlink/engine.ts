@@ -81,6 +81,7 @@ export class Core {
 
   constructor(readonly transport: RawTransport, readonly family: string, private readonly timeoutMs: number) {
     transport.listen({ message: (d) => this.receive(d), error: (errno) => this.transportError(errno) });
+    this.droppedSinceLastLook();
     this.updateRef();
   }
 
@@ -186,17 +187,46 @@ export class Core {
     this.timerAt = Infinity;
   }
 
-  /** Rejects every request past its deadline and re-arms for the next one. */
+  /**
+   * Rejects every request past its deadline and re-arms for the next one. Real sockets never see
+   * ENOBUFS (see transport.ts), so a reply the kernel dropped shows up here: when the drop counter
+   * moved, the request fails as an overrun (outcome unknown) rather than as a plain timeout.
+   */
   private expire(): void {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = performance.now();
     let next = Infinity;
+    let dropped = false;
     for (const p of [...this.pending.values()]) {
-      if (p.deadline <= now) this.settle(p, new TimeoutError(`${this.family} ${p.op}`, p.timeoutMs));
-      else if (p.deadline < next) next = p.deadline;
+      if (p.deadline > now) {
+        if (p.deadline < next) next = p.deadline;
+        continue;
+      }
+      if (!dropped) dropped = this.droppedSinceLastLook();
+      if (dropped) {
+        this.settle(p, new NetlinkError(this.family, p.op, ENOBUFS, {}, 'the kernel dropped messages for this socket; the outcome of this request is unknown'));
+      } else {
+        this.settle(p, new TimeoutError(`${this.family} ${p.op}`, p.timeoutMs));
+      }
     }
+    if (dropped) for (const cb of this.overrun) cb(ENOBUFS);
     if (next < Infinity && this.pending.size > 0) this.armTimer(next);
+  }
+
+  private dropsSeen = 0;
+
+  /** Whether the kernel's drop counter for this socket grew since the last look. */
+  private droppedSinceLastLook(): boolean {
+    let now: number;
+    try {
+      now = this.transport.readDrops();
+    } catch {
+      return false;
+    }
+    const grew = now > this.dropsSeen;
+    this.dropsSeen = now;
+    return grew;
   }
 
   private retire(seq: number): void {

@@ -11,6 +11,8 @@ export const SO_RCVBUFFORCE = 33;
 export const SO_MEMINFO = 55;
 export const NETLINK_CAP_ACK = 10;
 export const NETLINK_EXT_ACK = 11;
+/** Stop reporting ENOBUFS on receive overruns (the drop counter still counts them). */
+export const NETLINK_NO_ENOBUFS = 5;
 export const CLONE_NEWNET = 0x40000000;
 /** Index of the drop counter in the SO_MEMINFO array (`SK_MEMINFO_DROPS`). */
 const SK_MEMINFO_DROPS = 8;

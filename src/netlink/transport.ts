@@ -4,7 +4,7 @@
 import { RawNetlinkSocket } from 'netlink';
 import { withNetns, findNetlinkFd } from './netns.js';
 import {
-  NETLINK_CAP_ACK, NETLINK_EXT_ACK, SOL_NETLINK, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE,
+  NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_NO_ENOBUFS, SOL_NETLINK, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE,
   SysError, getIntOption, recvNonBlocking, sendToKernel, sendToKernelOffThread, setIntOption, socketDrops,
 } from './sys.js';
 
@@ -62,6 +62,8 @@ export interface RawTransport {
   setReceiveBuffer(bytes: number): number;
   /** Messages the kernel dropped for this socket because its receive queue was full. */
   readDrops(): number;
+  /** Optional: NETLINK_NO_ENOBUFS; overruns are then seen only through readDrops(). */
+  setNoEnobufs?(on: boolean): void;
   /** Whether an idle socket keeps the Node.js event loop alive. */
   setRef(ref: boolean): void;
   close(): void;
@@ -103,6 +105,10 @@ export class NetlinkTransport implements RawTransport {
         const fd = findNetlinkFd(NETLINK_GENERIC, sock.address().port);
         setIntOption(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1, 'NETLINK_EXT_ACK');
         setIntOption(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1, 'NETLINK_CAP_ACK');
+        // The `netlink` package aborts the process when recvmsg fails with ENOBUFS (its native
+        // error path throws before any JS listener runs). Overruns are therefore never raised as
+        // a receive error on our sockets: the kernel's drop counter (readDrops) reports them.
+        setIntOption(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 1, 'NETLINK_NO_ENOBUFS');
         const t = new NetlinkTransport(sock, fd);
         if (opts.receiveBufferBytes !== undefined) t.setReceiveBuffer(opts.receiveBufferBytes);
         return t;
@@ -174,6 +180,10 @@ export class NetlinkTransport implements RawTransport {
 
   readDrops(): number {
     return socketDrops(this.fd);
+  }
+
+  setNoEnobufs(on: boolean): void {
+    setIntOption(this.fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, on ? 1 : 0, 'NETLINK_NO_ENOBUFS');
   }
 
   setRef(ref: boolean): void {
