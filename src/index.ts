@@ -14,3 +14,11 @@ export {
 } from './errors.js';
 export type { ExtAck } from './errors.js';
 export { NetnsError } from './netlink/netns.js';
+export { MptcpEvents, decodeEvent, eventName, EVENTS_GROUP, DEFAULT_RECEIVE_BUFFER_BYTES, DEFAULT_STREAM_LIMIT } from './events.js';
+export type {
+  MptcpEventsOptions, StreamOptions, MptcpEventListeners, MptcpEvent, MptcpEventName, MptcpEventMap,
+  MptcpEventFilterName, StreamItem, OverrunEvent, EventFields, EventError, EventResetReason, EventResetFlags,
+  ConnectionEvent, CreatedEvent, EstablishedEvent, ClosedEvent, AnnouncedEvent, RemovedEvent, SubflowEvent,
+  SubEstablishedEvent, SubClosedEvent, SubPriorityEvent, ListenerEvent, ListenerCreatedEvent, ListenerClosedEvent,
+  UnknownEvent, InvalidEvent,
+} from './events.js';

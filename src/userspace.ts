@@ -33,14 +33,18 @@ export interface SubflowBackupSpec {
 
 interface Side { address: string; port?: number; id?: number; ifindex?: number }
 
-/** Checks one side of a subflow: which keys it may have and which it must. */
+/**
+ * Checks one side of a subflow (or, with `field` '', the address of an announce): which keys it
+ * may have and which it must. Errors name the field as the caller wrote it (`local.port`, `id`).
+ */
 function side(field: string, value: unknown, allowed: string[], required: string[]): Side {
-  const o = checkObject(field, value);
-  checkKeys(field, o, allowed);
-  const s: Side = { address: checkAddress(`${field}.address`, o.address) };
-  if (o.port !== undefined || required.includes('port')) s.port = checkPort(`${field}.port`, o.port);
-  if (o.id !== undefined || required.includes('id')) s.id = checkId(`${field}.id`, o.id);
-  if (o.ifindex !== undefined) s.ifindex = checkInt(`${field}.ifindex`, o.ifindex, 1, 0x7fffffff);
+  const o = checkObject(field || 'address', value);
+  const at = (key: string): string => (field ? `${field}.${key}` : key);
+  if (field) checkKeys(field, o, allowed);
+  const s: Side = { address: checkAddress(at('address'), o.address) };
+  if (o.port !== undefined || required.includes('port')) s.port = checkPort(at('port'), o.port);
+  if (o.id !== undefined || required.includes('id')) s.id = checkId(at('id'), o.id);
+  if (o.ifindex !== undefined) s.ifindex = checkInt(at('ifindex'), o.ifindex, 1, 0x7fffffff);
   return s;
 }
 
@@ -68,7 +72,7 @@ export async function announce(pm: OpRunner, spec: AnnounceSpec): Promise<void> 
   const o = checkObject('announce', spec);
   checkKeys('announce', o, ['token', 'address', 'id', 'port', 'ifindex']);
   const token = tokenOf(o);
-  const s = side('announce', { address: o.address, id: o.id, port: o.port, ifindex: o.ifindex }, ['address', 'id', 'port', 'ifindex'], ['id']);
+  const s = side('', { address: o.address, id: o.id, port: o.port, ifindex: o.ifindex }, ['address', 'id', 'port', 'ifindex'], ['id']);
   await pm.run('announce', { token, addr: wireSide(s, ENDPOINT_FLAGS.signal) });
 }
 

@@ -2,16 +2,31 @@
 """MPTCP peer for the kernel tests: a server and a client that open real IPPROTO_MPTCP sockets.
 
 Both print one status line per step on stdout (READY, CONNECTED, ACCEPTED, CLOSED, DONE) and take
-commands on stdin ("close", "send N"), so a test can hold a connection open while it acts on it.
-Every wait is bounded by --timeout seconds.
+commands on stdin ("close", "send N", "info": token and extra-subflow count from MPTCP_INFO), so a test can hold a connection open while it acts on it.
+With --quiet the per-connection lines are left out (for bursts, while the reader may be stalled).
+Every wait is bounded by --timeout seconds. The server binds --addr (0.0.0.0 or :: for any).
 """
 import argparse
 import select
 import socket
+import struct
 import sys
 import time
 
 IPPROTO_MPTCP = getattr(socket, "IPPROTO_MPTCP", 262)
+SOL_MPTCP = 284
+MPTCP_INFO = 1
+
+
+def mptcp_info(sock):
+    """(token, subflows) from MPTCP_INFO: u8 subflows at 0, u32 token at 12 (struct mptcp_info)."""
+    try:
+        raw = sock.getsockopt(SOL_MPTCP, MPTCP_INFO, 64)
+    except OSError:
+        return None, None
+    if len(raw) < 16:
+        return None, None
+    return struct.unpack_from("<I", raw, 12)[0], raw[0]
 
 
 def say(*words):
@@ -39,7 +54,8 @@ def serve(args):
                 c, peer = s.accept()
                 accepted += 1
                 conns.append(c)
-                say("ACCEPTED", peer[0], peer[1])
+                if not args.quiet:
+                    say("ACCEPTED", peer[0], peer[1])
             elif r is sys.stdin:
                 line = sys.stdin.readline()
                 if not line or line.strip() == "close":
@@ -53,7 +69,8 @@ def serve(args):
                 if not data:
                     r.close()
                     conns.remove(r)
-                    say("CLOSED")
+                    if not args.quiet:
+                        say("CLOSED")
                 elif args.echo:
                     r.sendall(data)
         if args.count and accepted >= args.count and not conns:
@@ -73,7 +90,9 @@ def client(args):
         c.settimeout(max(0.1, deadline - time.monotonic()))
         c.connect((args.addr, args.port))
         local = c.getsockname()
-        say("CONNECTED", local[0], local[1])
+        if not args.quiet:
+            token, _ = mptcp_info(c)
+            say("CONNECTED", local[0], local[1], "token=%d" % token if token is not None else "token=?")
         if args.send:
             c.sendall(b"x" * args.send)
         if args.hold:
@@ -88,6 +107,11 @@ def client(args):
         cmd = line.split()
         if not cmd or cmd[0] == "close":
             break
+        if cmd[0] == "info":
+            for c in socks:
+                token, subflows = mptcp_info(c)
+                say("INFO", "token=%s" % token, "subflows=%s" % subflows)
+            continue
         if cmd[0] == "send":
             for c in socks:
                 c.sendall(b"y" * int(cmd[1]))
@@ -108,6 +132,7 @@ def main():
     p.add_argument("--send", type=int, default=0)
     p.add_argument("--hold", action="store_true", help="client: keep connections open until 'close'")
     p.add_argument("--echo", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no per-connection status lines")
     p.add_argument("--timeout", type=float, default=30.0)
     args = p.parse_args()
     return serve(args) if args.mode == "server" else client(args)
