@@ -1,0 +1,30 @@
+// What a command runs with: the global options, the output streams, and a lazily opened client in
+// the chosen namespace (closed by the dispatcher when the command ends).
+
+import type { MptcpPm } from '../client.js';
+
+export interface Context {
+  readonly netns: string | undefined;
+  readonly json: boolean;
+  /** Writes to stdout. */
+  out(text: string): void;
+  /** Writes to stderr. */
+  err(text: string): void;
+  /** The client for this namespace, opened on first use. */
+  pm(): Promise<MptcpPm>;
+}
+
+/** A context over process.stdout/stderr; `close()` releases the client if one was opened. */
+export function processContext(netns: string | undefined, json: boolean): Context & { close(): void } {
+  let client: Promise<MptcpPm> | undefined;
+  return {
+    netns,
+    json,
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    pm: () => (client ??= import('../client.js').then(({ MptcpPm }) => MptcpPm.open({ netns }))),
+    close: () => {
+      client?.then((c) => c.close(), () => undefined);
+    },
+  };
+}

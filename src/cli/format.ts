@@ -1,0 +1,50 @@
+// Output of `endpoint show`, `addresses` and `limits show`, byte for byte what `ip mptcp` prints
+// for the same state: one line per endpoint with a trailing space, or one line of JSON (`-j`).
+
+import { ENDPOINT_FLAGS, type Endpoint } from '../endpoint.js';
+import type { Limits } from '../client.js';
+
+/** Flag names in the order iproute2 prints them. */
+const FLAG_ORDER = ['signal', 'subflow', 'backup', 'fullmesh', 'implicit', 'laminar'] as const;
+
+function flagBits(ep: Endpoint): number {
+  return ep.flags.reduce((m, f) => m | ENDPOINT_FLAGS[f], 0) | ep.unknownFlags;
+}
+
+/** The JSON object iproute2 prints for one endpoint (key order kept: address, port, id, flags…, rawflags, dev). */
+export function endpointJson(ep: Endpoint): Record<string, string | number | boolean> {
+  const o: Record<string, string | number | boolean> = { address: ep.address };
+  if (ep.port) o.port = ep.port;
+  o.id = ep.id;
+  let bits = flagBits(ep);
+  for (const name of FLAG_ORDER) {
+    if (bits & ENDPOINT_FLAGS[name]) o[name] = true;
+    bits &= ~ENDPOINT_FLAGS[name];
+  }
+  if (bits) o.rawflags = bits.toString(16).padStart(2, '0');
+  if (ep.ifname) o.dev = ep.ifname;
+  return o;
+}
+
+/** One text line for an endpoint: `192.0.2.1 port 8080 id 3 signal backup dev eth0 \n`. */
+export function endpointLine(ep: Endpoint): string {
+  const o = endpointJson(ep);
+  const parts: string[] = [String(o.address)];
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'address') continue;
+    parts.push(v === true ? k : `${k} ${v}`);
+  }
+  return `${parts.join(' ')} \n`;
+}
+
+/** What `endpoint show` prints for a list: text lines, or one JSON array and a newline. */
+export function formatEndpoints(eps: readonly Endpoint[], json: boolean): string {
+  if (json) return `${JSON.stringify(eps.map(endpointJson))}\n`;
+  return eps.map(endpointLine).join('');
+}
+
+/** What `limits show` prints: `add_addr_accepted 0 subflows 2 \n`, or the same as a JSON object. */
+export function formatLimits(l: Limits, json: boolean): string {
+  if (json) return `${JSON.stringify({ add_addr_accepted: l.addAddrAccepted, subflows: l.subflows })}\n`;
+  return `add_addr_accepted ${l.addAddrAccepted} subflows ${l.subflows} \n`;
+}

@@ -1,0 +1,49 @@
+// `mptcp-pm limits set|show`: the words of `ip mptcp limits` (same prefixes; a bare `limits` shows).
+
+import { pickWord, Words } from './args.js';
+import { UsageError } from './usage.js';
+import { formatLimits } from './format.js';
+import type { Context } from './context.js';
+
+export type LimitsAction =
+  | { cmd: 'limits.show' }
+  | { cmd: 'limits.set'; subflows?: number; addAddrAccepted?: number };
+
+/** Each limit is at most 8 (MPTCP_PM_ADDR_MAX); larger values are refused before sending. */
+const LIMIT_MAX = 8;
+
+/** Parses the words after `limits`. iproute2 tries `set` before `show`, so `s` means set. */
+export function parseLimits(words: readonly string[]): LimitsAction {
+  if (words.length === 0) return { cmd: 'limits.show' };
+  const sub = pickWord(words[0], ['set', 'show'] as const);
+  if (sub === 'show') {
+    if (words.length > 1) throw new UsageError('limits.show', `unexpected argument "${words[1]}"`);
+    return { cmd: 'limits.show' };
+  }
+  if (sub !== 'set') throw new UsageError('limits', `unknown limits command "${words[0]}"`);
+  const w = new Words(words.slice(1), 'limits.set');
+  const a: LimitsAction = { cmd: 'limits.set' };
+  while (!w.done) {
+    const word = w.next() as string;
+    const key = pickWord(word, ['subflows', 'add_addr_accepted'] as const);
+    if (key === 'subflows') a.subflows = w.number('subflows', 0, LIMIT_MAX);
+    else if (key === 'add_addr_accepted') a.addAddrAccepted = w.number('add_addr_accepted', 0, LIMIT_MAX);
+    else throw w.fail(`unknown limit "${word}"`);
+  }
+  if (a.subflows === undefined && a.addAddrAccepted === undefined) {
+    throw w.fail('give subflows N and/or add_addr_accepted N');
+  }
+  return a;
+}
+
+export async function runLimits(a: LimitsAction, ctx: Context): Promise<void> {
+  const pm = await ctx.pm();
+  if (a.cmd === 'limits.show') {
+    ctx.out(formatLimits(await pm.getLimits(), ctx.json));
+    return;
+  }
+  const change: { subflows?: number; addAddrAccepted?: number } = {};
+  if (a.subflows !== undefined) change.subflows = a.subflows;
+  if (a.addAddrAccepted !== undefined) change.addAddrAccepted = a.addAddrAccepted;
+  await pm.setLimits(change);
+}

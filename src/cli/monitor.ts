@@ -1,0 +1,131 @@
+// `mptcp-pm monitor`: streams the namespace's MPTCP events, one line each (iproute2's layout, every
+// attribute, listener events named) or NDJSON with `-j`; overruns on stderr; SIGINT/SIGTERM end it.
+
+import type { MptcpEvent, MptcpEventFilterName } from '../events.js';
+import { Words, formatToken } from './args.js';
+import type { Context } from './context.js';
+
+export interface MonitorAction {
+  cmd: 'monitor';
+  types?: MptcpEventFilterName[];
+  token?: number;
+}
+
+/** Text names, as `ip mptcp monitor` prints them (it has none for the listener events before 6.2). */
+const TEXT_NAMES: Record<string, string> = {
+  created: 'CREATED', established: 'ESTABLISHED', closed: 'CLOSED', announced: 'ANNOUNCED',
+  removed: 'REMOVED', subEstablished: 'SF_ESTABLISHED', subClosed: 'SF_CLOSED', subPriority: 'SF_PRIO',
+  listenerCreated: 'LISTENER_CREATED', listenerClosed: 'LISTENER_CLOSED', unknown: 'UNKNOWN', invalid: 'INVALID',
+};
+
+/** Every spelling `--type` takes for a type: camelCase, kebab-case, snake_case, the printed name. */
+const TYPE_BY_SPELLING: ReadonlyMap<string, MptcpEventFilterName> = new Map(
+  Object.entries(TEXT_NAMES).flatMap(([name, text]) => {
+    const kebab = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    return [name.toLowerCase(), kebab, kebab.replace(/-/g, '_'), text.toLowerCase()].map(
+      (s) => [s, name as MptcpEventFilterName] as const,
+    );
+  }),
+);
+
+export function parseMonitor(words: readonly string[]): MonitorAction {
+  const w = new Words(words, 'monitor');
+  const a: MonitorAction = { cmd: 'monitor' };
+  while (!w.done) {
+    const word = w.next() as string;
+    if (word === '--type' || word === 'type') {
+      const text = w.value('--type');
+      const types = text.split(',').map((t) => {
+        const type = TYPE_BY_SPELLING.get(t.toLowerCase());
+        if (!type) throw w.fail(`unknown event type "${t}"`);
+        return type;
+      });
+      a.types = [...new Set([...(a.types ?? []), ...types])];
+    } else if (word === '--token' || word === 'token') {
+      a.token = w.token();
+    } else {
+      throw w.fail(`unknown argument "${word}"`);
+    }
+  }
+  return a;
+}
+
+function hex(data: Uint8Array): string {
+  return Buffer.from(data).toString('hex');
+}
+
+/** One text line: `[     ESTABLISHED] token=1a2b3c4d remid=0 locid=0 saddr4=… sport=… …`. */
+export function eventLine(e: MptcpEvent): string {
+  const name = e.type === 'unknown' ? `UNKNOWN ${e.eventType}` : TEXT_NAMES[e.type];
+  const parts = [`[${name.padStart(16)}]`];
+  if (e.type === 'invalid') {
+    parts.push(`event=${e.eventType}`, `reason=${JSON.stringify(e.reason)}`, `data=${hex(e.data)}`);
+    return `${parts.join(' ')}\n`;
+  }
+  const add = (k: string, v: unknown): void => void (v !== undefined && parts.push(`${k}=${v}`));
+  add('token', e.token === undefined ? undefined : formatToken(e.token));
+  add('family', e.family);
+  add('remid', e.remoteId);
+  add('locid', e.localId);
+  const v = e.family === 'inet6' || (e.localAddress ?? e.remoteAddress ?? '').includes(':') ? '6' : '4';
+  add(`saddr${v}`, e.localAddress);
+  add(`daddr${v}`, e.remoteAddress);
+  add('sport', e.localPort);
+  add('dport', e.remotePort);
+  add('backup', e.backup === undefined ? undefined : Number(e.backup));
+  add('error', e.error && `${e.error.errno}(${e.error.code})`);
+  add('server_side', e.serverSide === undefined ? undefined : Number(e.serverSide));
+  add('deny_join_id0', e.denyJoinId0 === undefined ? undefined : Number(e.denyJoinId0));
+  add('flags', e.unknownFlags === undefined ? undefined : `0x${e.unknownFlags.toString(16)}`);
+  add('timeout', e.timeout);
+  add('ifindex', e.ifindex);
+  add('reset_reason', e.resetReason && `${e.resetReason.value}(${e.resetReason.name})`);
+  add('reset_flags', e.resetFlags && `0x${e.resetFlags.value.toString(16)}`);
+  const raw = e.type === 'unknown' ? e.attributes : e.unknownAttributes;
+  for (const attr of raw ?? []) add(`attr${attr.type}`, hex(attr.data));
+  return `${parts.join(' ')}\n`;
+}
+
+/** One NDJSON line: the event object, the token in hex (as the commands read it), bytes in hex. */
+export function eventJson(e: MptcpEvent): string {
+  return `${JSON.stringify(e, (k, value: unknown) => {
+    if (k === 'token' && typeof value === 'number') return formatToken(value);
+    if (value instanceof Uint8Array) return hex(value);
+    return value;
+  })}\n`;
+}
+
+/** Runs until SIGINT or SIGTERM (exit 0), or until the event socket fails (exit 1). */
+export async function runMonitor(a: MonitorAction, ctx: Context): Promise<number> {
+  const { MptcpEvents } = await import('../events.js');
+  const events = await MptcpEvents.open({
+    netns: ctx.netns,
+    ...(a.types && { types: a.types }),
+    ...(a.token !== undefined && { token: a.token }),
+  });
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let failure: Error | undefined;
+  events.on('error', (err) => {
+    failure = err;
+  });
+  try {
+    for await (const item of events.stream({ signal: stop.signal })) {
+      if (item.type === 'overrun') {
+        const lost = item.lost === undefined ? 'an unknown number of' : String(item.lost);
+        ctx.err(`mptcp-pm: overrun: ${lost} event${item.lost === 1 ? '' : 's'} lost\n`);
+        if (failure) ctx.err(`mptcp-pm: ${failure.message}\n`);
+        failure = undefined;
+        continue;
+      }
+      ctx.out(ctx.json ? eventJson(item) : eventLine(item));
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    events.close();
+  }
+  return 0;
+}

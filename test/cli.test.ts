@@ -1,0 +1,358 @@
+// The mptcp-pm command without a kernel: word matching, number and token parsing, output formats,
+// and every usage error, both as pure parsing and as a spawned process (exit 2, usage on stderr).
+
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { formatToken, matches, parseToken, parseUint, pickWord, splitGlobals } from '../src/cli/args.js';
+import { parseCommandLine, helpSection, runCommandLine } from '../src/cli/dispatch.js';
+import { endpointLine, formatEndpoints, formatLimits } from '../src/cli/format.js';
+import { eventJson, eventLine } from '../src/cli/monitor.js';
+import { report } from '../src/cli/report.js';
+import { runDemoCommand } from '../src/cli/demo.js';
+import { UsageError, usageLines, type Section } from '../src/cli/usage.js';
+import { NetlinkError, ValidationError } from '../src/errors.js';
+import type { Endpoint } from '../src/endpoint.js';
+import type { MptcpEvent } from '../src/events.js';
+
+const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const status = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+function usageError(argv: string[]): UsageError {
+  try {
+    parseCommandLine(argv);
+  } catch (e) {
+    if (e instanceof UsageError) return e;
+    throw e;
+  }
+  throw new Error(`no usage error for: ${argv.join(' ')}`);
+}
+
+describe('words', () => {
+  it('matches a non-empty prefix, as iproute2 does', () => {
+    expect(matches('del', 'delete')).toBe(true);
+    expect(matches('delete', 'delete')).toBe(true);
+    expect(matches('deletes', 'delete')).toBe(false);
+    expect(matches('', 'delete')).toBe(false);
+    expect(matches(undefined, 'delete')).toBe(false);
+  });
+
+  it('takes the first keyword in order', () => {
+    expect(pickWord('s', ['set', 'show'])).toBe('set');
+    expect(pickWord('sh', ['set', 'show'])).toBe('show');
+    expect(pickWord('x', ['set', 'show'])).toBeUndefined();
+  });
+
+  it('reads numbers as strtoul(…, 0) does', () => {
+    expect(parseUint('12', 255)).toBe(12);
+    expect(parseUint('0x1f', 255)).toBe(31);
+    expect(parseUint('017', 255)).toBe(15);
+    expect(parseUint('0', 255)).toBe(0);
+    for (const bad of ['256', '-1', '+1', '1a', '', '08', '0x', ' 1', '1.0']) expect(parseUint(bad, 255)).toBeUndefined();
+  });
+
+  it('reads tokens in hex with or without 0x, and prints them as iproute2 does', () => {
+    expect(parseToken('1a2b3c4d')).toBe(0x1a2b3c4d);
+    expect(parseToken('0x1A2B3C4D')).toBe(0x1a2b3c4d);
+    expect(parseToken('ff')).toBe(255);
+    for (const bad of ['', '0x', '123456789', 'xyz', '-1', '0x-1']) expect(parseToken(bad)).toBeUndefined();
+    expect(formatToken(0xff)).toBe('000000ff');
+    expect(formatToken(0xdeadbeef)).toBe('deadbeef');
+    expect(parseToken(formatToken(0x0000abcd))).toBe(0xabcd);
+  });
+
+  it('finds global options anywhere, in every spelling', () => {
+    expect(splitGlobals(['-n', 'ns1', 'endpoint', '-j'])).toEqual({ globals: { netns: 'ns1', json: true, help: false }, words: ['endpoint'] });
+    expect(splitGlobals(['--netns=ns2', 'limits', '--json'])).toEqual({ globals: { netns: 'ns2', json: true, help: false }, words: ['limits'] });
+    expect(splitGlobals(['-netns', 'ns3', '-json', 'e', '--help']).globals).toEqual({ netns: 'ns3', json: true, help: true });
+    expect(splitGlobals(['monitor', '--type', 'created', '--token=ab']).words).toEqual(['monitor', '--type', 'created', '--token', 'ab']);
+  });
+});
+
+describe('command lines', () => {
+  const cases: Array<[string, object]> = [
+    ['endpoint', { cmd: 'endpoint.show' }],
+    ['e', { cmd: 'endpoint.show' }],
+    ['endp sh', { cmd: 'endpoint.show' }],
+    ['e s id 3', { cmd: 'endpoint.show', id: 3 }],
+    ['e sh i 0x10', { cmd: 'endpoint.show', id: 16 }],
+    ['e fl', { cmd: 'endpoint.flush' }],
+    ['e f', { cmd: 'endpoint.flush' }],
+    ['e a 192.0.2.1', { cmd: 'endpoint.add', spec: { address: '192.0.2.1', flags: [] } }],
+    ['endpoint add 2001:db8::1 dev eth0 id 7 signal backup', { cmd: 'endpoint.add', spec: { address: '2001:db8::1', flags: ['signal', 'backup'], id: 7, ifname: 'eth0' } }],
+    ['e a 192.0.2.1 p 8080 signal', { cmd: 'endpoint.add', spec: { address: '192.0.2.1', flags: ['signal'], port: 8080 } }],
+    ['e a 192.0.2.1 subflow fullmesh laminar', { cmd: 'endpoint.add', spec: { address: '192.0.2.1', flags: ['subflow', 'fullmesh', 'laminar'] } }],
+    ['e d id 3', { cmd: 'endpoint.delete', id: 3 }],
+    ['e del id 0 192.0.2.1', { cmd: 'endpoint.delete', id: 0, address: '192.0.2.1' }],
+    ['e delete 192.0.2.1 port 80', { cmd: 'endpoint.delete', address: '192.0.2.1', port: 80 }],
+    ['e c id 3 backup', { cmd: 'endpoint.change', id: 3, backup: true }],
+    ['e change 192.0.2.1 nofullmesh nobackup', { cmd: 'endpoint.change', address: '192.0.2.1', fullmesh: false, backup: false }],
+    ['limits', { cmd: 'limits.show' }],
+    ['lim sh', { cmd: 'limits.show' }],
+    ['l s subflows 3', { cmd: 'limits.set', subflows: 3 }],
+    ['limits set s 1 a 0x2', { cmd: 'limits.set', subflows: 1, addAddrAccepted: 2 }],
+    ['m', { cmd: 'monitor' }],
+    ['monitor --type created --type sub-closed,SF_PRIO --token 0xAB', { cmd: 'monitor', types: ['created', 'subClosed', 'subPriority'], token: 0xab }],
+    ['monitor type listener_created token 1', { cmd: 'monitor', types: ['listenerCreated'], token: 1 }],
+    ['path-manager', { cmd: 'path-manager' }],
+    ['p u', { cmd: 'path-manager', set: 'userspace' }],
+    ['path k', { cmd: 'path-manager', set: 'kernel' }],
+    ['announce 192.0.2.1 id 2 token 1a2b3c4d', { cmd: 'announce', address: '192.0.2.1', id: 2, token: 0x1a2b3c4d }],
+    ['an 2001:db8::2 t 0xff i 9 p 443 d eth1', { cmd: 'announce', address: '2001:db8::2', id: 9, token: 255, port: 443, dev: 'eth1' }],
+    ['remove id 0 token ff', { cmd: 'remove', id: 0, token: 255 }],
+    ['r t ff i 3', { cmd: 'remove', id: 3, token: 255 }],
+    ['subflow create token ff local 192.0.2.1 id 2 remote 198.51.100.1 port 80 backup dev eth0',
+      { cmd: 'subflow.create', token: 255, local: { address: '192.0.2.1', id: 2 }, remote: { address: '198.51.100.1', port: 80 }, backup: true, dev: 'eth0' }],
+    ['s c t ff l 192.0.2.1 r 198.51.100.1 p 80 i 2',
+      { cmd: 'subflow.create', token: 255, local: { address: '192.0.2.1', id: 2 }, remote: { address: '198.51.100.1', port: 80 }, backup: false }],
+    ['subflow destroy token ff local 192.0.2.1 port 1000 remote 198.51.100.1 port 80',
+      { cmd: 'subflow.destroy', token: 255, local: { address: '192.0.2.1', port: 1000 }, remote: { address: '198.51.100.1', port: 80 } }],
+    ['subflow backup token ff local 192.0.2.1 remote 198.51.100.1',
+      { cmd: 'subflow.backup', token: 255, local: { address: '192.0.2.1' }, remote: { address: '198.51.100.1' }, backup: true }],
+    ['subflow nob token ff local 2001:db8::1 port 5 remote 2001:db8::2 port 6',
+      { cmd: 'subflow.backup', token: 255, local: { address: '2001:db8::1', port: 5 }, remote: { address: '2001:db8::2', port: 6 }, backup: false }],
+    ['addresses token 0x00000001', { cmd: 'addresses', token: 1 }],
+    ['ad t 1', { cmd: 'addresses', token: 1 }],
+    ['help', { cmd: 'help', section: 'top' }],
+    ['endpoint add --help', { cmd: 'help', section: 'endpoint.add' }],
+    ['demo --fast x', { cmd: 'demo', args: ['--fast', 'x'] }],
+    ['-n ns1 demo --json', { cmd: 'demo', args: ['--json'] }],
+  ];
+  it.each(cases)('%s', (line, action) => {
+    expect(parseCommandLine(line.split(' ')).action).toEqual(action);
+  });
+
+  it('knows which help to show', () => {
+    expect(helpSection(['e', 'd'])).toBe('endpoint.delete');
+    expect(helpSection(['subflow', 'nobackup'])).toBe('subflow.backup');
+    expect(helpSection(['lim'])).toBe('limits');
+    expect(helpSection([])).toBe('top');
+  });
+});
+
+/** Every usage error: the command line and the section whose usage goes with it. */
+const USAGE_ERRORS: Array<[string, Section]> = [
+  ['', 'top'],
+  ['frobnicate', 'top'],
+  ['--bogus endpoint', 'top'],
+  ['-n', 'top'],
+  ['endpoint frob', 'endpoint'],
+  ['endpoint add', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 bogus', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 198.51.100.1', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 id 0', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 id 256', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 id', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 port 0 signal', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 port 70000 signal', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 port 80', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 port 80 signal subflow', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 signal fullmesh', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 implicit', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 nobackup', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 dev', 'endpoint.add'],
+  ['endpoint add 192.0.2.1 dev a/b', 'endpoint.add'],
+  ['endpoint add 300.1.1.1', 'endpoint.add'],
+  ['endpoint delete', 'endpoint.delete'],
+  ['endpoint delete id 3 192.0.2.1', 'endpoint.delete'],
+  ['endpoint delete id 0', 'endpoint.delete'],
+  ['endpoint delete id 3 port 80', 'endpoint.delete'],
+  ['endpoint delete id x', 'endpoint.delete'],
+  ['endpoint delete signal', 'endpoint.delete'],
+  ['endpoint delete dev eth0', 'endpoint.delete'],
+  ['endpoint change id 3', 'endpoint.change'],
+  ['endpoint change backup', 'endpoint.change'],
+  ['endpoint change id 3 signal', 'endpoint.change'],
+  ['endpoint change id 3 port 80 backup', 'endpoint.change'],
+  ['endpoint change id 0 backup', 'endpoint.change'],
+  ['endpoint change id 3 bogus', 'endpoint.change'],
+  ['endpoint show 192.0.2.1', 'endpoint.show'],
+  ['endpoint show id 0', 'endpoint.show'],
+  ['endpoint show id', 'endpoint.show'],
+  ['endpoint flush now', 'endpoint.flush'],
+  ['limits frob', 'limits'],
+  ['limits set', 'limits.set'],
+  ['limits set subflows 9', 'limits.set'],
+  ['limits set add_addr_accepted -1', 'limits.set'],
+  ['limits set subflows', 'limits.set'],
+  ['limits set bogus 1', 'limits.set'],
+  ['limits show extra', 'limits.show'],
+  ['monitor bogus', 'monitor'],
+  ['monitor --type', 'monitor'],
+  ['monitor --type nosuch', 'monitor'],
+  ['monitor --token xyz', 'monitor'],
+  ['monitor --token 123456789', 'monitor'],
+  ['path-manager fancy', 'path-manager'],
+  ['path-manager kernel extra', 'path-manager'],
+  ['announce', 'announce'],
+  ['announce 192.0.2.1 token ff', 'announce'],
+  ['announce 192.0.2.1 id 2', 'announce'],
+  ['announce id 2 token ff', 'announce'],
+  ['announce 192.0.2.1 id 0 token ff', 'announce'],
+  ['announce 192.0.2.1 id 2 token zz', 'announce'],
+  ['announce 192.0.2.1 id 2 token ff bogus', 'announce'],
+  ['remove id 1', 'remove'],
+  ['remove token ff', 'remove'],
+  ['remove id 256 token ff', 'remove'],
+  ['remove id 1 token ff x', 'remove'],
+  ['subflow', 'subflow'],
+  ['subflow frob', 'subflow'],
+  ['subflow create local 192.0.2.1 id 2 remote 198.51.100.1 port 80', 'subflow.create'],
+  ['subflow create token ff remote 198.51.100.1 port 80', 'subflow.create'],
+  ['subflow create token ff local 192.0.2.1 id 2 port 80', 'subflow.create'],
+  ['subflow create token ff local 192.0.2.1 port 5 remote 198.51.100.1 port 80', 'subflow.create'],
+  ['subflow create token ff local 192.0.2.1 remote 198.51.100.1 port 80', 'subflow.create'],
+  ['subflow create token ff local 192.0.2.1 id 2 remote 198.51.100.1', 'subflow.create'],
+  ['subflow create token ff local 192.0.2.1 id 2 remote 2001:db8::1 port 80', 'subflow.create'],
+  ['subflow create token ff local nothere id 2 remote 198.51.100.1 port 80', 'subflow.create'],
+  ['subflow create token ff port 80', 'subflow.create'],
+  ['subflow destroy token ff local 192.0.2.1 remote 198.51.100.1 port 80', 'subflow.destroy'],
+  ['subflow destroy token ff local 192.0.2.1 port 1 remote 198.51.100.1', 'subflow.destroy'],
+  ['subflow destroy token ff local 192.0.2.1 port 1 remote 198.51.100.1 port 2 id 3', 'subflow.destroy'],
+  ['subflow backup token ff local 192.0.2.1', 'subflow.backup'],
+  ['subflow nobackup local 192.0.2.1 remote 198.51.100.1', 'subflow.backup'],
+  ['addresses', 'addresses'],
+  ['addresses token', 'addresses'],
+  ['addresses token ff extra', 'addresses'],
+];
+
+describe('usage errors (parsing)', () => {
+  it.each(USAGE_ERRORS)('"%s" → usage of %s', (line, section) => {
+    const e = usageError(line === '' ? [] : line.split(' '));
+    expect(e.section).toBe(section);
+    const text = e.render();
+    expect(text).toMatch(/^mptcp-pm: .+\nUsage: /);
+    for (const l of usageLines(section)) expect(text).toContain(l);
+  });
+});
+
+/** Runs a command line in this process, as main.ts does, capturing what it writes. */
+async function runInProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const status = await runCommandLine(args, (g) => ({
+    netns: g.netns, json: g.json,
+    out: (t) => void (stdout += t),
+    err: (t) => void (stderr += t),
+    pm: () => Promise.reject(new Error('a usage error must not reach the kernel')),
+  }));
+  return { status, stdout, stderr };
+}
+
+describe('usage errors (whole command line: exit 2, usage on stderr, nothing on stdout)', () => {
+  it.each(USAGE_ERRORS)('"%s"', async (line, section) => {
+    const r = await runInProcess(line === '' ? [] : line.split(' '));
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`Usage: ${usageLines(section)[0]}`);
+  });
+});
+
+/** One usage error per section, run as a real process. */
+const SPAWNED = USAGE_ERRORS.filter(([, section], i) => USAGE_ERRORS.findIndex(([, s]) => s === section) === i);
+
+describe.concurrent('usage errors (spawned process: exit 2, usage on stderr, no stack trace)', () => {
+  it.each(SPAWNED)('"%s"', async (line, section) => {
+    const r = await cli(line === '' ? [] : line.split(' '));
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`Usage: ${usageLines(section)[0]}`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--help prints the section usage on stdout and exits 0, wherever it is', async () => {
+    for (const args of [['--help'], ['endpoint', 'add', '--help'], ['-h', 'lim', 'set'], ['help'], ['subflow', 'create', '-help']]) {
+      const r = await cli(args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: mptcp-pm /);
+      expect(r.stderr).toBe('');
+    }
+    expect((await cli(['endpoint', 'add', '--help'])).stdout).toContain(usageLines('endpoint.add')[0]);
+  });
+
+  it('a missing namespace is an error (exit 1), not a usage error', async () => {
+    const r = await cli(['-n', 'mptcppm-no-such-netns-for-sure', 'endpoint', 'show']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('mptcppm-no-such-netns-for-sure');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('demo without the demo module: a clear error, exit 1', async () => {
+    let stderr = '';
+    const ctx = { netns: undefined, json: false, out: () => undefined, err: (t: string) => void (stderr += t), pm: () => Promise.reject(new Error('unused')) };
+    const status = await runDemoCommand([], ctx, new URL('./no-such-demo/index.js', import.meta.url).href);
+    expect(status).toBe(1);
+    expect(stderr).toContain('demo is not part of this build');
+  });
+});
+
+describe('errors while running', () => {
+  it('kernel refusals: exit 1, the kernel message and a hint', () => {
+    const e = new NetlinkError('mptcp_pm', 'add-addr', 16, { message: 'too many addresses or duplicate one: -16' });
+    expect(report(e, 'endpoint.add')).toEqual({
+      status: 1, stderr: 'Error: too many addresses or duplicate one: -16 (EBUSY: this id is already in use).\n',
+    });
+    const plain = new NetlinkError('mptcp_pm', 'del-addr', 1);
+    expect(report(plain, 'endpoint.delete').stderr).toMatch(/^Error: operation not permitted.*CAP_NET_ADMIN.* \(EPERM\)\.\n$/);
+  });
+
+  it('input refused by the library: exit 2 with the usage of the command', () => {
+    const r = report(new ValidationError('ifname', 'no interface named "x"'), 'announce');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(usageLines('announce')[0]);
+  });
+
+  it('anything else: exit 1 and no stack trace', () => {
+    const r = report(new Error('boom'), 'endpoint.show');
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('output formats', () => {
+  const ep = (e: Partial<Endpoint>): Endpoint => ({ id: 1, address: '192.0.2.1', family: 'inet', flags: [], unknownFlags: 0, ...e });
+
+  it('prints endpoints as iproute2 does', () => {
+    expect(endpointLine(ep({ id: 3, flags: ['signal', 'subflow', 'backup'], ifindex: 2, ifname: 'v0' }))).toBe('192.0.2.1 id 3 signal subflow backup dev v0 \n');
+    expect(endpointLine(ep({ address: '2001:db8::1', family: 'inet6', port: 8080, id: 4, flags: ['signal'] }))).toBe('2001:db8::1 port 8080 id 4 signal \n');
+    expect(endpointLine(ep({ flags: ['subflow', 'implicit', 'laminar'], unknownFlags: 0x40 }))).toBe('192.0.2.1 id 1 subflow implicit laminar rawflags 40 \n');
+    expect(endpointLine(ep({ ifindex: 9 }))).toBe('192.0.2.1 id 1 \n');
+    expect(formatEndpoints([], false)).toBe('');
+    expect(formatEndpoints([], true)).toBe('[]\n');
+    expect(formatEndpoints([ep({ port: 80, flags: ['signal', 'backup'], ifname: 'v0' }), ep({ id: 2, unknownFlags: 0x100 })], true)).toBe(
+      '[{"address":"192.0.2.1","port":80,"id":1,"signal":true,"backup":true,"dev":"v0"},{"address":"192.0.2.1","id":2,"rawflags":"100"}]\n',
+    );
+  });
+
+  it('prints limits as iproute2 does, and as JSON with its keys', () => {
+    expect(formatLimits({ subflows: 2, addAddrAccepted: 0 }, false)).toBe('add_addr_accepted 0 subflows 2 \n');
+    expect(formatLimits({ subflows: 8, addAddrAccepted: 1 }, true)).toBe('{"add_addr_accepted":1,"subflows":8}\n');
+  });
+
+  it('prints events with every attribute, listener events by name', () => {
+    const sub: MptcpEvent = {
+      type: 'subClosed', token: 0xab, family: 'inet6', localAddress: '2001:db8::1', localPort: 1000,
+      remoteAddress: '2001:db8::2', remotePort: 80, localId: 1, remoteId: 2, backup: true,
+      error: { errno: 111, code: 'ECONNREFUSED' }, ifindex: 3, resetReason: { value: 1, name: 'emptcp' },
+      resetFlags: { value: 1, transient: true },
+    };
+    expect(eventLine(sub)).toBe('[       SF_CLOSED] token=000000ab family=inet6 remid=2 locid=1 saddr6=2001:db8::1 daddr6=2001:db8::2 sport=1000 dport=80 backup=1 error=111(ECONNREFUSED) ifindex=3 reset_reason=1(emptcp) reset_flags=0x1\n');
+    expect(eventLine({ type: 'listenerCreated', family: 'inet', localAddress: '192.0.2.1', localPort: 80 })).toBe('[LISTENER_CREATED] family=inet saddr4=192.0.2.1 sport=80\n');
+    expect(eventLine({ type: 'established', token: 1, serverSide: true, denyJoinId0: false })).toBe('[     ESTABLISHED] token=00000001 server_side=1 deny_join_id0=0\n');
+    expect(eventLine({ type: 'unknown', eventType: 42, token: 5, attributes: [{ type: 99, data: Uint8Array.of(1, 2) }] })).toBe('[      UNKNOWN 42] token=00000005 attr99=0102\n');
+    expect(eventLine({ type: 'invalid', eventType: 2, reason: 'bad', data: Uint8Array.of(0xff) })).toBe('[         INVALID] event=2 reason="bad" data=ff\n');
+  });
+
+  it('prints NDJSON: one object per line, tokens in hex, bytes in hex', () => {
+    expect(eventJson({ type: 'closed', token: 0xdeadbeef })).toBe('{"type":"closed","token":"deadbeef"}\n');
+    expect(eventJson({ type: 'invalid', eventType: 2, reason: 'bad', data: Uint8Array.of(1) })).toBe('{"type":"invalid","eventType":2,"reason":"bad","data":"01"}\n');
+  });
+});
