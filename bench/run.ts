@@ -1,0 +1,213 @@
+// `npm run bench`: mptcp-pm against the raw C reference (../shared/bench/nlbench.c), pyroute2 and
+// `ip -batch`, in scratch namespaces it removes afterwards; prints a table and writes bench/out/<date>.json.
+//
+// Options: --rounds N (default 5), --storm N connections per storm run (default 2000),
+// --lag-seconds S (default 3), --no-profile, --quick (1 round, fewer operations).
+
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { MptcpPm } from '../src/client.js';
+import { OUT_DIR, buildRef, refDir, runRef } from './lib/cref.js';
+import { cleanupAll, createNetns, deleteNetns } from './lib/netns.js';
+import { checkPyroute2, runIpBatch, runPyroute2 } from './lib/peers.js';
+import { runPm, type OpCounts } from './lib/pm-ops.js';
+import { combineRounds, type Row } from './lib/stats.js';
+import { measureLag, type LagResult } from './lib/lag.js';
+import { buildTopology, startServer, storm, type StormResult } from './lib/storm.js';
+import { measureDecode, type DecodeResult } from './lib/decode.js';
+import { profilePhase } from './lib/cpuprof.js';
+import type { ProfileLine } from './lib/profile.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(name);
+const opt = (name: string, dflt: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const quick = flag('--quick');
+const ROUNDS = opt('--rounds', quick ? 1 : 5);
+const STORM = opt('--storm', quick ? 500 : 2000);
+const LAG_S = opt('--lag-seconds', quick ? 1 : 3);
+const N: OpCounts = quick ? { add: 160, dump: 500, limits: 5000 } : { add: 400, dump: 2000, limits: 20000 };
+const PHASES = ['add', 'delete', 'dump', 'limits'] as const;
+const BARS: Record<string, number> = { add: 1.3, delete: 1.3, dump: 3, limits: 3 };
+
+function log(s: string): void {
+  process.stderr.write(`${s}\n`);
+}
+
+function fmt(v: number | null | undefined, digits = 1): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  return v >= 100 ? v.toFixed(0) : v.toFixed(digits);
+}
+
+function table(rows: Row[]): string {
+  const head = ['phase', 'tool', 'ops', 'ops/s', 'mean µs', 'p50 µs', 'p99 µs', '×C mean', '×C p50'];
+  const body = rows.map((r) => [r.phase, r.tool, String(r.ops), fmt(r.opsPerSec, 0), fmt(r.meanUs), fmt(r.p50Us), fmt(r.p99Us), r.ratio == null ? '1.00' : r.ratio.toFixed(2), r.ratioP50 == null ? (r.tool === 'c-raw' ? '1.00' : '—') : r.ratioP50.toFixed(2)]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`;
+  return [line(head), `|${w.map((x, i) => (i < 2 ? ` ${'-'.repeat(x)} ` : ` ${'-'.repeat(x - 1)}: `)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+async function opsRounds(bin: string): Promise<{ rows: Row[]; perRound: Row[][] }> {
+  const ns = createNetns('ops');
+  const perRound: Row[][] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    log(`round ${r}/${ROUNDS}: c-raw, mptcp-pm, pyroute2, ip -batch`);
+    const rows: Row[] = [];
+    rows.push(...runRef(bin, ns, { ...N, flush: 0 }));
+    rows.push(...(await runPm(ns, N)));
+    rows.push(...runPyroute2(ns, N));
+    rows.push(...runIpBatch(ns, N));
+    perRound.push(rows);
+  }
+  deleteNetns(ns);
+  const keys = [...new Set(perRound[0].map((r) => `${r.phase}\u0000${r.tool}`))];
+  const combined = keys.map((k) => combineRounds(perRound.map((rows) => rows.find((r) => `${r.phase}\u0000${r.tool}` === k)!)));
+  const order = (r: Row): number => PHASES.indexOf(r.phase as (typeof PHASES)[number]);
+  combined.sort((a, b) => order(a) - order(b));
+  for (const r of combined) {
+    const c = combined.find((x) => x.phase === r.phase && x.tool === 'c-raw');
+    if (!c || r.tool === 'c-raw') continue;
+    r.ratio = r.meanUs / c.meanUs;
+    r.ratioP50 = r.p50Us !== null && c.p50Us ? r.p50Us / c.p50Us : null;
+  }
+  return { rows: combined, perRound };
+}
+
+async function profiles(): Promise<Record<string, { functions: ProfileLine[]; files: ProfileLine[] }>> {
+  const ns = createNetns('prof');
+  const pm = await MptcpPm.open({ netns: ns });
+  const out: Record<string, { functions: ProfileLine[]; files: ProfileLine[] }> = {};
+  try {
+    const w = (id: number): Record<string, number> => ({ family: 2, id, addr4: 0xc0000200 + id, flags: 1 });
+    for (let i = 0; i < 3000; i++) await pm.getLimits();
+    out.limits = await profilePhase(async () => { for (let i = 0; i < 20000; i++) await pm.getLimits(); }, 8);
+    for (let id = 1; id <= 8; id++) await pm.run('addAddr', { addr: w(id) });
+    out.dump = await profilePhase(async () => { for (let i = 0; i < 5000; i++) await pm.listEndpoints(); }, 8);
+    await pm.flushEndpoints();
+    const cycle = async (raw: boolean): Promise<void> => {
+      for (let c = 0; c < 100; c++) {
+        for (let id = 1; id <= 8; id++) {
+          if (raw) await pm.run('addAddr', { addr: w(id) });
+          else await pm.addEndpoint({ address: `192.0.2.${id}`, id, flags: ['signal'] });
+        }
+        await pm.flushEndpoints();
+      }
+    };
+    out['add (raw run)'] = await profilePhase(() => cycle(true), 8);
+    out['add (addEndpoint)'] = await profilePhase(() => cycle(false), 8);
+    out.delete = await profilePhase(async () => {
+      for (let c = 0; c < 100; c++) {
+        for (let id = 1; id <= 8; id++) await pm.run('addAddr', { addr: w(id) });
+        for (let id = 1; id <= 8; id++) await pm.deleteEndpoint(id);
+      }
+    }, 8);
+  } finally {
+    pm.close();
+    deleteNetns(ns);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const t0 = performance.now();
+  refDir();
+  checkPyroute2();
+  const bin = buildRef();
+  log(`mptcp-pm bench: kernel ${release()}, ${cpus().length} CPUs, node ${process.version}; ${ROUNDS} round(s), ops per round ${JSON.stringify(N)}`);
+
+  const ops = await opsRounds(bin);
+
+  log(`event-loop lag: ${LAG_S} s idle, ${LAG_S} s deleting/re-adding endpoints, ${LAG_S} s idle`);
+  const lagNs = createNetns('lag');
+  const lag: LagResult = await measureLag(lagNs, LAG_S);
+  deleteNetns(lagNs);
+
+  log(`event storm: ${STORM} connections (each with an extra subflow), twice: consumer keeping up, then stalling 300 ms`);
+  const topo = buildTopology();
+  const stopServer = await startServer(topo.srv);
+  const storms: StormResult[] = [];
+  const captured: [number, Buffer][] = [];
+  try {
+    storms.push(await storm(topo, 'consumer keeps up', STORM, 16));
+    storms.push(await storm(topo, 'consumer stalls 300 ms mid-storm', STORM, 16, 300, captured));
+  } finally {
+    stopServer();
+    deleteNetns(topo.cli);
+    deleteNetns(topo.srv);
+  }
+  log('codec: decoding the captured event bytes');
+  const decode: DecodeResult = measureDecode(captured);
+
+  let profile: Awaited<ReturnType<typeof profiles>> | undefined;
+  if (!flag('--no-profile')) {
+    log('profiling the mptcp-pm phases (node:inspector, 25 µs sampling)');
+    profile = await profiles();
+  }
+
+  // ------------------------------------------------------------------ report
+  const rows = ops.rows;
+  const out: string[] = [];
+  out.push(`mptcp-pm benchmark — ${started.toISOString().slice(0, 10)}, Linux ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), node ${process.version}`);
+  out.push(`Request/response: median of ${ROUNDS} round(s); per round ${N.add} adds and ${N.add} deletes (cycles of 8), ${N.dump} full dumps of 8 endpoints, ${N.limits} GET_LIMITS.`);
+  out.push('×C = time per operation / the C reference\'s in the same run (mean; and p50 where per-op latency exists).');
+  out.push('');
+  out.push(table(rows));
+  out.push('');
+  out.push('Event storm (client namespace, MptcpEvents with default settings):');
+  out.push('| run | connections (with subflow) | events received | kernel counted | lost | overruns reported (lost) | socket drops | events/s |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const s of storms) {
+    const kc = s.kernelCounted.created + s.kernelCounted.established + s.kernelCounted.subEstablished + s.kernelCounted.closed;
+    out.push(`| ${s.label} | ${s.connections} (${s.connectionsWithSubflow}) | ${s.receivedTotal} (${Object.entries(s.received).map(([k, v]) => `${k} ${v}`).join(', ')}) | ${kc} | ${s.lost} | ${s.overruns} (${s.overrunReported ?? 'no count'}) | ${s.socketDrops ?? '—'} | ${s.eventsPerSec.toFixed(0)} |`);
+  }
+  out.push('');
+  out.push(`Event-loop lag (monitorEventLoopDelay, 1 ms resolution, ${LAG_S} s windows): idle p99 ${lag.idleP99Ms.toFixed(2)} ms (after: ${lag.idleP99AfterMs.toFixed(2)} ms); ` +
+    `deleting + re-adding endpoints (${lag.cycles} cycles) p50 ${lag.busyP50Ms.toFixed(2)} ms, p99 ${lag.busyP99Ms.toFixed(2)} ms, max ${lag.busyMaxMs.toFixed(2)} ms; excess over idle p99 ${lag.excessMs.toFixed(2)} ms.`);
+  out.push(`Codec on ${decode.captured} captured event datagrams (${decode.check}): decodeEvent ${decode.decodeEventPerSec.toFixed(0)} events/s, decodeAttrs alone ${decode.decodeAttrsPerSec.toFixed(0)} events/s.`);
+  out.push('');
+  out.push('Bars:');
+  const bar = (ok: boolean, text: string): string => `  ${ok ? 'MET   ' : 'MISSED'} ${text}`;
+  for (const phase of PHASES) {
+    for (const r of rows.filter((x) => x.phase === phase && x.tool.startsWith('mptcp-pm'))) {
+      out.push(bar((r.ratio ?? Infinity) <= BARS[phase], `${phase.padEnd(6)} ${r.tool}: ${r.ratio?.toFixed(2)}× C (bar ≤ ${BARS[phase]}×${phase === 'delete' ? ', "≈ 1×"' : ''}), p50 ${r.ratioP50?.toFixed(2)}×`));
+    }
+  }
+  out.push(bar(storms[0].lost === 0, `storm, consumer keeping up: ${storms[0].lost} lost of ${storms[0].receivedTotal + storms[0].lost}`));
+  const st = storms[1];
+  out.push(bar(st.lost === 0 || (st.overrunReported !== null && st.overrunReported >= st.lost), `storm, consumer stalling 300 ms: ${st.lost} lost, ${st.overruns} overrun(s) reporting ${st.overrunReported ?? 'no count'}`));
+  out.push(bar(lag.excessMs <= 0.5, `event-loop lag: busy p99 ${lag.busyP99Ms.toFixed(2)} ms vs idle p99 ${Math.max(lag.idleP99Ms, lag.idleP99AfterMs).toFixed(2)} ms (+${lag.excessMs.toFixed(2)} ms, bar +0.5 ms)`));
+  if (profile) {
+    out.push('');
+    out.push('Where mptcp-pm spends its time (self time, node:inspector CPU profile of each phase):');
+    for (const [phase, p] of Object.entries(profile)) {
+      out.push(`  ${phase}: ${p.functions.slice(0, 6).map((f) => `${f.selfPct.toFixed(0)}% ${f.fn}${f.where.startsWith('(') ? '' : ` (${f.where})`}`).join('; ')}`);
+    }
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  out.push('');
+  out.push(`Total bench time ${elapsed.toFixed(0)} s.`);
+  const text = out.join('\n');
+  process.stdout.write(`${text}\n`);
+
+  mkdirSync(OUT_DIR, { recursive: true });
+  rmSync(join(OUT_DIR, 'tmp'), { recursive: true, force: true });
+  const file = join(OUT_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({
+    date: started.toISOString(), kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version,
+    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, lag, decode, profile, elapsedSeconds: elapsed, text,
+  }, null, 2)}\n`);
+  log(`wrote ${file}`);
+}
+
+main().then(
+  () => cleanupAll(),
+  (e: unknown) => {
+    cleanupAll();
+    process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
