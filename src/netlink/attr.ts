@@ -19,7 +19,8 @@ export class AttrWriter {
   private len = 0;
 
   constructor(initialSize = 256) {
-    this.buf = Buffer.alloc(initialSize);
+    // Pooled, uninitialised memory: every byte up to `len` is written (padding is zeroed in put).
+    this.buf = Buffer.allocUnsafe(initialSize);
   }
 
   get length(): number {
@@ -33,7 +34,7 @@ export class AttrWriter {
 
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.len + n));
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }

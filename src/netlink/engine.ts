@@ -10,7 +10,7 @@ const ENOBUFS = osConstants.errno.ENOBUFS;
 /** How many settled sequence numbers are remembered so that late replies to them are dropped. */
 const RETIRED_MAX = 1024;
 /** Time per event-loop turn during which replies are read right after sending (see Core.mayDrain). */
-const DRAIN_BUDGET_MS = 2;
+const DRAIN_BUDGET_MS = 0.5;
 /** A synchronous sendto slower than this marks `offThread: 'auto'` requests as worth a worker thread. */
 const SLOW_SEND_MS = 1;
 
