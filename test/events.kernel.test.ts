@@ -3,24 +3,15 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { MptcpEvents, type MptcpEvent, type StreamItem } from '../src/events.js';
 import { kernelIt, type TestNetns } from './helpers/netns.js';
-import { EventLog, makeTopology, runUserspaceScenario, type Topology } from './helpers/topology.js';
+import { EventLog, runUserspaceScenario, testResources, type Topology } from './helpers/topology.js';
 
 const it = kernelIt();
 const PEER = fileURLToPath(new URL('./helpers/mptcp_peer.py', import.meta.url));
 
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function topology(tag: string): Promise<Topology> {
-  const t = await makeTopology(tag);
-  cleanup.push(() => t.destroy());
-  return t;
-}
+const { cleanup, topology } = testResources();
 
 async function open(opts: Parameters<typeof MptcpEvents.open>[0]): Promise<MptcpEvents> {
   const ev = await MptcpEvents.open(opts);

@@ -2,27 +2,18 @@
 // namespaces (subflow, announce, backup, remove, destroy), checks both sides' events, and the errors.
 
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { afterEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { MptcpPm } from '../src/client.js';
 import { MptcpEvents } from '../src/events.js';
 import { NetlinkError, ValidationError } from '../src/errors.js';
 import { GenlSocket } from '../src/netlink/socket.js';
 import { withNetns } from '../src/netlink/netns.js';
 import { kernelIt, waitFor, type TestNetns } from './helpers/netns.js';
-import { ANNOUNCED, EventLog, SUBFLOW_ID, makeTopology, runUserspaceScenario, type Peer, type Topology } from './helpers/topology.js';
+import { ANNOUNCED, EventLog, SUBFLOW_ID, runUserspaceScenario, testResources, type Peer, type Topology } from './helpers/topology.js';
 
 const it = kernelIt();
 
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function topology(tag: string): Promise<Topology> {
-  const t = await makeTopology(tag);
-  cleanup.push(() => t.destroy());
-  return t;
-}
+const { cleanup, topology } = testResources();
 
 async function events(netns: string): Promise<EventLog> {
   const ev = await MptcpEvents.open({ netns });

@@ -1,6 +1,7 @@
 // Test-only two-host MPTCP topology: a client and a server namespace joined by two veth pairs (two
 // paths), plus the python3 MPTCP peer run inside them as child processes that tests drive line by line.
 
+import { afterEach } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeNetns, type TestNetns } from './netns.js';
@@ -325,3 +326,23 @@ export async function runUserspaceScenario(t: Topology, waitMs = 10_000): Promis
     pm.close();
   }
 }
+
+/**
+ * Per-test resources for kernel test files: `cleanup` runs in reverse order after each test (also
+ * when it failed), and `topology(tag)` builds a topology whose removal is registered there.
+ */
+export function testResources(): { cleanup: (() => unknown)[]; topology: (tag: string) => Promise<Topology> } {
+  const cleanup: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+  return {
+    cleanup,
+    topology: async (tag) => {
+      const t = await makeTopology(tag);
+      cleanup.push(() => t.destroy());
+      return t;
+    },
+  };
+}
+
