@@ -166,10 +166,9 @@ export class Core {
     if (this.pending.get(p.seq) !== p) return;
     this.pending.delete(p.seq);
     this.retire(p.seq);
-    if (this.pending.size === 0) {
-      this.disarmTimer();
-      this.updateRef();
-    }
+    // The deadline timer stays armed when nothing is pending (it is unref'd): a loop of requests
+    // then costs no timer operations, and a timer that fires early just re-arms.
+    if (this.pending.size === 0) this.updateRef();
     if (result instanceof Error) p.reject(result);
     else p.resolve(result);
   }
