@@ -90,7 +90,7 @@ export class Words {
 }
 
 /** Options that belong to one command and are handed to it as words. */
-const COMMAND_OPTIONS = ['--type', '--token'];
+const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf'];
 
 /** Options that apply to every command. */
 export interface GlobalOptions {

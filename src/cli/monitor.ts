@@ -9,6 +9,8 @@ export interface MonitorAction {
   cmd: 'monitor';
   types?: MptcpEventFilterName[];
   token?: number;
+  /** Receive buffer of the event socket in bytes (MptcpEvents' receiveBufferBytes). */
+  rcvbuf?: number;
 }
 
 /** Text names, as `ip mptcp monitor` prints them (it has none for the listener events before 6.2). */
@@ -43,6 +45,8 @@ export function parseMonitor(words: readonly string[]): MonitorAction {
       a.types = [...new Set([...(a.types ?? []), ...types])];
     } else if (word === '--token' || word === 'token') {
       a.token = w.token();
+    } else if (word === '--rcvbuf' || word === 'rcvbuf') {
+      a.rcvbuf = w.number('--rcvbuf', 1, 0x3fffffff);
     } else {
       throw w.fail(`unknown argument "${word}"`);
     }
@@ -102,6 +106,7 @@ export async function runMonitor(a: MonitorAction, ctx: Context): Promise<number
     netns: ctx.netns,
     ...(a.types && { types: a.types }),
     ...(a.token !== undefined && { token: a.token }),
+    ...(a.rcvbuf !== undefined && { receiveBufferBytes: a.rcvbuf }),
   });
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();

@@ -9,7 +9,7 @@ const LINES = {
   'endpoint.flush': 'mptcp-pm endpoint flush',
   'limits.set': 'mptcp-pm limits set [subflows N] [add_addr_accepted N]',
   'limits.show': 'mptcp-pm limits show',
-  monitor: 'mptcp-pm monitor [--type TYPE]... [--token TOKEN]',
+  monitor: 'mptcp-pm monitor [--type TYPE]... [--token TOKEN] [--rcvbuf BYTES]',
   'path-manager': 'mptcp-pm path-manager [kernel|userspace]',
   announce: 'mptcp-pm announce ADDRESS id ID token TOKEN [port PORT] [dev IFNAME]',
   remove: 'mptcp-pm remove id ID token TOKEN',
@@ -34,7 +34,8 @@ const GLOBAL = 'Options (anywhere): -n|--netns NAME  -j|--json  -h|--help';
 const NOTES: Partial<Record<Section, string>> = {
   top: 'TOKEN is a connection token in hex (as monitor prints it), with or without 0x.',
   monitor: 'TYPE: created established closed announced removed sub-established sub-closed sub-priority\n' +
-    '      listener-created listener-closed (also the names monitor prints).',
+    '      listener-created listener-closed (also the names monitor prints).\n' +
+    'BYTES: receive buffer of the event socket (default 4 MiB); a smaller one overruns sooner.',
 };
 
 /** The usage lines of a section: one line for a command, all of them for a group or the top. */
