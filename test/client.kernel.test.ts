@@ -12,6 +12,7 @@ import { MptcpPm, EndpointNotFoundError } from '../src/client.js';
 import { NetlinkError, ValidationError } from '../src/errors.js';
 import { NetnsError } from '../src/netlink/netns.js';
 import { canRunKernelTests, kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
+import { rejection } from './helpers/pm-fake.js';
 
 const it = kernelIt();
 const ROOT = resolve(import.meta.dirname, '..');
@@ -63,15 +64,6 @@ async function withNs(tag: string, body: (pm: MptcpPm, ns: TestNetns) => Promise
   }
 }
 
-/** The rejection of `p`, failing the test if it resolves. */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection, but the call succeeded');
-}
 
 /** A NetlinkError with exactly this op, code, errno and kernel text. */
 async function expectKernelError(p: Promise<unknown>, op: string, code: string, errno: number, text: string): Promise<NetlinkError> {

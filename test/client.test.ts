@@ -7,18 +7,9 @@ import { MptcpPm, EndpointNotFoundError } from '../src/client.js';
 import { ClosedError, NetlinkError, UnsupportedError, ValidationError } from '../src/errors.js';
 import { FakeGenl, type FakeExtAck, type RecordedRequest } from './helpers/fake-genl.js';
 import { cat, hex, ipv4, nest, nla, s32le, toHex, u16le, u32le, type Bytes } from './helpers/bytes.js';
+import { ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, expectRequest, rejection } from './helpers/pm-fake.js';
 
-const FAMILY_ID = 0x1c;
-const ALL_OPS: [number, number][] = [
-  [1, 0x1a], [2, 0x1a], [3, 0x0e], [4, 0x1a], [5, 0x1a], [6, 0x0a], [7, 0x1a], [8, 0x1a], [9, 0x1a], [10, 0x1a], [11, 0x1a],
-];
-const FAMILY = { name: 'mptcp_pm', id: FAMILY_ID, version: 1, groups: { mptcp_pm_cmds: 8, mptcp_pm_events: 9 }, ops: ALL_OPS };
 
-// nlmsg flags: REQUEST 0x1, ACK 0x4, DUMP = ROOT|MATCH 0x300. A do-request answered by one
-// message (GET_ADDR, GET_LIMITS) asks for no ACK: the answer, or an NLMSG_ERROR, ends it.
-const DO = 0x0005;
-const DO_REPLY = 0x0001;
-const DUMP = 0x0305;
 const CMD = { addAddr: 1, delAddr: 2, getAddr: 3, flushAddrs: 4, setLimits: 5, getLimits: 6, setFlags: 7 } as const;
 const EINVAL = 22;
 
@@ -126,24 +117,7 @@ afterEach(() => {
   for (const pm of opened.splice(0)) pm.close();
 });
 
-/** Asserts one family request: header fields, genl cmd and version, and the exact attribute bytes. */
-function expectRequest(req: RecordedRequest | undefined, cmd: number, flags: number, attrs: Bytes): void {
-  expect(req, `request cmd ${cmd}`).toBeDefined();
-  const r = req!;
-  expect({ type: r.type, flags: r.flags, pid: r.pid, cmd: r.cmd, version: r.version, reserved: r.reserved, length: r.length })
-    .toEqual({ type: FAMILY_ID, flags, pid: 0, cmd, version: 1, reserved: 0, length: 20 + attrs.length });
-  expect(toHex(r.attrs)).toBe(toHex(attrs));
-}
 
-/** The rejection of `p`, failing the test if it resolves. */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection, but the call succeeded');
-}
 
 const EMPTY = new Uint8Array(0);
 const byId = (id: number): Uint8Array => nest(1, nla(2, [id]));

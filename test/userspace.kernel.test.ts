@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'n
 import { describe, expect } from 'vitest';
 import { MptcpPm } from '../src/client.js';
 import { MptcpEvents } from '../src/events.js';
-import { NetlinkError, ValidationError } from '../src/errors.js';
+import { NetlinkError } from '../src/errors.js';
 import { GenlSocket } from '../src/netlink/socket.js';
 import { withNetns } from '../src/netlink/netns.js';
 import { kernelIt, waitFor, type TestNetns } from './helpers/netns.js';

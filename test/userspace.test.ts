@@ -6,7 +6,8 @@ import { MptcpPm } from '../src/client.js';
 import { NetlinkError, UnsupportedError, ValidationError } from '../src/errors.js';
 import { detectFeatures } from '../src/features.js';
 import { FakeGenl, type FakeExtAck, type RecordedRequest } from './helpers/fake-genl.js';
-import { cat, hex, ipv4, nest, nla, s32le, toHex, u16le, u32le, type Bytes } from './helpers/bytes.js';
+import { cat, hex, ipv4, nest, nla, s32le, u16le, u32le, type Bytes } from './helpers/bytes.js';
+import { ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, expectRequest, rejection } from './helpers/pm-fake.js';
 
 // The token gate of GET_ADDR comes from the kernel release; pin it so the host kernel does not matter.
 const kernel = vi.hoisted(() => ({ release: '6.18.44' }));
@@ -15,17 +16,7 @@ vi.mock('node:os', async (importOriginal) => {
   return { ...os, release: () => kernel.release, default: { ...os, release: () => kernel.release } };
 });
 
-const FAMILY_ID = 0x1c;
-const ALL_OPS: [number, number][] = [
-  [1, 0x1a], [2, 0x1a], [3, 0x0e], [4, 0x1a], [5, 0x1a], [6, 0x0a], [7, 0x1a], [8, 0x1a], [9, 0x1a], [10, 0x1a], [11, 0x1a],
-];
-const FAMILY = { name: 'mptcp_pm', id: FAMILY_ID, version: 1, groups: { mptcp_pm_cmds: 8, mptcp_pm_events: 9 }, ops: ALL_OPS };
 
-// nlmsg flags: REQUEST|ACK for a do; REQUEST|ROOT|MATCH(|ACK) for a dump; REQUEST only for a do
-// answered by one message (GET_ADDR with an id), where the answer or an NLMSG_ERROR ends it.
-const DO = 0x0005;
-const DO_REPLY = 0x0001;
-const DUMP = 0x0305;
 const CMD = { getAddr: 3, setFlags: 7, announce: 8, remove: 9, subflowCreate: 10, subflowDestroy: 11 } as const;
 const EINVAL = 22;
 const ESRCH = 3;
@@ -138,14 +129,6 @@ afterEach(() => {
   for (const pm of opened.splice(0)) pm.close();
 });
 
-/** Asserts one family request: header fields, genl cmd and version, and the exact attribute bytes. */
-function expectRequest(req: RecordedRequest | undefined, cmd: number, flags: number, attrs: Bytes): void {
-  expect(req, `request cmd ${cmd}`).toBeDefined();
-  const r = req!;
-  expect({ type: r.type, flags: r.flags, pid: r.pid, cmd: r.cmd, version: r.version, reserved: r.reserved, length: r.length })
-    .toEqual({ type: FAMILY_ID, flags, pid: 0, cmd, version: 1, reserved: 0, length: 20 + attrs.length });
-  expect(toHex(r.attrs)).toBe(toHex(attrs));
-}
 
 /** Runs `call` on a fresh client and asserts it sent exactly one request with these bytes. */
 async function expectOnly(call: (pm: MptcpPm) => Promise<unknown>, cmd: number, flags: number, attrs: Bytes): Promise<void> {
@@ -155,15 +138,6 @@ async function expectOnly(call: (pm: MptcpPm) => Promise<unknown>, cmd: number, 
   expectRequest(peer.familyRequests[0], cmd, flags, attrs);
 }
 
-/** The rejection of `p`, failing the test if it resolves. */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection, but the call succeeded');
-}
 
 describe('announce', () => {
   it('sends ANNOUNCE with the IPv4 address, id and SIGNAL, then the token (host order)', async () => {

@@ -1,0 +1,38 @@
+// Shared pieces of the tier-2 client tests: the fake `mptcp_pm` family the fake peer announces,
+// the nlmsg flag sets a request must carry, and assertions on recorded requests and rejections.
+
+import { expect } from 'vitest';
+import type { RecordedRequest } from './fake-genl.js';
+import { toHex, type Bytes } from './bytes.js';
+
+export const FAMILY_ID = 0x1c;
+/** Every op of 6.18 with the CTRL flags the kernel reports for it. */
+export const ALL_OPS: [number, number][] = [
+  [1, 0x1a], [2, 0x1a], [3, 0x0e], [4, 0x1a], [5, 0x1a], [6, 0x0a], [7, 0x1a], [8, 0x1a], [9, 0x1a], [10, 0x1a], [11, 0x1a],
+];
+export const FAMILY = { name: 'mptcp_pm', id: FAMILY_ID, version: 1, groups: { mptcp_pm_cmds: 8, mptcp_pm_events: 9 }, ops: ALL_OPS };
+
+// nlmsg flags: REQUEST 0x1, ACK 0x4, DUMP = ROOT|MATCH 0x300. A do-request answered by one message
+// (GET_ADDR, GET_LIMITS) asks for no ACK: the answer, or an NLMSG_ERROR, ends it.
+export const DO = 0x0005;
+export const DO_REPLY = 0x0001;
+export const DUMP = 0x0305;
+
+/** Asserts one family request: header fields, genl cmd and version, and the exact attribute bytes. */
+export function expectRequest(req: RecordedRequest | undefined, cmd: number, flags: number, attrs: Bytes): void {
+  expect(req, `request cmd ${cmd}`).toBeDefined();
+  const r = req!;
+  expect({ type: r.type, flags: r.flags, pid: r.pid, cmd: r.cmd, version: r.version, reserved: r.reserved, length: r.length })
+    .toEqual({ type: FAMILY_ID, flags, pid: 0, cmd, version: 1, reserved: 0, length: 20 + attrs.length });
+  expect(toHex(r.attrs)).toBe(toHex(attrs));
+}
+
+/** The rejection of `p`, failing the test if it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection, but the call succeeded');
+}
