@@ -49,7 +49,8 @@ export function namespacesOf(pid: number): string[] {
   return listNetns().filter((n) => n.startsWith(`${NETNS_PREFIX}${pid}-`));
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists (EPERM means it does, owned by someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -102,7 +103,7 @@ export function removeNamespacesSync(names: string[]): string[] {
 export function removeStaleNamespaces(): string[] {
   const stale = listNetns().filter((n) => {
     const m = new RegExp(`^${NETNS_PREFIX}(\\d+)-`).exec(n);
-    return m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1]));
+    return m !== null && Number(m[1]) !== process.pid && !processAlive(Number(m[1]));
   });
   const failed = new Set(removeNamespacesSync(stale));
   return stale.filter((n) => !failed.has(n));

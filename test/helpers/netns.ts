@@ -4,6 +4,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, it } from 'vitest';
+import { listNetns, processAlive } from '../../src/demo/sandbox.js';
 
 /** A scratch namespace made by {@link makeNetns}. */
 export interface TestNetns {
@@ -43,30 +44,14 @@ function cleanupAll(): void {
   for (const name of [...live]) deleteSync(name);
 }
 
-/** Whether process `pid` still exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes test namespaces left by a test process that died without cleaning up (a crash skips every
  * exit hook); the owner's pid is part of each name, and only namespaces of dead owners are touched.
  */
 function removeStale(): void {
-  let names: string[] = [];
-  try {
-    names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', timeout: 5000 }).split('\n').map((l) => l.split(' ')[0]);
-  } catch {
-    return;
-  }
-  for (const name of names) {
+  for (const name of listNetns()) {
     const m = /^mptcppm-.+-(\d+)-\d+$/.exec(name);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) deleteSync(name);
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) deleteSync(name);
   }
 }
 
