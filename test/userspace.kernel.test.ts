@@ -185,7 +185,9 @@ describe('userspace path manager on the kernel', () => {
       const [rejected, acked] = [await mib(t.server, 'MPJoinRejected'), await mib(t.server, 'MPJoinAckRx')];
       return rejected + acked > 0 ? { rejected, acked } : undefined;
     }, { timeoutMs: 5000, intervalMs: 20, what: 'the server to accept or reject the join' });
-    if (foreign === 'none') {
+    // A listener that appeared while the join was in flight (another program) also lets it pass.
+    const stillNone = foreign === 'none' && (await eventListeners(groupId)) === 0;
+    if (stillNone) {
       expect(verdict).toEqual({ rejected: 1, acked: 0 });
       cli.send('info');
       expect((await cli.waitLine(/^INFO token=\d+ subflows=(\d+)/))[1]).toBe('0');
