@@ -215,8 +215,13 @@ class Child {
     this.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
   }
 
-  waitLine(re: RegExp, what: string, timeoutMs = 10_000): Promise<string> {
-    return waitFor(() => this.lines.find((l) => re.test(l)) ?? '', { timeoutMs, what: `${what} (have: ${this.lines.join(' | ')})`, intervalMs: 20 });
+  async waitLine(re: RegExp, what: string, timeoutMs = 10_000): Promise<string> {
+    try {
+      return await waitFor(() => this.lines.find((l) => re.test(l)) ?? '', { timeoutMs, what, intervalMs: 20 });
+    } catch (e) {
+      // Say what the process had printed by the end of the wait, stderr included.
+      throw new Error(`${(e as Error).message}; stdout: ${this.lines.join(' | ') || '(nothing)'}; stderr: ${this.stderr || '(nothing)'}`);
+    }
   }
 
   send(text: string): void {
@@ -294,7 +299,10 @@ describe('monitor on real MPTCP connections', () => {
     await client.waitLine(/^DONE/, 'client done');
     await server.waitLine(/^DONE/, 'server done'); // it stops by itself after its one connection
     await text.waitLine(/^\[ LISTENER_CLOSED\] /, 'LISTENER_CLOSED line');
-    await byToken.waitLine(new RegExp(`^\\[          CLOSED\\] token=${token}`), 'CLOSED seen by the token monitor');
+    // The client's msk is destroyed (CLOSED) once its DATA_FIN is acknowledged: allow for a slow machine.
+    const closedLine = new RegExp(`^\\[          CLOSED\\] token=${token}`);
+    await text.waitLine(closedLine, 'CLOSED of the client connection', 30_000);
+    await byToken.waitLine(closedLine, 'CLOSED seen by the token monitor', 5_000);
     await json.waitLine(/"type":"listenerClosed"/, 'listenerClosed object');
 
     expect(await text.stop('SIGINT')).toBe(0);
