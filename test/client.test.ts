@@ -7,7 +7,7 @@ import { MptcpPm, EndpointNotFoundError } from '../src/client.js';
 import { ClosedError, NetlinkError, UnsupportedError, ValidationError } from '../src/errors.js';
 import { FakeGenl, type FakeExtAck, type RecordedRequest } from './helpers/fake-genl.js';
 import { cat, hex, ipv4, nest, nla, s32le, toHex, u16le, u32le, type Bytes } from './helpers/bytes.js';
-import { ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, expectRequest, rejection } from './helpers/pm-fake.js';
+import { ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, expectRequest, rejection, addressReply, type FakeAddress } from './helpers/pm-fake.js';
 
 
 const CMD = { addAddr: 1, delAddr: 2, getAddr: 3, flushAddrs: 4, setLimits: 5, getLimits: 6, setFlags: 7 } as const;
@@ -15,29 +15,6 @@ const EINVAL = 22;
 
 const V6_1 = hex('20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01'); // 2001:db8::1
 const V6_A = hex('20 01 0d b8 00 0a 00 00 00 00 00 00 00 00 00 0a'); // 2001:db8:a::a
-
-/** An endpoint as the fake kernel stores it. */
-interface Ep {
-  id: number;
-  v4?: string;
-  v6?: Uint8Array;
-  port?: number;
-  flags: number;
-  ifIdx?: number;
-}
-
-/** The reply nest exactly as 6.18 orders it: family, port, id, flags, [if_idx], address. */
-function epReply(e: Ep): Uint8Array {
-  return nest(
-    1,
-    nla(1, u16le(e.v4 !== undefined ? 2 : 10)),
-    nla(5, u16le(e.port ?? 0)),
-    nla(2, [e.id]),
-    nla(6, u32le(e.flags)),
-    e.ifIdx ? nla(7, s32le(e.ifIdx)) : [],
-    e.v4 !== undefined ? nla(3, ipv4(e.v4)) : nla(4, e.v6 ?? []),
-  );
-}
 
 /** Tiny test-only TLV reader (type → payload), enough to let the fake kernel keep state. */
 function tlvs(b: Bytes): Map<number, Uint8Array> {
@@ -56,7 +33,7 @@ const le32 = (b: Uint8Array | undefined): number | undefined => (b ? (b[0] | (b[
 
 /** A scripted in-kernel path manager behind the fake peer. */
 class FakeKernel {
-  endpoints: Ep[] = [];
+  endpoints: FakeAddress[] = [];
   limits = { rcvAddAddrs: 0, subflows: 2 };
   /** Per command: answer with this error instead. */
   fail = new Map<number, { errno: number; extack?: FakeExtAck }>();
@@ -77,10 +54,10 @@ class FakeKernel {
         this.endpoints = this.endpoints.filter((e) => e.id !== id);
         return peer.ack(req);
       case CMD.getAddr: {
-        if (req.flags & 0x300) return peer.dump(req, [...this.endpoints].sort((a, b) => a.id - b.id).map(epReply));
+        if (req.flags & 0x300) return peer.dump(req, [...this.endpoints].sort((a, b) => a.id - b.id).map(addressReply));
         const e = this.endpoints.find((x) => x.id === id);
         if (!e) return peer.error(req, EINVAL, { message: 'address not found', offset: 20 });
-        return peer.reply(req, epReply(e));
+        return peer.reply(req, addressReply(e));
       }
       case CMD.flushAddrs:
         this.endpoints = [];
@@ -441,7 +418,7 @@ describe('kernel errors', () => {
 
   it('an error ending a dump rejects listEndpoints', async () => {
     const { pm, peer } = await setup();
-    peer.handler = (req, p) => p.dump(req, [epReply({ id: 1, v4: '192.0.2.1', flags: 1 })], 1, 90, { message: 'not enough space in Netlink message' });
+    peer.handler = (req, p) => p.dump(req, [addressReply({ id: 1, v4: '192.0.2.1', flags: 1 })], 1, 90, { message: 'not enough space in Netlink message' });
     const err = await rejection(pm.listEndpoints());
     expect(err).toMatchObject({ name: 'NetlinkError', code: 'EMSGSIZE', op: 'get-addr' });
   });

@@ -7,7 +7,7 @@ import { NetlinkError, UnsupportedError, ValidationError } from '../src/errors.j
 import { detectFeatures } from '../src/features.js';
 import { FakeGenl, type FakeExtAck, type RecordedRequest } from './helpers/fake-genl.js';
 import { cat, hex, ipv4, nest, nla, s32le, u16le, u32le, type Bytes } from './helpers/bytes.js';
-import { ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, expectRequest, rejection } from './helpers/pm-fake.js';
+import { ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, expectRequest, rejection, addressReply, type FakeAddress } from './helpers/pm-fake.js';
 
 // The token gate of GET_ADDR comes from the kernel release; pin it so the host kernel does not matter.
 const kernel = vi.hoisted(() => ({ release: '6.18.44' }));
@@ -58,29 +58,6 @@ const local = (a: Addr): Uint8Array => addrNest(A.addr, a);
 const remote = (a: Addr): Uint8Array => addrNest(A.addrRemote, a);
 const token = (t = TOKEN): Uint8Array => nla(A.token, u32le(t));
 
-/** An address of the connection as the fake kernel lists it. */
-interface Entry {
-  id: number;
-  v4?: string;
-  v6?: Uint8Array;
-  port?: number;
-  flags: number;
-  ifIdx?: number;
-}
-
-/** The reply nest as 6.18 orders it: family, port (0 when unset), id, flags, [if_idx], address. */
-function entryReply(e: Entry): Uint8Array {
-  return nest(
-    A.addr,
-    nla(AD.family, u16le(e.v4 !== undefined ? AF_INET : AF_INET6)),
-    nla(AD.port, u16le(e.port ?? 0)),
-    nla(AD.id, [e.id]),
-    nla(AD.flags, u32le(e.flags)),
-    e.ifIdx ? nla(AD.ifIdx, s32le(e.ifIdx)) : [],
-    e.v4 !== undefined ? nla(AD.addr4, ipv4(e.v4)) : nla(AD.addr6, e.v6 ?? []),
-  );
-}
-
 /** Test-only TLV reader (type → payload), enough to find the id a GET_ADDR asks for. */
 function tlvs(b: Bytes | undefined): Map<number, Uint8Array> {
   const bytes = Uint8Array.from(b ?? []);
@@ -96,7 +73,7 @@ function tlvs(b: Bytes | undefined): Map<number, Uint8Array> {
 
 /** One userspace-PM connection behind the fake peer: acks the writes, answers GET_ADDR from `entries`. */
 class FakeConnection {
-  entries: Entry[] = [];
+  entries: FakeAddress[] = [];
   fail = new Map<number, { errno: number; extack?: FakeExtAck; inDump?: boolean }>();
 
   handle(req: RecordedRequest, peer: FakeGenl): void {
@@ -105,11 +82,11 @@ class FakeConnection {
     if (f && f.inDump && dump) return peer.dump(req, [], 2, f.errno, f.extack ?? {});
     if (f) return peer.error(req, f.errno, f.extack ?? {});
     if (req.cmd !== CMD.getAddr) return peer.ack(req);
-    if (dump) return peer.dump(req, this.entries.map(entryReply));
+    if (dump) return peer.dump(req, this.entries.map(addressReply));
     const id = tlvs(tlvs(req.attrs).get(A.addr)).get(AD.id)?.[0];
     const e = this.entries.find((x) => x.id === id);
     if (!e) return peer.error(req, EINVAL, { message: 'address not found', offset: 20 });
-    return peer.reply(req, entryReply(e));
+    return peer.reply(req, addressReply(e));
   }
 }
 

@@ -3,7 +3,7 @@
 
 import { expect } from 'vitest';
 import type { RecordedRequest } from './fake-genl.js';
-import { toHex, type Bytes } from './bytes.js';
+import { ipv4, nest, nla, s32le, toHex, u16le, u32le, type Bytes } from './bytes.js';
 
 export const FAMILY_ID = 0x1c;
 /** Every op of 6.18 with the CTRL flags the kernel reports for it. */
@@ -35,4 +35,27 @@ export async function rejection(p: Promise<unknown>): Promise<Error> {
     return e as Error;
   }
   throw new Error('expected a rejection, but the call succeeded');
+}
+
+/** An endpoint (or a connection's address) as the fake kernel stores it. */
+export interface FakeAddress {
+  id: number;
+  v4?: string;
+  v6?: Uint8Array;
+  port?: number;
+  flags: number;
+  ifIdx?: number;
+}
+
+/** A GET_ADDR reply nest as 6.18 orders it: family, port (0 when unset), id, flags, [if_idx], address. */
+export function addressReply(e: FakeAddress): Uint8Array {
+  return nest(
+    1,
+    nla(1, u16le(e.v4 !== undefined ? 2 : 10)),
+    nla(5, u16le(e.port ?? 0)),
+    nla(2, [e.id]),
+    nla(6, u32le(e.flags)),
+    e.ifIdx ? nla(7, s32le(e.ifIdx)) : [],
+    e.v4 !== undefined ? nla(3, ipv4(e.v4)) : nla(4, e.v6 ?? []),
+  );
 }
