@@ -7,12 +7,12 @@ import { GenlSocket, type GenlSocketOptions } from './netlink/socket.js';
 import { ClosedError, UnsupportedError, ValidationError, NetlinkError } from './errors.js';
 import { toWire } from './address.js';
 import {
-  checkEndpointSpec, endpointFromWire, ENDPOINT_FLAGS,
-  type AddressAttrs, type Endpoint, type EndpointSpec,
+  bitsToFlags, checkEndpointSpec, endpointFromWire, ENDPOINT_FLAGS,
+  type AddressAttrs, type Endpoint, type EndpointFlag, type EndpointSpec,
 } from './endpoint.js';
 import { checkAddress, checkBoolean, checkId, checkInt, checkKeys, checkObject, checkPort } from './validate.js';
 import { interfaceIndex, interfaceName } from './netlink/netns.js';
-import { type Features, detectFeatures, OP_SINCE } from './features.js';
+import { type Features, detectFeatures, FLAG_SINCE, OP_SINCE } from './features.js';
 import { getPathManager, setPathManager, type PathManagerType } from './pathmanager.js';
 import * as us from './userspace.js';
 
@@ -108,13 +108,22 @@ export class MptcpPm implements OpRunner {
     return desc;
   }
 
+  /** Throws UnsupportedError (before anything is sent) for a flag this kernel would drop. */
+  private requireFlags(flags: readonly EndpointFlag[]): void {
+    for (const f of flags) {
+      if (!this.features.endpointFlags.includes(f)) throw new UnsupportedError(`endpoint flag "${f}"`, FLAG_SINCE[f]);
+    }
+  }
+
   // ---------------------------------------------------------------- endpoints (kernel PM)
 
   /**
    * Adds an endpoint (ADD_ADDR) and resolves with it as the kernel stored it, kernel-assigned id
    * included. Needs CAP_NET_ADMIN.
-   * @throws ValidationError for input the kernel would refuse; NetlinkError for kernel refusals
-   * (EEXIST duplicate address, EBUSY id in use, ERANGE more than 8 endpoints, …).
+   * @throws ValidationError for input the kernel would refuse; UnsupportedError for a flag this
+   * kernel does not have (it would drop it silently), before sending; NetlinkError for kernel
+   * refusals (EEXIST duplicate address, EBUSY id in use, ERANGE more than 8 endpoints; older
+   * kernels, 6.1 among them, answer EINVAL to all three).
    * With `{ returnStored: false }` it resolves with nothing once the kernel acknowledged the add,
    * skipping the GET_ADDR dump that finds the stored endpoint (one request instead of two).
    * @example await pm.addEndpoint({ address: '192.0.2.2', flags: ['signal'], port: 8080 })
@@ -126,6 +135,7 @@ export class MptcpPm implements OpRunner {
     checkKeys('options', checkObject('options', options), ['returnStored']);
     const returnStored = options.returnStored === undefined ? true : checkBoolean('options.returnStored', options.returnStored);
     const checked = checkEndpointSpec(spec);
+    this.requireFlags(bitsToFlags(checked.wire.flags ?? 0));
     if (checked.ifname !== undefined) {
       checked.wire.ifIdx = interfaceIndex(this.netns, checked.ifname);
       if (!checked.wire.ifIdx) {
@@ -187,6 +197,7 @@ export class MptcpPm implements OpRunner {
     }
     if (typeof ref === 'number') checkId('id', ref);
     this.requireOp('setFlags');
+    if (wanted.fullmesh) this.requireFlags(['fullmesh']);
     const current = await this.findEndpoint(ref, 'setEndpointFlags');
     let bits = current.flags.reduce((m, f) => m | ENDPOINT_FLAGS[f], 0);
     for (const name of ['backup', 'fullmesh'] as const) {

@@ -6,7 +6,8 @@ import { constants as osConstants } from 'node:os';
 import { family } from '../generated/mptcp_pm.js';
 import { GenlSocket, type RawTransport } from './netlink/socket.js';
 import { SysError } from './netlink/sys.js';
-import { NetlinkError, ValidationError } from './errors.js';
+import { NetlinkError, UnsupportedError, ValidationError } from './errors.js';
+import { detectFeatures, LISTENER_EVENTS_SINCE } from './features.js';
 import { checkInt, checkKeys, checkObject, checkToken, show } from './validate.js';
 import { decodeEvent } from './events/decode.js';
 import { DEFAULT_STREAM_LIMIT, StreamQueue } from './events/queue.js';
@@ -120,7 +121,8 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
    * at run time). Needs CAP_NET_ADMIN in the namespace's user namespace.
    * @throws ValidationError for bad options; NetlinkError EPERM without the privilege, ENOENT
    * without MPTCP; UnsupportedError-like Error when the kernel has no event group (before 5.12);
-   * NetnsError for a missing namespace.
+   * NetnsError for a missing namespace; UnsupportedError when `types` asks for listener events
+   * and the kernel has none (before 6.2).
    */
   static async open(opts: MptcpEventsOptions = {}): Promise<MptcpEvents> {
     const o = checkObject('options', opts);
@@ -138,6 +140,10 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
       const rcvbuf = sock.setReceiveBuffer(opts.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES);
       if (!sock.groups.has(EVENTS_GROUP)) {
         throw new Error(`${family.name}: this kernel has no "${EVENTS_GROUP}" group (events were added in Linux 5.12)`);
+      }
+      const listener = opts.types?.find((t) => t === 'listenerCreated' || t === 'listenerClosed');
+      if (listener && !detectFeatures(sock.ops, sock.groups).listenerEvents) {
+        throw new UnsupportedError(`the ${listener} event`, LISTENER_EVENTS_SINCE);
       }
       try {
         sock.joinGroup(EVENTS_GROUP);

@@ -2,13 +2,19 @@
 // nlmsg flags, genl version and attribute bytes (built with helpers/bytes.ts), kernel errors with
 // extack, missing commands, and every input rule of issue 2 §5 refused with nothing sent.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MptcpPm, EndpointNotFoundError } from '../src/client.js';
 import { ClosedError, NetlinkError, UnsupportedError, ValidationError } from '../src/errors.js';
 import { FakeGenl, type FakeExtAck, type RecordedRequest } from './helpers/fake-genl.js';
 import { cat, hex, ipv4, nest, nla, s32le, toHex, u16le, u32le, type Bytes } from './helpers/bytes.js';
 import { ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, expectRequest, rejection, addressReply, type FakeAddress } from './helpers/pm-fake.js';
 
+// The flag gates come from the kernel release; pin it so the host kernel does not matter.
+const kernelRelease = vi.hoisted(() => ({ value: '6.18.44' }));
+vi.mock('node:os', async (importOriginal) => {
+  const os = await importOriginal<typeof import('node:os')>();
+  return { ...os, release: () => kernelRelease.value, default: { ...os, release: () => kernelRelease.value } };
+});
 
 const CMD = { addAddr: 1, delAddr: 2, getAddr: 3, flushAddrs: 4, setLimits: 5, getLimits: 6, setFlags: 7 } as const;
 const EINVAL = 22;
@@ -190,6 +196,31 @@ describe('addEndpoint', () => {
     await pm.addEndpoint({ address: '203.0.113.1', ifindex: 3, flags: ['laminar'] });
     expectRequest(peer.familyRequests[0], CMD.addAddr, DO,
       nest(1, nla(1, u16le(2)), nla(3, ipv4('203.0.113.1')), nla(6, u32le(0x20)), nla(7, s32le(3))));
+  });
+});
+
+describe('endpoint flags this kernel lacks', () => {
+  afterEach(() => {
+    kernelRelease.value = '6.18.44';
+  });
+
+  it('laminar on a 6.12 kernel is UnsupportedError naming 6.18, and nothing is sent', async () => {
+    kernelRelease.value = '6.12.117+deb12-amd64';
+    const { pm, peer } = await setup();
+    expect(pm.features.endpointFlags).toEqual(['signal', 'subflow', 'backup', 'fullmesh', 'implicit']);
+    const err = await rejection(pm.addEndpoint({ address: '203.0.113.1', flags: ['subflow', 'laminar'] }));
+    expect(err).toBeInstanceOf(UnsupportedError);
+    expect(err).toMatchObject({ feature: 'endpoint flag "laminar"', sinceKernel: '6.18' });
+    expect(err.message).toBe('endpoint flag "laminar" is not supported by this kernel (added in Linux 6.18)');
+    expect(peer.familyRequests).toHaveLength(0);
+  });
+
+  it('fullmesh on a 5.14 kernel is UnsupportedError naming 5.15, for add and set-flags alike', async () => {
+    kernelRelease.value = '5.14.21';
+    const { pm, peer } = await setup();
+    expect(await rejection(pm.addEndpoint({ address: '192.0.2.1', flags: ['subflow', 'fullmesh'] }))).toMatchObject({ name: 'UnsupportedError', sinceKernel: '5.15' });
+    expect(await rejection(pm.setEndpointFlags(1, { fullmesh: true }))).toMatchObject({ name: 'UnsupportedError', sinceKernel: '5.15' });
+    expect(peer.familyRequests).toHaveLength(0);
   });
 });
 
