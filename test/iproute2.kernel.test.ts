@@ -6,6 +6,7 @@ import { describe, expect } from 'vitest';
 import { MptcpPm } from '../src/client.js';
 import { ENDPOINT_FLAGS, type Endpoint, type EndpointFlag, type EndpointSpec } from '../src/endpoint.js';
 import { kernelIt, makeNetns, type TestNetns } from './helpers/netns.js';
+import { expectUnsupported, kernelFeatures } from './helpers/features.js';
 
 const it = kernelIt();
 
@@ -154,7 +155,7 @@ describe('library writes, iproute2 reads', () => {
     });
   });
 
-  it('IPv6, devices, a v6 port endpoint and the laminar flag', async () => {
+  it('IPv6, devices, a v6 port endpoint and the laminar flag (UnsupportedError where the kernel lacks it)', async () => {
     await withNs('ipw6', async (pm, ns) => {
       await veth(ns, 'vx0', 'vx1', ['2001:db8::10/64', '198.51.100.10/24']);
       await veth(ns, 'vy0', 'vy1', []);
@@ -162,15 +163,23 @@ describe('library writes, iproute2 reads', () => {
       await pm.addEndpoint({ address: '2001:db8:1::2', id: 2, flags: ['subflow', 'fullmesh'], ifname: 'vy0' });
       await pm.addEndpoint({ address: '2001:db8::10', id: 3, port: 9443, flags: ['signal'] });
       await pm.addEndpoint({ address: '198.51.100.10', id: 4, flags: ['subflow', 'backup'], ifname: 'vx0' });
-      await pm.addEndpoint({ address: '2001:db8:ffff::abcd', id: 5, flags: ['subflow', 'laminar'] });
-      await pm.addEndpoint({ address: '203.0.113.9', id: 6, flags: ['laminar'] });
+      const laminar: Row[] = [
+        { id: 5, address: '2001:db8:ffff::abcd', flags: ['subflow', 'laminar'] },
+        { id: 6, address: '203.0.113.9', flags: ['laminar'] },
+      ];
+      const withLaminar = (await kernelFeatures()).endpointFlags.includes('laminar');
+      for (const row of laminar) {
+        const added = pm.addEndpoint({ address: row.address, id: row.id, flags: row.flags as EndpointFlag[] });
+        // A kernel without the flag would drop it silently: the library refuses before sending.
+        if (withLaminar) await added;
+        else await expectUnsupported(added, '6.18');
+      }
       await expectSame(pm, ns, [
         { id: 1, address: '2001:db8::1', flags: ['signal', 'backup'] },
         { id: 2, address: '2001:db8:1::2', flags: ['subflow', 'fullmesh'], dev: 'vy0' },
         { id: 3, address: '2001:db8::10', port: 9443, flags: ['signal'] },
         { id: 4, address: '198.51.100.10', flags: ['subflow', 'backup'], dev: 'vx0' },
-        { id: 5, address: '2001:db8:ffff::abcd', flags: ['subflow', 'laminar'] },
-        { id: 6, address: '203.0.113.9', flags: ['laminar'] },
+        ...(withLaminar ? laminar : []),
       ]);
     });
   });

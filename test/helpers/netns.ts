@@ -18,13 +18,24 @@ export interface TestNetns {
   destroy(): Promise<void>;
 }
 
+/**
+ * Factor applied to every wait of the kernel tests: 1 on the host; `npm run test:kernels` sets
+ * MPTCPPM_TIME_SCALE in its emulated guests, where everything runs 10–15 times slower.
+ */
+export const TIME_SCALE = Math.max(1, Number(process.env.MPTCPPM_TIME_SCALE) || 1);
+
+/** `ms` stretched by {@link TIME_SCALE}. */
+export function scaled(ms: number): number {
+  return ms * TIME_SCALE;
+}
+
 const live = new Set<string>();
 let counter = 0;
 let hooked = false;
 
 function run(cmd: string, args: string[], timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(cmd, args, { timeout: scaled(timeoutMs), encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
       else resolve(stdout);
     });
@@ -122,12 +133,13 @@ export function kernelIt(): typeof it {
   return it.skip as unknown as typeof it;
 }
 
-/** Polls `predicate` every `intervalMs` until it is truthy; throws after `timeoutMs` naming `what`. */
+/** Polls `predicate` every `intervalMs` until it is truthy; throws after `timeoutMs` (scaled) naming `what`. */
 export async function waitFor<T>(
   predicate: () => T | Promise<T>,
   opts: { timeoutMs: number; what: string; intervalMs?: number },
 ): Promise<T> {
-  const deadline = Date.now() + opts.timeoutMs;
+  const timeoutMs = scaled(opts.timeoutMs);
+  const deadline = Date.now() + timeoutMs;
   const interval = opts.intervalMs ?? 10;
   let last: unknown;
   for (let i = 0; i < 100_000; i++) {
@@ -140,5 +152,5 @@ export async function waitFor<T>(
     if (Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, interval));
   }
-  throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what}${last ? `: ${String(last)}` : ''}`);
 }

@@ -4,7 +4,7 @@
 import { afterEach } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { makeNetns, type TestNetns } from './netns.js';
+import { makeNetns, scaled, type TestNetns } from './netns.js';
 import { MptcpEvents, type EstablishedEvent, type MptcpEvent, type StreamItem, type SubEstablishedEvent } from '../../src/events.js';
 import { MptcpPm } from '../../src/client.js';
 import type { Endpoint } from '../../src/endpoint.js';
@@ -76,7 +76,7 @@ export async function makeTopology(tag: string): Promise<Topology> {
     paths: PATHS,
     destroy,
     peer: async (ns, args, opts = {}) => {
-      const p = startPeer(ns, args, opts.timeoutS ?? 20);
+      const p = startPeer(ns, args, scaled(opts.timeoutS ?? 20));
       peers.add(p);
       void p.exited.then(() => peers.delete(p));
       return p;
@@ -90,7 +90,7 @@ const PEER_SCRIPT = fileURLToPath(new URL('./mptcp_peer.py', import.meta.url));
 export interface Peer {
   readonly pid: number;
   readonly lines: string[];
-  /** Resolves with the first status line (old or new) matching `re`; rejects after `timeoutMs`. */
+  /** Resolves with the first status line (old or new) matching `re`; rejects after `timeoutMs` (scaled). */
   waitLine(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Writes one command line to the peer's stdin. */
   send(command: string): void;
@@ -145,8 +145,9 @@ function startPeer(ns: TestNetns, args: string[], timeoutS: number): Peer {
         }
       }
     },
-    waitLine: (re, timeoutMs = 10_000) =>
+    waitLine: (re, wait = 10_000) =>
       new Promise((resolve, reject) => {
+        const timeoutMs = scaled(wait);
         let from = 0;
         const check = (): void => {
           for (; from < lines.length; from++) {
@@ -191,10 +192,11 @@ export class EventLog {
     return this.items.filter((i): i is MptcpEvent & { at: number } => i.type !== 'overrun');
   }
 
-  /** Resolves with the first item (already logged or to come) that `match` accepts. */
+  /** Resolves with the first item (already logged or to come) that `match` accepts; rejects after `timeoutMs` (scaled). */
   waitFor<T extends StreamItem>(what: string, match: (e: StreamItem) => e is T, timeoutMs?: number): Promise<T>;
   waitFor(what: string, match: (e: StreamItem) => boolean, timeoutMs?: number): Promise<StreamItem>;
-  waitFor(what: string, match: (e: StreamItem) => boolean, timeoutMs = 10_000): Promise<StreamItem> {
+  waitFor(what: string, match: (e: StreamItem) => boolean, wait = 10_000): Promise<StreamItem> {
+    const timeoutMs = scaled(wait);
     return new Promise((resolve, reject) => {
       const check = (): void => {
         const hit = this.items.find(match);
@@ -212,8 +214,9 @@ export class EventLog {
     });
   }
 
-  /** Resolves once `count(items)` reaches `n`; rejects after `timeoutMs` saying how far it got. */
-  waitCount(what: string, count: (items: StreamItem[]) => number, n: number, timeoutMs = 10_000): Promise<void> {
+  /** Resolves once `count(items)` reaches `n`; rejects after `timeoutMs` (scaled) saying how far it got. */
+  waitCount(what: string, count: (items: StreamItem[]) => number, n: number, wait = 10_000): Promise<void> {
+    const timeoutMs = scaled(wait);
     return new Promise((resolve, reject) => {
       const check = (): void => {
         if (count(this.items) < n) return;
@@ -245,10 +248,10 @@ export interface ScenarioResult {
   serverToken: number;
   /** The subflow the test opened over path 2, as the client saw it established. */
   subflow: SubEstablishedEvent;
-  /** listAddresses(clientToken) after the announce. */
-  addresses: Endpoint[];
-  /** getAddress(clientToken, 9) after the announce. */
-  announcedAddress: Endpoint;
+  /** listAddresses(clientToken) after the announce (kernels with features.addressesByToken). */
+  addresses?: Endpoint[];
+  /** getAddress(clientToken, 9) after the announce (kernels with features.addressesByToken). */
+  announcedAddress?: Endpoint;
   /** Port the server listened on. */
   port: number;
 }
@@ -263,7 +266,7 @@ export const SUBFLOW_ID = 5;
  * server listens on port 5000, the client connects over path 1; on `established` the test opens a
  * subflow over path 2, announces 203.0.113.1 id 9, marks the subflow backup, removes id 9,
  * destroys the subflow, closes the connection and the listener. Each step waits (bounded) for the
- * event that proves it before the next one.
+ * event that proves it before the next one (the listener's close: where the kernel reports it).
  */
 export async function runUserspaceScenario(t: Topology, waitMs = 10_000): Promise<ScenarioResult> {
   const [p1, p2] = t.paths;
@@ -296,8 +299,9 @@ export async function runUserspaceScenario(t: Topology, waitMs = 10_000): Promis
 
     await pm.announce({ token: clientToken, address: ANNOUNCED.address, id: ANNOUNCED.id });
     await server.waitFor('server announced', (e) => e.type === 'announced', waitMs);
-    const addresses = await pm.listAddresses(clientToken);
-    const announcedAddress = await pm.getAddress(clientToken, ANNOUNCED.id);
+    const byToken = pm.features.addressesByToken;
+    const addresses = byToken ? await pm.listAddresses(clientToken) : undefined;
+    const announcedAddress = byToken ? await pm.getAddress(clientToken, ANNOUNCED.id) : undefined;
 
     await pm.setSubflowBackup({ token: clientToken, local: { address: p2.client }, remote: { address: p2.server }, backup: true });
     await server.waitFor('server subPriority', (e) => e.type === 'subPriority', waitMs);
@@ -317,7 +321,7 @@ export async function runUserspaceScenario(t: Topology, waitMs = 10_000): Promis
     await client.waitFor('client closed', (e) => e.type === 'closed', waitMs);
     await server.waitFor('server closed', (e) => e.type === 'closed', waitMs);
     srv.send('close');
-    await server.waitFor('server listenerClosed', (e) => e.type === 'listenerClosed', waitMs);
+    if (pm.features.listenerEvents) await server.waitFor('server listenerClosed', (e) => e.type === 'listenerClosed', waitMs);
     await Promise.all([cli.exited, srv.exited]);
     return { client, server, clientToken, serverToken, subflow, addresses, announcedAddress, port };
   } finally {
