@@ -13,7 +13,7 @@ export const KERNEL_TIER = [
   'test/events.kernel.test.ts',
   'test/events.v6.kernel.test.ts',
   'test/userspace.kernel.test.ts',
-  'test/*diag*.kernel.test.ts',
+  'test/**/*diag*.kernel.test.ts',
 ];
 
 const scale = Math.max(1, Number(process.env.MPTCPPM_TIME_SCALE) || 1);
