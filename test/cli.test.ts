@@ -9,11 +9,10 @@ import { parseCommandLine, helpSection, runCommandLine } from '../src/cli/dispat
 import { endpointLine, formatEndpoints, formatLimits } from '../src/cli/format.js';
 import { eventJson, eventLine } from '../src/cli/monitor.js';
 import { report } from '../src/cli/report.js';
-import { runDemoCommand } from '../src/cli/demo.js';
 import { UsageError, usageLines, type Section } from '../src/cli/usage.js';
-import { NetlinkError, ValidationError } from '../src/errors.js';
-import type { Endpoint } from '../src/endpoint.js';
-import type { MptcpEvent } from '../src/events.js';
+import { NetlinkError, ValidationError } from '../src/netlink/errors.js';
+import type { Endpoint } from '../src/mptcp/endpoint.js';
+import type { MptcpEvent } from '../src/mptcp/events.js';
 
 const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
@@ -123,8 +122,6 @@ describe('command lines', () => {
     ['ad t 1', { cmd: 'addresses', token: 1 }],
     ['help', { cmd: 'help', section: 'top' }],
     ['endpoint add --help', { cmd: 'help', section: 'endpoint.add' }],
-    ['demo --fast x', { cmd: 'demo', args: ['--fast', 'x'] }],
-    ['-n ns1 demo --json', { cmd: 'demo', args: ['--json'] }],
   ];
   it.each(cases)('%s', (line, action) => {
     expect(parseCommandLine(line.split(' ')).action).toEqual(action);
@@ -283,14 +280,6 @@ describe.concurrent('usage errors (spawned process: exit 2, usage on stderr, no 
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('mptcppm-no-such-netns-for-sure');
     expect(r.stderr).not.toMatch(/\n\s+at /);
-  });
-
-  it('demo without the demo module: a clear error, exit 1', async () => {
-    let stderr = '';
-    const ctx = { netns: undefined, json: false, out: () => undefined, err: (t: string) => void (stderr += t), pm: () => Promise.reject(new Error('unused')) };
-    const status = await runDemoCommand([], ctx, new URL('./no-such-demo/index.js', import.meta.url).href);
-    expect(status).toBe(1);
-    expect(stderr).toContain('demo is not part of this build');
   });
 });
 

@@ -8,9 +8,9 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { MptcpPm, EndpointNotFoundError } from '../src/client.js';
-import { NetlinkError, ValidationError } from '../src/errors.js';
-import { NetnsError } from '../src/netlink/netns.js';
+import { MptcpPm, EndpointNotFoundError } from '../src/mptcp/pm.js';
+import { NetlinkError, ValidationError } from '../src/netlink/errors.js';
+import { NetnsError } from '../src/os/netns.js';
 import { canRunKernelTests, kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
 import { rejection } from './helpers/pm-fake.js';
 

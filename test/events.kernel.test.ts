@@ -4,7 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
-import { MptcpEvents, type MptcpEvent, type StreamItem } from '../src/events.js';
+import { MptcpEvents, type MptcpEvent, type StreamItem } from '../src/mptcp/events.js';
 import { kernelIt, type TestNetns } from './helpers/netns.js';
 import { EventLog, runUserspaceScenario, testResources, type Topology } from './helpers/topology.js';
 

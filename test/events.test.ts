@@ -3,8 +3,8 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { MptcpEvents, decodeEvent, type MptcpEvent, type StreamItem } from '../src/index.js';
-import { NetlinkError, ValidationError } from '../src/errors.js';
-import { SysError } from '../src/netlink/sys.js';
+import { NetlinkError, ValidationError } from '../src/netlink/errors.js';
+import { SysError } from '../src/os/sys.js';
 import { FakeGenl } from './helpers/fake-genl.js';
 import { be16, cat, ipv4, nla, u16le, u32le, u8, type Bytes } from './helpers/bytes.js';
 

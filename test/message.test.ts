@@ -2,7 +2,7 @@
 // NLMSG_ERROR with extended ACK (capped and uncapped), NLMSG_DONE and malformed datagrams.
 
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../src/errors.js';
+import { DecodeError } from '../src/netlink/errors.js';
 import { encodeGenl, parseMessages, NlmF, type ErrorMessage, type DoneMessage, type GenlMessage } from '../src/netlink/message.js';
 import { cat, cstr, hex, nla, toHex, u16le, u32le } from './helpers/bytes.js';
 

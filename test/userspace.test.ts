@@ -2,9 +2,9 @@
 // and attribute bytes of every per-connection call, reply decoding, kernel refusals and input checks.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MptcpPm } from '../src/client.js';
-import { NetlinkError, UnsupportedError, ValidationError } from '../src/errors.js';
-import { detectFeatures } from '../src/features.js';
+import { MptcpPm } from '../src/mptcp/pm.js';
+import { NetlinkError, UnsupportedError, ValidationError } from '../src/netlink/errors.js';
+import { detectFeatures } from '../src/mptcp/features.js';
 import { FakeGenl, type FakeExtAck, type RecordedRequest } from './helpers/fake-genl.js';
 import { cat, hex, ipv4, nest, nla, s32le, u16le, u32le, type Bytes } from './helpers/bytes.js';
 import { ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, expectRequest, rejection, addressReply, type FakeAddress } from './helpers/pm-fake.js';

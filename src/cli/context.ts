@@ -1,7 +1,7 @@
 // What a command runs with: the global options, the output streams, and a lazily opened client in
 // the chosen namespace (closed by the dispatcher when the command ends).
 
-import type { MptcpPm } from '../client.js';
+import type { MptcpPm } from '../mptcp/pm.js';
 
 export interface Context {
   readonly netns: string | undefined;
@@ -22,7 +22,7 @@ export function processContext(netns: string | undefined, json: boolean): Contex
     json,
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
-    pm: () => (client ??= import('../client.js').then(({ MptcpPm }) => MptcpPm.open({ netns }))),
+    pm: () => (client ??= import('../mptcp/pm.js').then(({ MptcpPm }) => MptcpPm.open({ netns }))),
     close: () => {
       client?.then((c) => c.close(), () => undefined);
     },

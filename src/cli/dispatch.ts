@@ -9,19 +9,17 @@ import {
   parseAddresses, parseAnnounce, parsePathManager, parseRemove, parseSubflow, runUserspace, type UserspaceAction,
 } from './userspace.js';
 import { parseMonitor, runMonitor, type MonitorAction } from './monitor.js';
-import { runDemoCommand } from './demo.js';
 import { report } from './report.js';
 import type { Context } from './context.js';
 
 export type Action =
   | EndpointAction | LimitsAction | UserspaceAction | MonitorAction
-  | { cmd: 'help'; section: Section }
-  | { cmd: 'demo'; args: string[] };
+  | { cmd: 'help'; section: Section };
 
 /** Top-level words: iproute2's first, in its order (so `m` is monitor), then this tool's. */
 const TOP = [
   'help', 'endpoint', 'limits', 'monitor',
-  'path-manager', 'announce', 'remove', 'subflow', 'addresses', 'demo',
+  'path-manager', 'announce', 'remove', 'subflow', 'addresses',
 ] as const;
 
 export interface ParsedCommandLine {
@@ -31,12 +29,6 @@ export interface ParsedCommandLine {
 
 /** Parses argv (without node and the script). Pure: throws UsageError for a line that cannot run. */
 export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
-  // `demo` takes its own options: everything after the word is handed over untouched.
-  const demoAt = firstWord(argv);
-  if (demoAt >= 0 && pickWord(argv[demoAt], TOP) === 'demo') {
-    const { globals } = splitGlobals(argv.slice(0, demoAt));
-    return { globals, action: { cmd: 'demo', args: argv.slice(demoAt + 1) } };
-  }
   const { globals, words } = splitGlobals(argv);
   if (globals.help) return { globals, action: { cmd: 'help', section: helpSection(words) } };
   if (words.length === 0) throw new UsageError('top', 'no command given');
@@ -56,15 +48,6 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   }
 }
 
-/** Index of the first command word in argv (skipping global options and their values), or -1. */
-function firstWord(argv: readonly string[]): number {
-  for (let i = 0; i < argv.length; i++) {
-    if (['-n', '--netns', '-netns'].includes(argv[i])) i++;
-    else if (!argv[i].startsWith('-')) return i;
-  }
-  return -1;
-}
-
 /** The section whose help `words` ask for: as deep as the words name one. */
 export function helpSection(words: readonly string[]): Section {
   const top = pickWord(words[0], TOP);
@@ -82,7 +65,7 @@ export function helpSection(words: readonly string[]): Section {
       const s = pickWord(sub, ['create', 'destroy', 'backup', 'nobackup'] as const);
       return s === 'create' || s === 'destroy' ? `subflow.${s}` : s ? 'subflow.backup' : 'subflow';
     }
-    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses': case 'demo':
+    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses':
       return top;
     default:
       return 'top';
@@ -100,8 +83,6 @@ async function run(action: Action, ctx: Context): Promise<number> {
     case 'help':
       ctx.out(helpText(action.section));
       return 0;
-    case 'demo':
-      return runDemoCommand(action.args, ctx);
     case 'monitor':
       return runMonitor(action, ctx);
     case 'endpoint.add': case 'endpoint.delete': case 'endpoint.change': case 'endpoint.show': case 'endpoint.flush':

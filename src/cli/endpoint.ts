@@ -1,9 +1,9 @@
 // `mptcp-pm endpoint add|delete|change|show|flush`: the words `ip mptcp endpoint` takes (same
 // prefixes), checked before anything is sent, and run through the client.
 
-import { ValidationError } from '../errors.js';
-import { checkEndpointSpec, type EndpointFlag, type EndpointSpec } from '../endpoint.js';
-import { isAddress, toWire } from '../address.js';
+import { ValidationError } from '../netlink/errors.js';
+import { checkEndpointSpec, type EndpointFlag, type EndpointSpec } from '../mptcp/endpoint.js';
+import { isAddress, toWire } from '../mptcp/address.js';
 import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
 import { formatEndpoints } from './format.js';

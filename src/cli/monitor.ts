@@ -1,7 +1,7 @@
 // `mptcp-pm monitor`: streams the namespace's MPTCP events, one line each (iproute2's layout, every
 // attribute, listener events named) or NDJSON with `-j`; overruns on stderr; SIGINT/SIGTERM end it.
 
-import type { MptcpEvent, MptcpEventFilterName } from '../events.js';
+import type { MptcpEvent, MptcpEventFilterName } from '../mptcp/events.js';
 import { Words, formatToken } from './args.js';
 import type { Context } from './context.js';
 
@@ -101,7 +101,7 @@ export function eventJson(e: MptcpEvent): string {
 
 /** Runs until SIGINT or SIGTERM (exit 0), or until the event socket fails (exit 1). */
 export async function runMonitor(a: MonitorAction, ctx: Context): Promise<number> {
-  const { MptcpEvents } = await import('../events.js');
+  const { MptcpEvents } = await import('../mptcp/events.js');
   const events = await MptcpEvents.open({
     netns: ctx.netns,
     ...(a.types && { types: a.types }),

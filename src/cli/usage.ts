@@ -17,7 +17,6 @@ const LINES = {
   'subflow.destroy': 'mptcp-pm subflow destroy token TOKEN local ADDRESS port PORT remote ADDRESS port PORT',
   'subflow.backup': 'mptcp-pm subflow backup|nobackup token TOKEN local ADDRESS [port PORT] remote ADDRESS [port PORT]',
   addresses: 'mptcp-pm addresses token TOKEN',
-  demo: 'mptcp-pm demo [ARGS...]',
 } as const;
 
 export type Command = keyof typeof LINES;

@@ -5,9 +5,9 @@ import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
 import { formatEndpoints } from './format.js';
 import type { Context } from './context.js';
-import type { PathManagerType } from '../pathmanager.js';
-import { ValidationError } from '../errors.js';
-import { familyOf, isAddress } from '../address.js';
+import type { PathManagerType } from '../mptcp/pathmanager.js';
+import { ValidationError } from '../netlink/errors.js';
+import { familyOf, isAddress } from '../mptcp/address.js';
 
 interface Side { address: string; port?: number }
 
@@ -134,8 +134,14 @@ export function parseSubflow(words: readonly string[]): UserspaceAction {
 }
 
 async function ifindex(ctx: Context, dev: string): Promise<number> {
-  const { interfaceIndex } = await import('../netlink/netns.js');
-  const index = interfaceIndex(ctx.netns, dev);
+  const { Netns } = await import('../index.js');
+  const ns = Netns.open(ctx.netns);
+  let index: number;
+  try {
+    index = ns.interfaceIndex(dev);
+  } finally {
+    ns.close();
+  }
   if (!index) throw new ValidationError('dev', `no interface named "${dev}"${ctx.netns ? ` in network namespace "${ctx.netns}"` : ''}`);
   return index;
 }

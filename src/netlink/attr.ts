@@ -1,7 +1,7 @@
 // Netlink attribute (TLV) writer and reader: lengths, 4-byte padding, nesting and byte order.
 // Knows nothing of MPTCP; codec.ts drives it from the generated tables.
 
-import { DecodeError } from '../errors.js';
+import { DecodeError } from './errors.js';
 
 export const NLA_HDRLEN = 4;
 export const NLA_F_NESTED = 0x8000;

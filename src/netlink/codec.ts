@@ -1,7 +1,7 @@
 // Table-driven encode/decode of one attribute set: interprets the descriptor tables of spec-types.ts
 // (generated/*.ts) on top of the TLV primitives of attr.ts. Knows nothing of MPTCP.
 
-import { DecodeError, ValidationError } from '../errors.js';
+import { DecodeError, ValidationError } from './errors.js';
 import { AttrWriter, NLA_HDRLEN, NLA_TYPE_MASK, align4 } from './attr.js';
 import type { AttrDesc, AttrSetDesc, FamilyDesc, UnknownAttr, WireKind } from './spec-types.js';
 

@@ -2,7 +2,7 @@
 // worker-thread sendto), reply matching, dump gathering, timeouts, overruns and notifications.
 
 import { constants as osConstants } from 'node:os';
-import { ClosedError, NetlinkError, TimeoutError } from '../errors.js';
+import { ClosedError, NetlinkError, TimeoutError } from './errors.js';
 import { encodeGenl, parseMessages, NlmF, type NlMessage } from './message.js';
 import type { RawTransport } from './transport.js';
 

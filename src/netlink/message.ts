@@ -1,7 +1,7 @@
 // Framing layer: the nlmsghdr and genlmsghdr fixed headers, message flags, and the parsing of a
 // received datagram into messages (NLMSG_ERROR with extended ACK, NLMSG_DONE, family messages).
 
-import { DecodeError, type ExtAck } from '../errors.js';
+import { DecodeError, type ExtAck } from './errors.js';
 import { align4, read, readAttrs } from './attr.js';
 import { endianness } from 'node:os';
 

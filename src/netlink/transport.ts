@@ -2,11 +2,12 @@
 // `netlink` package's RawNetlinkSocket; tests inject a fake peer implementing the same interface.
 
 import { RawNetlinkSocket } from 'netlink';
-import { withNetns, findNetlinkFd } from './netns.js';
+import type { Netns } from '../os/netns.js';
+import { findNetlinkFd } from '../os/procfs.js';
 import {
   NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_NO_ENOBUFS, SOL_NETLINK, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE,
   SysError, getIntOption, recvNonBlocking, sendToKernel, sendToKernelOffThread, setIntOption, socketDrops,
-} from './sys.js';
+} from '../os/sys.js';
 
 /** The generic-netlink protocol number. */
 export const NETLINK_GENERIC = 16;
@@ -71,8 +72,8 @@ export interface RawTransport {
 
 /** Options of {@link NetlinkTransport.open}. */
 export interface NetlinkTransportOptions {
-  /** Network namespace: a name under /run/netns or a path such as /proc/PID/ns/net. */
-  netns?: string;
+  /** Network namespace to create the socket in (the caller's when absent). */
+  netns?: Netns;
   /** Receive buffer size in bytes, set at creation. */
   receiveBufferBytes?: number;
 }
@@ -117,7 +118,7 @@ export class NetlinkTransport implements RawTransport {
         throw e;
       }
     };
-    return opts.netns === undefined ? create() : withNetns(opts.netns, create);
+    return opts.netns === undefined ? create() : opts.netns.run(create);
   }
 
   listen(h: TransportHandlers): void {

@@ -1,15 +1,15 @@
 // Userspace path manager: per-connection commands (announce, remove, subflow create/destroy,
 // subflow backup, address listing) with the checks the kernel leaves to its callers.
 
-import { family } from '../generated/mptcp_pm.js';
-import { decodeAttrs } from './netlink/codec.js';
-import { UnsupportedError, ValidationError } from './errors.js';
+import { family } from '../../generated/mptcp_pm.js';
+import { decodeAttrs } from '../netlink/codec.js';
+import { UnsupportedError, ValidationError } from '../netlink/errors.js';
 import { familyOf, toWire } from './address.js';
 import { ENDPOINT_FLAGS, endpointFromWire, type AddressAttrs, type Endpoint } from './endpoint.js';
 import {
   checkAddress, checkBoolean, checkId, checkInt, checkKeys, checkObject, checkPort, checkToken,
 } from './validate.js';
-import type { OpRunner } from './client.js';
+import type { OpRunner } from './pm.js';
 
 export interface AnnounceSpec { token: number; address: string; id: number; port?: number; ifindex?: number }
 export interface RemoveSpec { token: number; id: number }

@@ -1,9 +1,7 @@
 // The walkthrough itself: runs the steps in order (the network ones from network.ts), configures
 // MPTCP through the library, runs the transfer, takes ethernet down and back up, and reports.
 
-import { MptcpPm } from '../client.js';
-import { MptcpEvents } from '../events.js';
-import type { Endpoint } from '../endpoint.js';
+import { MptcpPm, MptcpEvents, type Endpoint } from '../src/index.js';
 import { hold, Sampler, waitUntil } from './measure.js';
 import { step, sysctl, type DemoIo } from './narration.js';
 import { buildSandbox, ethernetDown, ethernetUp, routePerSource, shapeLinks } from './network.js';

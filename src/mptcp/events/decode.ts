@@ -1,12 +1,12 @@
 // Event decoding: one event message (genl cmd + attribute bytes) → the API object of types.ts.
 // Pure; the table-driven codec does the wire work, this file maps attributes to user fields.
 
-import { family, EventFlags, EventType, ResetReason, type EventAttr } from '../../generated/mptcp_pm.js';
-import { decodeAttrs } from '../netlink/codec.js';
-import { readAttrs } from '../netlink/attr.js';
+import { family, EventFlags, EventType, ResetReason, type EventAttr } from '../../../generated/mptcp_pm.js';
+import { decodeAttrs } from '../../netlink/codec.js';
+import { readAttrs } from '../../netlink/attr.js';
 import { formatV4, formatV6 } from '../address.js';
-import { errnoName } from '../errors.js';
-import type { UnknownAttr } from '../netlink/spec-types.js';
+import { errnoName } from '../../netlink/errors.js';
+import type { UnknownAttr } from '../../netlink/spec-types.js';
 import type { EventFields, MptcpEvent, MptcpEventName } from './types.js';
 
 const AF_INET = 2;

@@ -1,7 +1,7 @@
 // Event objects of the API layer: what MptcpEvents delivers and decodeEvent returns, one interface
 // per kernel event (camelCase of the spec name), plus `unknown`, `invalid` and `overrun`.
 
-import type { UnknownAttr } from '../netlink/spec-types.js';
+import type { UnknownAttr } from '../../netlink/spec-types.js';
 
 /** Names of the events the kernel sends (spec names in camelCase). */
 export type MptcpEventName =

@@ -2,8 +2,8 @@
 // or, on older kernels, `net.mptcp.pm_type` (5.19+). Read and written from inside the namespace.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { UnsupportedError, ValidationError } from './errors.js';
-import { withNetns } from './netlink/netns.js';
+import { UnsupportedError, ValidationError } from '../netlink/errors.js';
+import type { Netns } from '../os/netns.js';
 import { show } from './validate.js';
 
 export type PathManagerType = 'kernel' | 'userspace';
@@ -12,8 +12,8 @@ const DIR = '/proc/sys/net/mptcp';
 const BY_NAME = `${DIR}/path_manager`;
 const BY_NUMBER = `${DIR}/pm_type`;
 
-function inside<T>(netns: string | undefined, fn: () => T): T {
-  return netns === undefined ? fn() : withNetns(netns, fn);
+function inside<T>(netns: Netns, fn: () => T): T {
+  return netns.run(fn);
 }
 
 function noSysctl(): never {
@@ -22,7 +22,7 @@ function noSysctl(): never {
 }
 
 /** The path manager new connections of `netns` get. Needs no privilege. */
-export function getPathManager(netns: string | undefined): PathManagerType {
+export function getPathManager(netns: Netns): PathManagerType {
   return inside(netns, () => {
     if (existsSync(BY_NAME)) {
       const name = readFileSync(BY_NAME, 'utf8').trim();
@@ -38,7 +38,7 @@ export function getPathManager(netns: string | undefined): PathManagerType {
  * Sets the path manager of `netns` for connections created from now on (existing ones keep
  * theirs). Needs CAP_NET_ADMIN in the namespace (and CAP_SYS_ADMIN to enter another one).
  */
-export function setPathManager(netns: string | undefined, type: PathManagerType): void {
+export function setPathManager(netns: Netns, type: PathManagerType): void {
   if (type !== 'kernel' && type !== 'userspace') {
     throw new ValidationError('pathManager', `must be "kernel" or "userspace", got ${show(type)}`);
   }

@@ -3,11 +3,12 @@
 
 import { EventEmitter } from 'eventemitter3';
 import { constants as osConstants } from 'node:os';
-import { family } from '../generated/mptcp_pm.js';
-import { GenlSocket, type RawTransport } from './netlink/socket.js';
-import { SysError } from './netlink/sys.js';
-import { NetlinkError, ValidationError } from './errors.js';
-import { checkInt, checkKeys, checkObject, checkToken, show } from './validate.js';
+import { family } from '../../generated/mptcp_pm.js';
+import { GenlSocket, type RawTransport } from '../netlink/genl/socket.js';
+import { SysError } from '../os/sys.js';
+import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import { checkInt, checkKeys, checkNetns, checkObject, checkToken, show } from './validate.js';
+import { Netns } from '../os/netns.js';
 import { decodeEvent } from './events/decode.js';
 import { DEFAULT_STREAM_LIMIT, StreamQueue } from './events/queue.js';
 import type { MptcpEvent, MptcpEventFilterName, MptcpEventMap, OverrunEvent, StreamItem } from './events/types.js';
@@ -133,7 +134,13 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
         if (!FILTER_NAMES.includes(t)) throw new ValidationError(`types[${i}]`, `unknown event type ${show(t)} (known: ${FILTER_NAMES.join(', ')})`);
       });
     }
-    const sock = await GenlSocket.open(family.name, { netns: opts.netns, transport: opts.transport });
+    const ns = Netns.open(checkNetns(opts.netns));
+    let sock: GenlSocket;
+    try {
+      sock = await GenlSocket.open(family.name, { netns: ns, transport: opts.transport });
+    } finally {
+      ns.close();
+    }
     try {
       const rcvbuf = sock.setReceiveBuffer(opts.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES);
       if (!sock.groups.has(EVENTS_GROUP)) {

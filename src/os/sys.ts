@@ -23,7 +23,7 @@ const AF_NETLINK = 16;
 
 type Fn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
 
-let libc: { setsockopt: Fn; getsockopt: Fn; sendto: Fn; recv: Fn; setns: Fn; nametoindex: Fn; indextoname: Fn } | undefined;
+let libc: { setsockopt: Fn; getsockopt: Fn; sendto: Fn; recv: Fn; setns: Fn; ioctl: Fn; nametoindex: Fn; indextoname: Fn } | undefined;
 
 function lib(): NonNullable<typeof libc> {
   if (libc) return libc;
@@ -34,6 +34,7 @@ function lib(): NonNullable<typeof libc> {
     sendto: l.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)') as Fn,
     recv: l.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)') as Fn,
     setns: l.func('int setns(int fd, int nstype)') as Fn,
+    ioctl: l.func('int ioctl(int fd, unsigned long request)') as Fn,
     nametoindex: l.func('unsigned int if_nametoindex(const char *name)') as Fn,
     indextoname: l.func('char *if_indextoname(unsigned int index, _Out_ uint8_t *name)') as Fn,
   };
@@ -110,6 +111,12 @@ export function sendToKernelOffThread(fd: number, data: Buffer, done: (errno: nu
 export function recvNonBlocking(fd: number, buf: Buffer): number {
   const n = lib().recv(fd, buf, buf.length, MSG_DONTWAIT | MSG_TRUNC) as number;
   return n < 0 ? -koffi.errno() : n;
+}
+
+/** ioctl NS_GET_NSTYPE (_IO(0xb7, 0x3)): the CLONE_NEW* type of a namespace fd, or -errno. */
+export function namespaceType(fd: number): number {
+  const r = lib().ioctl(fd, 0xb703) as number;
+  return r < 0 ? -koffi.errno() : r;
 }
 
 /** setns(2) on the calling thread; throws SysError. */

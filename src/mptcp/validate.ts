@@ -1,7 +1,7 @@
 // Input checks run before anything is sent: each failure is a ValidationError naming the field
 // and the rule, so a request the kernel would refuse (or misread) never leaves the process.
 
-import { ValidationError } from './errors.js';
+import { ValidationError } from '../netlink/errors.js';
 import { isAddress } from './address.js';
 
 /** An integer in [min, max], or a ValidationError naming `field`. */
@@ -74,4 +74,13 @@ export function show(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/** A namespace name under /run/netns or a path (/proc/PID/ns/net); undefined is the caller's own. */
+export function checkNetns(value: unknown, field = 'netns'): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) {
+    throw new ValidationError(field, `must be a namespace name (as in ip netns list) or a path such as /proc/PID/ns/net, got ${show(value)}`);
+  }
+  return value;
 }

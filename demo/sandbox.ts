@@ -4,7 +4,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { withNetns } from '../netlink/netns.js';
+import { withNetns, listNetns } from '../src/index.js';
 
 /** Every namespace of the demo starts with this; the pid of the run that made it follows. */
 export const NETNS_PREFIX = 'mptcpdemo-';
@@ -33,15 +33,6 @@ export function run(cmd: string, args: string[], timeoutMs = 10_000): Promise<st
       else resolve(stdout);
     });
   });
-}
-
-/** Namespace names under /run/netns (empty when the directory does not exist). */
-export function listNetns(): string[] {
-  try {
-    return readdirSync('/run/netns');
-  } catch {
-    return [];
-  }
 }
 
 /** Names of this machine's namespaces that belong to the demo run of `pid`. */

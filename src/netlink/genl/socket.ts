@@ -4,19 +4,20 @@
 import { constants as osConstants } from 'node:os';
 import { ClosedError, DecodeError, NetlinkError } from '../errors.js';
 import { decodeFamily, getFamilyRequest, Ctrl, type FamilyInfo } from './ctrl.js';
-import { Core, type ErrorListener, type NotificationListener, type OverrunListener } from './engine.js';
-import { GENL_ID_CTRL } from './message.js';
-import { NetlinkTransport, type RawTransport } from './transport.js';
+import { Core, type ErrorListener, type NotificationListener, type OverrunListener } from '../engine.js';
+import { GENL_ID_CTRL } from '../message.js';
+import { NetlinkTransport, type RawTransport } from '../transport.js';
+import { Netns } from '../../os/netns.js';
 
-export type { RawTransport, TransportHandlers } from './transport.js';
-export type { ErrorListener, NotificationListener, OverrunListener } from './engine.js';
+export type { RawTransport, TransportHandlers } from '../transport.js';
+export type { ErrorListener, NotificationListener, OverrunListener } from '../engine.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Options of {@link GenlSocket.open}. */
 export interface GenlSocketOptions {
-  /** Network namespace to open the socket in: a name under /run/netns or a path (/proc/PID/ns/net). */
-  netns?: string;
+  /** Network namespace to open the socket in (the caller's when absent); a string is opened for this call. */
+  netns?: Netns | string;
   /** Default per-request timeout in ms (10000 when absent). */
   timeoutMs?: number;
   /** A transport to use instead of a kernel socket (tests). */
@@ -80,10 +81,10 @@ export class GenlSocket {
    * Needs no privilege.
    * @throws NetnsError when the namespace does not exist; NetlinkError ENOENT when the family is
    * not registered (for `mptcp_pm`: the kernel lacks MPTCP); TimeoutError.
-   * @example const s = await GenlSocket.open('mptcp_pm', { netns: 'blue' })
+   * @example const s = await GenlSocket.open('mptcp_pm', { netns: Netns.open('blue') })
    */
   static async open(familyName: string, opts: GenlSocketOptions = {}): Promise<GenlSocket> {
-    const transport = opts.transport ?? NetlinkTransport.open({ netns: opts.netns, receiveBufferBytes: opts.receiveBufferBytes });
+    const transport = opts.transport ?? openTransport(opts.netns, opts.receiveBufferBytes);
     if (opts.transport && opts.receiveBufferBytes !== undefined) transport.setReceiveBuffer(opts.receiveBufferBytes);
     const core = new Core(transport, familyName, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     try {
@@ -180,3 +181,12 @@ function addTo<T>(set: Set<T>, cb: T): () => void {
   return () => void set.delete(cb);
 }
 
+function openTransport(netns: Netns | string | undefined, receiveBufferBytes: number | undefined): RawTransport {
+  if (typeof netns !== 'string') return NetlinkTransport.open({ netns, receiveBufferBytes });
+  const ns = Netns.open(netns);
+  try {
+    return NetlinkTransport.open({ netns: ns, receiveBufferBytes });
+  } finally {
+    ns.close();
+  }
+}

@@ -1,17 +1,17 @@
 // The typed async API of the in-kernel path manager (endpoints, limits) and the entry point of
 // the userspace path manager (userspace.ts), over one generic-netlink socket in one namespace.
 
-import { family, Op } from '../generated/mptcp_pm.js';
-import { encodeAttrs, decodeAttrs } from './netlink/codec.js';
-import { GenlSocket, type GenlSocketOptions } from './netlink/socket.js';
-import { ClosedError, UnsupportedError, ValidationError, NetlinkError } from './errors.js';
+import { family, Op } from '../../generated/mptcp_pm.js';
+import { encodeAttrs, decodeAttrs } from '../netlink/codec.js';
+import { GenlSocket, type GenlSocketOptions } from '../netlink/genl/socket.js';
+import { ClosedError, UnsupportedError, ValidationError, NetlinkError } from '../netlink/errors.js';
 import { toWire } from './address.js';
 import {
   checkEndpointSpec, endpointFromWire, ENDPOINT_FLAGS,
   type AddressAttrs, type Endpoint, type EndpointSpec,
 } from './endpoint.js';
-import { checkAddress, checkBoolean, checkId, checkInt, checkKeys, checkObject, checkPort } from './validate.js';
-import { interfaceIndex, interfaceName } from './netlink/netns.js';
+import { checkAddress, checkBoolean, checkId, checkInt, checkKeys, checkNetns, checkObject, checkPort } from './validate.js';
+import { Netns } from '../os/netns.js';
 import { type Features, detectFeatures, OP_SINCE } from './features.js';
 import { getPathManager, setPathManager, type PathManagerType } from './pathmanager.js';
 import * as us from './userspace.js';
@@ -58,7 +58,7 @@ export class MptcpPm implements OpRunner {
   readonly netns: string | undefined;
   private closed = false;
 
-  private constructor(private readonly sock: GenlSocket, netns: string | undefined) {
+  private constructor(private readonly sock: GenlSocket, private readonly ns: Netns, netns: string | undefined) {
     this.netns = netns;
     this.features = detectFeatures(sock.ops, sock.groups);
   }
@@ -71,12 +71,18 @@ export class MptcpPm implements OpRunner {
   static async open(options: MptcpPmOptions = {}): Promise<MptcpPm> {
     checkKeys('options', checkObject('options', options), ['netns', 'timeoutMs', 'transport']);
     if (options.timeoutMs !== undefined) checkInt('timeoutMs', options.timeoutMs, 1, 3_600_000);
-    const sock = await GenlSocket.open(family.name, {
-      netns: options.netns,
-      timeoutMs: options.timeoutMs ?? 5000,
-      transport: options.transport,
-    });
-    return new MptcpPm(sock, options.netns);
+    const ns = Netns.open(checkNetns(options.netns));
+    try {
+      const sock = await GenlSocket.open(family.name, {
+        netns: ns,
+        timeoutMs: options.timeoutMs ?? 5000,
+        transport: options.transport,
+      });
+      return new MptcpPm(sock, ns, options.netns);
+    } catch (e) {
+      ns.close();
+      throw e;
+    }
   }
 
   /** Closes the socket; pending requests reject with ClosedError. Idempotent. */
@@ -84,6 +90,7 @@ export class MptcpPm implements OpRunner {
     if (this.closed) return;
     this.closed = true;
     this.sock.close();
+    this.ns.close();
   }
 
   /** @internal Sends `op` with top-level attributes of the `attr` set (or `endpoint`). */
@@ -127,7 +134,7 @@ export class MptcpPm implements OpRunner {
     const returnStored = options.returnStored === undefined ? true : checkBoolean('options.returnStored', options.returnStored);
     const checked = checkEndpointSpec(spec);
     if (checked.ifname !== undefined) {
-      checked.wire.ifIdx = interfaceIndex(this.netns, checked.ifname);
+      checked.wire.ifIdx = this.ns.interfaceIndex(checked.ifname);
       if (!checked.wire.ifIdx) {
         throw new ValidationError('ifname', `no interface named "${checked.ifname}" in ${this.where()}`);
       }
@@ -234,13 +241,13 @@ export class MptcpPm implements OpRunner {
    * (`net.mptcp.path_manager`, or `pm_type` before 6.15). Needs CAP_NET_ADMIN.
    */
   async setPathManager(type: PathManagerType): Promise<PathManagerType> {
-    setPathManager(this.netns, type);
-    return getPathManager(this.netns);
+    setPathManager(this.ns, type);
+    return getPathManager(this.ns);
   }
 
   /** The path manager new connections in this namespace get. */
   async getPathManager(): Promise<PathManagerType> {
-    return getPathManager(this.netns);
+    return getPathManager(this.ns);
   }
 
   /**
@@ -295,7 +302,7 @@ export class MptcpPm implements OpRunner {
   private withNames(eps: Endpoint[]): Endpoint[] {
     for (const ep of eps) {
       if (ep.ifindex) {
-        const name = interfaceName(this.netns, ep.ifindex);
+        const name = this.ns.interfaceName(ep.ifindex);
         if (name) ep.ifname = name;
       }
     }

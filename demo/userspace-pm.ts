@@ -1,8 +1,7 @@
 // A small userspace path manager written with mptcp-pm, as the demo's --userspace mode runs it:
 // one subflow per other local address on `established`, backups marked, closed subflows re-opened.
 
-import type { MptcpPm } from '../client.js';
-import type { MptcpEvents } from '../events.js';
+import type { MptcpPm, MptcpEvents } from '../src/index.js';
 
 /** A local address the path manager may open subflows from. */
 export interface LocalAddress {

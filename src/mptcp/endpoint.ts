@@ -1,7 +1,7 @@
 // Endpoint vocabulary of the API layer (flag names, Endpoint objects) and its mapping to and from
 // the `address` attribute set, with the checks `ip mptcp endpoint add` users expect.
 
-import { DecodeError, ValidationError } from './errors.js';
+import { DecodeError, ValidationError } from '../netlink/errors.js';
 import { fromWire, toWire, type WireAddress } from './address.js';
 import { checkAddress, checkId, checkIfname, checkInt, checkKeys, checkObject, checkPort, show } from './validate.js';
 

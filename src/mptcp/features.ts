@@ -2,7 +2,7 @@
 // kernel release: which commands exist, whether the event group is there, and a few version gates.
 
 import { release } from 'node:os';
-import { family, type Op } from '../generated/mptcp_pm.js';
+import { family, type Op } from '../../generated/mptcp_pm.js';
 
 export type OpName = keyof typeof Op;
 

@@ -1,7 +1,7 @@
 // Event handling for the walkthrough: prints the client's and the server's MPTCP events as they
 // arrive, counts them, and keeps the record of subflows and of where the backup flag was seen.
 
-import type { MptcpEvent } from '../events.js';
+import type { MptcpEvent } from '../src/index.js';
 import type { DemoIo } from './narration.js';
 import { NET, pathOf } from './settings.js';
 import type { SubflowSeen } from './summary.js';
