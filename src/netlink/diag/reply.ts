@@ -71,8 +71,17 @@ export function decodeDiagMsg(payload: Uint8Array): DiagSocket {
  */
 export function decodeMptcpInfo(info: Uint8Array): Partial<MptcpInfo> & Pick<MptcpInfo, 'token' | 'flags'> {
   if (info.length < MPTCP_INFO_MIN) throw new DecodeError('inet_diag_msg.info', `expected at least ${MPTCP_INFO_MIN} bytes of mptcp_info, got ${info.length}`);
-  return decodePartial(mptcpInfo, info) as Partial<MptcpInfo> & Pick<MptcpInfo, 'token' | 'flags'>;
+  const end = MPTCP_INFO_CONTENT_END.get(info.length) ?? info.length;
+  return decodePartial(mptcpInfo, info, 0, end) as Partial<MptcpInfo> & Pick<MptcpInfo, 'token' | 'flags'>;
 }
+
+/**
+ * Past sizes of mptcp_info whose tail was C padding, with where their real members ended: 48 bytes
+ * (5.12–6.4) ended at csum_enabled (43), so the zeros at 44 are not 6.5's retransmits; 88 bytes
+ * (6.8–6.9) ended at subflows_total (81). Members later put into padding that kept the size
+ * (endp_laminar_max at 81, 6.18) cannot be told apart from a zero.
+ */
+const MPTCP_INFO_CONTENT_END: ReadonlyMap<number, number> = new Map([[48, 43], [88, 81]]);
 
 /** Size of mptcp_info in its first kernel (5.9): up to rcv_nxt. */
 export const MPTCP_INFO_MIN = 40;
