@@ -54,11 +54,11 @@ async function scenario(t: Topology): Promise<void> {
 
 /** Waits until the client sees its v4 MPTCP connection with both subflows and everything is idle. */
 async function settled(d: MptcpDiag): Promise<MptcpConnection[]> {
-  return waitFor(async () => {
+  return waitFor<MptcpConnection[] | false>(async () => {
     const cs = await d.connections();
     const ok = cs.length === 3 && cs.some((c) => c.subflows.length === 2) && cs.every((c) => c.subflows.every((s) => (s.tcp.unacked ?? 0) === 0));
-    return ok ? cs : undefined;
-  }, { timeoutMs: 10_000, what: 'three idle client connections, one with a join' });
+    return ok ? cs : false;
+  }, { timeoutMs: 10_000, what: 'three idle client connections, one with a join' }) as Promise<MptcpConnection[]>;
 }
 
 function compareWithSs(conns: MptcpConnection[], ssText: string): void {
@@ -103,10 +103,10 @@ describe('MptcpDiag on the real kernel', () => {
     expect(await client.connections({ token: (joined.token + 1) >>> 0 })).toEqual([]);
 
     const server = await openDiag(t.server);
-    const sconns = await waitFor(async () => {
+    const sconns = await waitFor<MptcpConnection[] | false>(async () => {
       const cs = await server.connections();
-      return cs.length === 2 && cs.every((c) => c.subflows.every((s) => (s.tcp.unacked ?? 0) === 0)) ? cs : undefined;
-    }, { timeoutMs: 10_000, what: 'two idle server connections' });
+      return cs.length === 2 && cs.every((c) => c.subflows.every((s) => (s.tcp.unacked ?? 0) === 0)) ? cs : false;
+    }, { timeoutMs: 10_000, what: 'two idle server connections' }) as MptcpConnection[];
     compareWithSs(sconns, await t.server.exec('ss', ['-Mtnai']));
     const ls = await server.listeners();
     expect(ls.map((l) => `${l.local.address}:${l.local.port}`).sort()).toEqual(['0.0.0.0:5000', ':::5006']);
