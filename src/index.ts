@@ -22,3 +22,15 @@ export type {
   SubEstablishedEvent, SubClosedEvent, SubPriorityEvent, ListenerEvent, ListenerCreatedEvent, ListenerClosedEvent,
   UnknownEvent, InvalidEvent,
 } from './mptcp/events.js';
+export { MptcpDiag } from './mptcp/diag.js';
+export type { MptcpDiagOptions } from './mptcp/diag.js';
+export { subflowFlagLetters } from './mptcp/diag-model.js';
+export type {
+  MptcpConnection, MptcpConnectionInfo, MptcpSubflow, MptcpListener, SocketAddress, SocketState, TcpSubflowInfo, SubflowMapping,
+} from './mptcp/diag-model.js';
+export { readMptcpCounters, parseMptcpCounters, counterDeltas } from './mptcp/counters.js';
+export type { CountersOptions } from './mptcp/counters.js';
+export { readMptcpStatus } from './mptcp/status.js';
+export type { MptcpStatus, StatusOptions } from './mptcp/status.js';
+export { ConnectionTracker } from './mptcp/tracker.js';
+export type { ConnectionTrackerOptions, TrackedConnection, TrackedSubflow, ResyncReport, TrackerEvents } from './mptcp/tracker.js';
