@@ -9,17 +9,19 @@ import {
   parseAddresses, parseAnnounce, parsePathManager, parseRemove, parseSubflow, runUserspace, type UserspaceAction,
 } from './userspace.js';
 import { parseMonitor, runMonitor, type MonitorAction } from './monitor.js';
+import { parseConnections, runConnections, type ConnectionsAction } from './connections.js';
+import { parseStat, runStat, type StatAction } from './stat.js';
 import { report } from './report.js';
 import type { Context } from './context.js';
 
 export type Action =
-  | EndpointAction | LimitsAction | UserspaceAction | MonitorAction
+  | EndpointAction | LimitsAction | UserspaceAction | MonitorAction | ConnectionsAction | StatAction
   | { cmd: 'help'; section: Section };
 
 /** Top-level words: iproute2's first, in its order (so `m` is monitor), then this tool's. */
 const TOP = [
   'help', 'endpoint', 'limits', 'monitor',
-  'path-manager', 'announce', 'remove', 'subflow', 'addresses',
+  'path-manager', 'announce', 'remove', 'subflow', 'addresses', 'connections', 'stat',
 ] as const;
 
 export interface ParsedCommandLine {
@@ -44,6 +46,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     case 'remove': return { globals, action: parseRemove(rest) };
     case 'subflow': return { globals, action: parseSubflow(rest) };
     case 'addresses': return { globals, action: parseAddresses(rest) };
+    case 'connections': return { globals, action: parseConnections(rest) };
+    case 'stat': return { globals, action: parseStat(rest) };
     default: throw new UsageError('top', `unknown command "${words[0]}"`);
   }
 }
@@ -65,7 +69,7 @@ export function helpSection(words: readonly string[]): Section {
       const s = pickWord(sub, ['create', 'destroy', 'backup', 'nobackup'] as const);
       return s === 'create' || s === 'destroy' ? `subflow.${s}` : s ? 'subflow.backup' : 'subflow';
     }
-    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses':
+    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses': case 'connections': case 'stat':
       return top;
     default:
       return 'top';
@@ -85,6 +89,11 @@ async function run(action: Action, ctx: Context): Promise<number> {
       return 0;
     case 'monitor':
       return runMonitor(action, ctx);
+    case 'connections':
+      await runConnections(action, ctx);
+      return 0;
+    case 'stat':
+      return runStat(action, ctx);
     case 'endpoint.add': case 'endpoint.delete': case 'endpoint.change': case 'endpoint.show': case 'endpoint.flush':
       await runEndpoint(action, ctx);
       return 0;

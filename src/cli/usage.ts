@@ -17,6 +17,8 @@ const LINES = {
   'subflow.destroy': 'mptcp-pm subflow destroy token TOKEN local ADDRESS port PORT remote ADDRESS port PORT',
   'subflow.backup': 'mptcp-pm subflow backup|nobackup token TOKEN local ADDRESS [port PORT] remote ADDRESS [port PORT]',
   addresses: 'mptcp-pm addresses token TOKEN',
+  connections: 'mptcp-pm connections [token TOKEN]',
+  stat: 'mptcp-pm stat [-z] [--watch SECONDS [--count N]]',
 } as const;
 
 export type Command = keyof typeof LINES;
@@ -35,6 +37,7 @@ const NOTES: Partial<Record<Section, string>> = {
   monitor: 'TYPE: created established closed announced removed sub-established sub-closed sub-priority\n' +
     '      listener-created listener-closed (also the names monitor prints).\n' +
     'BYTES: receive buffer of the event socket (default 4 MiB); a smaller one overruns sooner.',
+  stat: 'MPTcpExt counters as nstat -az shows them; -z also prints zeros; --watch prints deltas until SIGINT.',
 };
 
 /** The usage lines of a section: one line for a command, all of them for a group or the top. */
