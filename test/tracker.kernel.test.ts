@@ -77,6 +77,8 @@ describe('ConnectionTracker on the real kernel', () => {
     const resyncs: ResyncReport[] = [];
     tr.on('resync', (r) => resyncs.push(r));
     const live: TrackedConnection[] = [];
+    const errors: Error[] = [];
+    tr.on('error', (e) => errors.push(e));
     tr.on('connection', (c) => live.push(c));
     const burst = await t.peer(t.client, ['client', '--addr', t.paths[0].server, '--port', '5000', '--hold', '--count', '12', '--quiet'], { timeoutS: 60 });
     // Block the JS thread until all 12 connections exist: their events pile up in the tiny buffer.
@@ -91,8 +93,14 @@ describe('ConnectionTracker on the real kernel', () => {
       return mine === snap && tr.connections.size === 12;
     }, { timeoutMs: 10_000, what: 'the tracker to equal a fresh snapshot of 12 connections' });
 
+    const after: string[] = [];
+    (tr as unknown as { events: { on(n: string, f: (e: { type: string }) => void): void } }).events.on('event', (e) => after.push(e.type));
+    (tr as unknown as { events: { on(n: string, f: (e: { type: string }) => void): void } }).events.on('overrun', (e) => after.push(e.type));
     burst.send('close');
-    await waitFor(() => tr.connections.size === 0, { timeoutMs: 10_000, what: 'all 12 closes applied' });
+    await new Promise((r) => setTimeout(r, 3000));
+    console.log('DEBUG after', after.join(','), await t.client.exec('ss', ['-HMan']));
+    await waitFor(() => tr.connections.size === 0, { timeoutMs: 15_000, what: `all 12 closes applied (left ${tr.connections.size}, resyncs ${resyncs.length}, errors: ${errors.map(String).join('; ')})` });
+    expect(errors).toEqual([]);
     await tr.resync();
     expect(resyncs.at(-1)).toMatchObject({ reason: 'request', added: [], removed: [] });
   });
