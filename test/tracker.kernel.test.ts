@@ -93,13 +93,8 @@ describe('ConnectionTracker on the real kernel', () => {
       return mine === snap && tr.connections.size === 12;
     }, { timeoutMs: 10_000, what: 'the tracker to equal a fresh snapshot of 12 connections' });
 
-    const after: string[] = [];
-    (tr as unknown as { events: { on(n: string, f: (e: { type: string }) => void): void } }).events.on('event', (e) => after.push(e.type));
-    (tr as unknown as { events: { on(n: string, f: (e: { type: string }) => void): void } }).events.on('overrun', (e) => after.push(e.type));
     burst.send('close');
-    await new Promise((r) => setTimeout(r, 3000));
-    console.log('DEBUG after', after.join(','), await t.client.exec('ss', ['-HMan']));
-    await waitFor(() => tr.connections.size === 0, { timeoutMs: 15_000, what: `all 12 closes applied (left ${tr.connections.size}, resyncs ${resyncs.length}, errors: ${errors.map(String).join('; ')})` });
+    await waitFor(() => tr.connections.size === 0, { timeoutMs: 10_000, what: 'all 12 closes applied' });
     expect(errors).toEqual([]);
     await tr.resync();
     expect(resyncs.at(-1)).toMatchObject({ reason: 'request', added: [], removed: [] });
