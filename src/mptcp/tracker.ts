@@ -57,6 +57,12 @@ export interface ConnectionTrackerOptions {
   receiveBufferBytes?: number;
 }
 
+/**
+ * Socket states of an MPTCP connection the application has already closed: the kernel sends `closed`
+ * at that moment, while the socket stays in sock_diag until its teardown ends (seen on 6.18), so a
+ * snapshot must not bring it back.
+ */
+const CLOSED_BY_APP: ReadonlySet<string> = new Set(['finWait1', 'finWait2', 'closing', 'lastAck', 'timeWait', 'close']);
 const DROP_WATCH_LOOKS = 20;
 const DROP_WATCH_MS = 50;
 
@@ -230,7 +236,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
         if (this.closed) return;
         // Events dropped while the snapshot was taken may postdate it: take another.
         if (drops !== undefined && (this.events.readDrops() ?? drops) > drops) this.again ??= 'overrun';
-        const next = new Map(snap.map((c) => [c.token, fromSnapshot(c)] as const));
+        const next = new Map(snap.filter((c) => !CLOSED_BY_APP.has(c.state)).map((c) => [c.token, fromSnapshot(c)] as const));
         for (const e of this.buffer) applyEvent(next, e);
         const before = this.map;
         this.map = next;
