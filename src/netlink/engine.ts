@@ -22,6 +22,12 @@ const SLOW_SEND_MS = 1;
 const BYTES_PER_REQUEST = 2048;
 /** Set aside for the dump in flight: the kernel queues one datagram of at most 32 KiB at a time. */
 const BYTES_PER_DUMP = 64 * 1024;
+/**
+ * Requests waiting together are sent in one datagram (the kernel runs every message of a datagram
+ * in order, answering each on its own): at most this many messages or bytes per sendto.
+ */
+const BATCH_MESSAGES = 64;
+const BATCH_BYTES = 32 * 1024;
 /** A dump the kernel marked inconsistent (NLM_F_DUMP_INTR) is sent again this many times. */
 const DUMP_RETRIES = 2;
 
@@ -147,10 +153,24 @@ export class Core {
       };
       this.waiting.push(p);
       if (deadline < this.timerAt) this.armTimer(deadline);
-      if (this.inFlight === 0 && this.waiting.length - this.waitingHead === 1) this.updateRef(true);
-      this.pump();
+      const alone = this.inFlight === 0 && this.waiting.length - this.waitingHead === 1;
+      if (alone) {
+        // Nothing else is going on: send now, the lowest latency for one caller.
+        this.updateRef(true);
+        this.pump();
+      } else if (!this.flushQueued) {
+        // Others are in flight: let every request made in this burst of microtasks join one datagram.
+        this.flushQueued = true;
+        queueMicrotask(this.flush);
+      }
     });
   }
+
+  private flushQueued = false;
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    this.pump();
+  };
 
   /** Sends waiting requests in order while the window has room and the socket is not busy. */
   private pump(): void {
@@ -162,8 +182,61 @@ export class Core {
       }
       if (this.inFlight >= this.window || (p.dump && this.dumpInFlight)) return;
       this.shift();
-      if (!this.transmit(p)) return;
+      if (!this.onJsThread(p)) {
+        if (!this.transmit(p)) return;
+        continue;
+      }
+      const batch = this.gather(p);
+      if (batch.length === 1) this.transmit(p);
+      else this.transmitBatch(batch);
     }
+  }
+
+  private onJsThread(p: Pending): boolean {
+    const mode = p.opts.offThread ?? false;
+    return mode === false || (mode === 'auto' && !this.slowSends);
+  }
+
+  /** `first` and the requests right behind it that may go in the same datagram. */
+  private gather(first: Pending): Pending[] {
+    const batch = [first];
+    let bytes = first.datagram.length;
+    let dump = first.dump || this.dumpInFlight;
+    while (batch.length < BATCH_MESSAGES && this.waitingHead < this.waiting.length && this.inFlight + batch.length < this.window) {
+      const p = this.waiting[this.waitingHead];
+      if (p.sent) {
+        this.shift();
+        continue;
+      }
+      if ((p.dump && dump) || !this.onJsThread(p) || p.opts.offThread === 'auto' || bytes + p.datagram.length > BATCH_BYTES) break;
+      dump ||= p.dump;
+      bytes += p.datagram.length;
+      batch.push(p);
+      this.shift();
+    }
+    return batch;
+  }
+
+  /** Sends several requests in one datagram on the JS thread. */
+  private transmitBatch(batch: Pending[]): void {
+    for (const p of batch) this.register(p);
+    const errno = this.transport.send(Buffer.concat(batch.map((p) => p.datagram)));
+    if (errno !== 0) {
+      for (const p of batch) this.settle(p, this.error(p, errno, {}, 'sending the request failed'));
+    } else {
+      this.drainFor(batch[batch.length - 1]);
+    }
+  }
+
+  /** Gives `p` its sequence number and counts it in flight. */
+  private register(p: Pending): void {
+    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
+    p.seq = this.seq;
+    p.sent = true;
+    p.datagram.writeUInt32LE(p.seq, 8);
+    this.pending.set(p.seq, p);
+    this.inFlight++;
+    if (p.dump) this.dumpInFlight = true;
   }
 
   private shift(): void {
@@ -179,13 +252,7 @@ export class Core {
 
   /** Sends one request; returns false when it went to a worker thread (the queue must wait). */
   private transmit(p: Pending): boolean {
-    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
-    p.seq = this.seq;
-    p.sent = true;
-    p.datagram.writeUInt32LE(p.seq, 8);
-    this.pending.set(p.seq, p);
-    this.inFlight++;
-    if (p.dump) this.dumpInFlight = true;
+    this.register(p);
     const mode = p.opts.offThread ?? false;
     if (mode === false || (mode === 'auto' && !this.slowSends)) {
       const started = mode === 'auto' ? performance.now() : 0;
@@ -210,9 +277,21 @@ export class Core {
 
   /** Reads, synchronously and within the per-turn budget, what the kernel queued until `p` is settled. */
   private drainFor(p: Pending): void {
-    if (this.joined !== 0 || this.pending.get(p.seq) !== p || !this.mayDrain()) return;
-    this.transport.drain?.(() => this.pending.get(p.seq) !== p);
+    if (this.joined !== 0 || this.pending.get(p.seq) !== p || !this.transport.drain) return;
+    if (this.mayDrain()) {
+      this.transport.drain(() => this.pending.get(p.seq) !== p);
+    } else if (!this.drainQueued) {
+      // Out of budget for this turn: read on the next check phase, after timers and I/O had theirs.
+      this.drainQueued = true;
+      setImmediate(this.drainLater);
+    }
   }
+
+  private drainQueued = false;
+  private readonly drainLater = (): void => {
+    this.drainQueued = false;
+    if (!this.closed && this.inFlight > 0) this.transport.drain?.(() => this.inFlight === 0);
+  };
 
   /**
    * Reading replies right after a synchronous send resolves requests without an event-loop turn,
