@@ -9,8 +9,11 @@ import { DEFAULT_RECEIVE_BUFFER_BYTES, type RawTransport } from './transport.js'
 
 const ENOBUFS = osConstants.errno.ENOBUFS;
 const EINTR = osConstants.errno.EINTR;
-/** How many settled sequence numbers are remembered so that late replies to them are dropped. */
-const RETIRED_MAX = 4096;
+/**
+ * A reply whose sequence number is at most this far behind the last one sent, and answers no
+ * pending request, is a late part of a request already settled (timed out, interrupted): dropped.
+ */
+const LATE_WINDOW = 1 << 20;
 /** Time per event-loop turn during which replies are read right after sending (see Core.mayDrain). */
 const DRAIN_BUDGET_MS = 0.5;
 /** A synchronous sendto slower than this marks `offThread: 'auto'` requests as worth a worker thread. */
@@ -86,7 +89,6 @@ export class Core {
   readonly errors = new Set<ErrorListener>();
   /** Requests sent and not yet settled, by sequence number. */
   private readonly pending = new Map<number, Pending>();
-  private readonly retired = new Set<number>();
   /** Requests waiting for room in the window (or for the dump in flight), in order. */
   private readonly waiting: Pending[] = [];
   private waitingHead = 0;
@@ -311,7 +313,6 @@ export class Core {
     if (p.sent && p.seq !== 0) {
       if (this.pending.get(p.seq) !== p) return;
       this.pending.delete(p.seq);
-      this.retire(p.seq);
       this.inFlight--;
       if (p.dump) this.dumpInFlight = false;
     } else if (p.sent) {
@@ -383,9 +384,11 @@ export class Core {
     return grew;
   }
 
-  private retire(seq: number): void {
-    this.retired.add(seq);
-    if (this.retired.size > RETIRED_MAX) this.retired.delete(this.retired.values().next().value!);
+  /** Whether `seq` was used by a request of this socket not long ago (sequence numbers wrap at 2^32). */
+  private sentBefore(seq: number): boolean {
+    if (seq === 0) return false;
+    const behind = (this.seq - seq + 0x100000000) % 0x100000000;
+    return behind < LATE_WINDOW;
   }
 
   private receive(datagram: Buffer): void {
@@ -408,11 +411,13 @@ export class Core {
     if (m.kind === 'data' && m.payload.length < this.header.length) {
       const err = new DecodeError(`${this.name} ${this.header.name}`, `message type ${m.header.type} seq ${m.header.seq} has ${m.payload.length} payload bytes, need ${this.header.length}`);
       if (p) this.settle(p, err);
-      else if (!this.retired.has(m.header.seq)) this.report(err);
+      else if (!this.sentBefore(m.header.seq)) this.report(err);
       return;
     }
     if (!p) {
-      if (m.header.seq !== 0 && this.retired.has(m.header.seq)) return; // late part of a settled request
+      // A late part of a request already settled is dropped. On a socket that joined groups a data
+      // message is always handed on: notifications carry other senders' sequence numbers.
+      if (this.sentBefore(m.header.seq) && (m.kind !== 'data' || this.joined === 0)) return;
       if (m.kind === 'data') {
         for (const cb of this.notify) cb(m.header, m.payload);
       } else if (m.kind === 'error' || m.kind === 'done') {
@@ -447,7 +452,6 @@ export class Core {
       return;
     }
     this.pending.delete(p.seq);
-    this.retire(p.seq);
     this.inFlight--;
     this.dumpInFlight = false;
     p.retries++;
