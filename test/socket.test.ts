@@ -256,6 +256,7 @@ describe('notifications, groups and overruns', () => {
 
   it('joins groups by name, and refuses an unknown one', async () => {
     const { sock, peer } = await setup();
+    await new Promise((r) => setImmediate(r)); // the family lookup's reference goes once idle
     expect(peer.ref).toBe(false);
     sock.joinGroup('mptcp_pm_events');
     expect(peer.memberships).toEqual([9]);
@@ -263,13 +264,17 @@ describe('notifications, groups and overruns', () => {
     expect(() => sock.joinGroup('nope')).toThrow(/no multicast group "nope"/);
   });
 
-  it('is referenced only while requests are pending', async () => {
+  it('is referenced only while requests are pending (let go once a turn passed idle)', async () => {
     const { sock, peer } = await setup();
+    await new Promise((r) => setImmediate(r));
     expect(peer.ref).toBe(false);
     peer.handler = (req) => peer.ack(req);
     const p = sock.request(6, new Uint8Array(0), { op: 'x' });
     expect(peer.ref).toBe(true);
     await p;
+    await sock.request(6, new Uint8Array(0), { op: 'x' }); // back to back: still referenced
+    expect(peer.ref).toBe(true);
+    await new Promise((r) => setImmediate(r));
     expect(peer.ref).toBe(false);
   });
 

@@ -322,7 +322,12 @@ export class Core {
     this.settledCount++;
     // The deadline timer stays armed when nothing is pending (it is unref'd): a loop of requests
     // then costs no timer operations, and a timer that fires early just re-arms.
-    if (this.inFlight === 0) this.updateRef();
+    if (this.inFlight === 0 && this.refd && !this.idleCheckQueued) {
+      // Let go of the event loop only if the socket is still idle after this turn: a loop of
+      // awaited requests then keeps its reference instead of toggling it (a native call) each time.
+      this.idleCheckQueued = true;
+      setImmediate(this.idleCheck);
+    }
     if (result instanceof Error) p.reject(result);
     else p.resolve(result);
     this.pump();
@@ -491,6 +496,12 @@ export class Core {
   }
 
   /** Referenced while requests are pending or a group is joined; otherwise the socket lets the process exit. */
+  private idleCheckQueued = false;
+  private readonly idleCheck = (): void => {
+    this.idleCheckQueued = false;
+    this.updateRef();
+  };
+
   updateRef(force?: boolean): void {
     const want = force === true || this.inFlight > 0 || this.waitingHead < this.waiting.length || this.joined > 0;
     if (want !== this.refd && !this.closed) {
