@@ -2,9 +2,9 @@
 // become { family, addr4 | addr6 } as the `address` attribute set carries them, and back.
 
 import { isIPv4, isIPv6 } from 'node:net';
+import { AF_INET, AF_INET6 } from '../../generated/mptcp_pm.js';
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+export { AF_INET, AF_INET6 };
 
 export type Family = 'inet' | 'inet6';
 

@@ -1,21 +1,15 @@
 // Endpoint vocabulary of the API layer (flag names, Endpoint objects) and its mapping to and from
 // the `address` attribute set, with the checks `ip mptcp endpoint add` users expect.
 
+import { EndpointFlags } from '../../generated/mptcp_pm.js';
 import { DecodeError, ValidationError } from '../netlink/errors.js';
 import { fromWire, toWire, type WireAddress } from './address.js';
 import { checkAddress, checkId, checkIfname, checkInt, checkKeys, checkObject, checkPort, show } from './validate.js';
 
-/** Endpoint flags by name, with their bit values (`MPTCP_PM_ADDR_FLAG_*`). */
-export const ENDPOINT_FLAGS = {
-  signal: 0x01,
-  subflow: 0x02,
-  backup: 0x04,
-  fullmesh: 0x08,
-  implicit: 0x10,
-  laminar: 0x20,
-} as const;
+/** Endpoint flags by name, with their bit values (`MPTCP_PM_ADDR_FLAG_*`), from the generated table. */
+export const ENDPOINT_FLAGS = EndpointFlags;
 
-export type EndpointFlag = keyof typeof ENDPOINT_FLAGS;
+export type EndpointFlag = EndpointFlags;
 const FLAG_NAMES = Object.keys(ENDPOINT_FLAGS) as EndpointFlag[];
 const KNOWN_FLAG_BITS = FLAG_NAMES.reduce((m, n) => m | ENDPOINT_FLAGS[n], 0);
 
@@ -49,7 +43,8 @@ export function flagsToBits(field: string, flags: unknown): number {
   if (!Array.isArray(flags)) throw new ValidationError(field, `must be an array of flag names, got ${show(flags)}`);
   let bits = 0;
   flags.forEach((name, i) => {
-    if (typeof name !== 'string' || !(name in ENDPOINT_FLAGS)) {
+    // Own keys only: `in` would also accept 'toString' or '__proto__' from the prototype chain.
+    if (typeof name !== 'string' || !Object.hasOwn(ENDPOINT_FLAGS, name)) {
       throw new ValidationError(`${field}[${i}]`, `unknown flag ${show(name)} (known: ${FLAG_NAMES.join(', ')})`);
     }
     bits |= ENDPOINT_FLAGS[name as EndpointFlag];

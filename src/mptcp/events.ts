@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'eventemitter3';
 import { constants as osConstants } from 'node:os';
-import { family } from '../../generated/mptcp_pm.js';
+import { EventType, family, McastGroup } from '../../generated/mptcp_pm.js';
 import { GenlSocket, type RawTransport } from '../netlink/genl/socket.js';
 import { SysError } from '../os/sys.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
@@ -18,16 +18,16 @@ export { DEFAULT_STREAM_LIMIT } from './events/queue.js';
 export type * from './events/types.js';
 
 /** The multicast group carrying every event. */
-export const EVENTS_GROUP = 'mptcp_pm_events';
+export const EVENTS_GROUP = McastGroup.events;
 /** Receive buffer asked for when none is given: about 4000 events of headroom. */
 export const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** After an overrun the drop counter is polled this often, until it stays still this many times. */
 const DROP_POLL_MS = 20;
 const DROP_POLL_STABLE = 5;
 
+/** Every event name of the generated table, plus the two this library adds for undecodable messages. */
 const FILTER_NAMES: readonly MptcpEventFilterName[] = [
-  'created', 'established', 'closed', 'announced', 'removed', 'subEstablished', 'subClosed',
-  'subPriority', 'listenerCreated', 'listenerClosed', 'unknown', 'invalid',
+  ...(Object.keys(EventType) as (keyof typeof EventType)[]), 'unknown', 'invalid',
 ];
 
 /** Options of {@link MptcpEvents.open}. */
