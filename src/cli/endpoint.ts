@@ -1,9 +1,9 @@
 // `mptcp-pm endpoint add|delete|change|show|flush`: the words `ip mptcp endpoint` takes (same
 // prefixes), checked before anything is sent, and run through the client.
 
-import { ValidationError } from '../netlink/errors.js';
-import { checkEndpointSpec, type EndpointFlag, type EndpointSpec } from '../mptcp/endpoint.js';
-import { isAddress, toWire } from '../mptcp/address.js';
+import {
+  ValidationError, canonicalAddress, checkEndpointSpec, isAddress, type EndpointFlag, type EndpointSpec,
+} from '../index.js';
 import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
 import { formatEndpoints } from './format.js';
@@ -128,11 +128,7 @@ function parseShow(w: Words): EndpointAction {
 }
 
 function sameAddress(a: string, b: string): boolean {
-  return JSON.stringify(toWire(a), replacer) === JSON.stringify(toWire(b), replacer);
-}
-
-function replacer(_k: string, v: unknown): unknown {
-  return v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v;
+  return canonicalAddress(a) === canonicalAddress(b);
 }
 
 export async function runEndpoint(a: EndpointAction, ctx: Context): Promise<void> {
@@ -144,7 +140,7 @@ export async function runEndpoint(a: EndpointAction, ctx: Context): Promise<void
     case 'endpoint.delete':
       if (a.id === 0 && a.address !== undefined) {
         // id 0 means the initial subflows' address: the kernel looks for connections using it.
-        await pm.run('delAddr', { addr: { ...toWire(a.address), id: 0 } }, { offThread: true });
+        await pm.deleteInitialAddress(a.address);
       } else if (a.id !== undefined) {
         await pm.deleteEndpoint(a.id);
       } else {

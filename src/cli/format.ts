@@ -1,8 +1,7 @@
 // Output of `endpoint show`, `addresses` and `limits show`, byte for byte what `ip mptcp` prints
 // for the same state: one line per endpoint with a trailing space, or one line of JSON (`-j`).
 
-import { ENDPOINT_FLAGS, type Endpoint } from '../mptcp/endpoint.js';
-import type { Limits } from '../mptcp/pm.js';
+import { ENDPOINT_FLAGS, type Endpoint, type Limits } from '../index.js';
 
 /** Flag names in the order iproute2 prints them. */
 const FLAG_ORDER = ['signal', 'subflow', 'backup', 'fullmesh', 'implicit', 'laminar'] as const;

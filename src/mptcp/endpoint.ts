@@ -4,7 +4,7 @@
 import { EndpointFlags } from '../../generated/mptcp_pm.js';
 import { DecodeError, ValidationError } from '../netlink/errors.js';
 import { fromWire, toWire, type WireAddress } from './address.js';
-import { checkAddress, checkId, checkIfname, checkInt, checkKeys, checkObject, checkPort, show } from './validate.js';
+import { checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, show } from './validate.js';
 
 /** Endpoint flags by name, with their bit values (`MPTCP_PM_ADDR_FLAG_*`), from the generated table. */
 export const ENDPOINT_FLAGS = EndpointFlags;
@@ -29,6 +29,7 @@ export interface Endpoint {
 
 /** What `addEndpoint` takes. */
 export interface EndpointSpec {
+  /** A unicast address; a link-local IPv6 one may carry its interface as a zone id (`fe80::1%eth0`). */
   address: string;
   id?: number;
   port?: number;
@@ -64,22 +65,28 @@ export interface AddressAttrs extends Partial<WireAddress> {
   ifIdx?: number;
 }
 
-/** Validated wire form of an `addEndpoint` request, plus the interface name still to resolve. */
+/** Validated wire form of an `addEndpoint` request, plus the interface still to resolve in the namespace. */
 export interface CheckedEndpointSpec {
   wire: AddressAttrs;
+  /** The address without zone id. */
   address: string;
   ifname?: string;
+  ifindex?: number;
+  /** The zone id of a link-local address (`eth0` of `fe80::1%eth0`). */
+  zone?: string;
 }
 
 /**
  * Checks an endpoint spec the way the kernel would, but before sending: a valid address, id
  * 1–255, port 1–65535 only with `signal` and without `subflow`, no `signal` with `fullmesh`, no
- * `implicit`, known flag names, an interface given once.
+ * `implicit`, known flag names, an interface given once, a unicast address (no wildcard, multicast
+ * or broadcast), a zone id only on a link-local address. Whether the interface exists is checked by
+ * the caller, which holds the namespace.
  */
 export function checkEndpointSpec(input: unknown): CheckedEndpointSpec {
   const spec = checkObject('endpoint', input);
   checkKeys('endpoint', spec, ['address', 'id', 'port', 'ifname', 'ifindex', 'flags']);
-  const address = checkAddress('address', spec.address);
+  const { address, zone } = checkIpAddress('address', spec.address, { unicast: true, zone: true });
   const bits = flagsToBits('flags', spec.flags);
   const wire: AddressAttrs = { ...toWire(address), flags: bits };
   if (spec.id !== undefined) wire.id = checkId('id', spec.id);
@@ -95,13 +102,14 @@ export function checkEndpointSpec(input: unknown): CheckedEndpointSpec {
       throw new ValidationError('port', 'a port is allowed only on a "signal" endpoint without "subflow"');
     }
   }
-  let ifname: string | undefined;
-  if (spec.ifindex !== undefined) wire.ifIdx = checkInt('ifindex', spec.ifindex, 1, 0x7fffffff);
+  const out: CheckedEndpointSpec = { wire, address };
+  if (zone !== undefined) out.zone = zone;
+  if (spec.ifindex !== undefined) out.ifindex = checkInt('ifindex', spec.ifindex, 1, 0x7fffffff);
   if (spec.ifname !== undefined) {
-    ifname = checkIfname('ifname', spec.ifname);
+    out.ifname = checkIfname('ifname', spec.ifname);
     if (spec.ifindex !== undefined) throw new ValidationError('ifname', 'give either ifname or ifindex, not both');
   }
-  return { wire, address, ifname };
+  return out;
 }
 
 /** API object of a decoded `address` nest; `what` names the message for errors. */
