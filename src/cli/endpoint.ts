@@ -2,7 +2,7 @@
 // prefixes), checked before anything is sent, and run through the client.
 
 import {
-  ValidationError, canonicalAddress, checkEndpointSpec, isAddress, type EndpointFlag, type EndpointSpec,
+  ENDPOINT_FLAGS, ValidationError, canonicalAddress, checkEndpointSpec, isAddress, type EndpointFlag, type EndpointSpec,
 } from '../index.js';
 import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
@@ -18,7 +18,8 @@ export type EndpointAction =
 
 /** Sub-commands in the order iproute2 tries them, so `d` is delete and `s` is show. */
 const SUBCOMMANDS = ['add', 'change', 'delete', 'show', 'flush'] as const;
-const ADD_FLAGS: readonly EndpointFlag[] = ['signal', 'subflow', 'backup', 'fullmesh', 'laminar'];
+/** Every flag of the generated table but `implicit`, which only the kernel sets. */
+const ADD_FLAGS: readonly EndpointFlag[] = (Object.keys(ENDPOINT_FLAGS) as EndpointFlag[]).filter((f) => f !== 'implicit');
 const CHANGE_OPTS = ['backup', 'nobackup', 'fullmesh', 'nofullmesh'];
 
 /** Parses the words after `endpoint`; a bare `endpoint` is `show`. */

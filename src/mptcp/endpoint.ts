@@ -3,7 +3,7 @@
 
 import { EndpointFlags } from '../../generated/mptcp_pm.js';
 import { DecodeError, ValidationError } from '../netlink/errors.js';
-import { fromWire, toWire, type WireAddress } from './address.js';
+import { canonicalAddress, fromWire, toWire, type WireAddress } from './address.js';
 import { checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, show } from './validate.js';
 
 /** Endpoint flags by name, with their bit values (`MPTCP_PM_ADDR_FLAG_*`), from the generated table. */
@@ -128,4 +128,27 @@ export function endpointFromWire(a: AddressAttrs | undefined, what: string): End
     unknownFlags: flags & ~KNOWN_FLAG_BITS,
     ...(a.ifIdx ? { ifindex: a.ifIdx } : {}),
   };
+}
+
+/** No endpoint matched an address given by the caller. */
+export class EndpointNotFoundError extends Error {
+  override readonly name = 'EndpointNotFoundError';
+  readonly code = 'ENOENT';
+}
+
+/**
+ * The one endpoint of `all` with `address` (and `port`, when given). Without a port, like the
+ * kernel's own lookup by address, the endpoint without one wins when the address has several.
+ * @throws ValidationError when several match and no port tells them apart; EndpointNotFoundError.
+ */
+export function pickEndpoint(all: readonly Endpoint[], address: string, port: number | undefined, fn: string, where: string): Endpoint {
+  const canonical = canonicalAddress(address);
+  const hits = all.filter((e) => e.address === canonical && (port === undefined || e.port === port));
+  if (hits.length === 1) return hits[0];
+  const portless = port === undefined ? hits.filter((e) => e.port === undefined) : [];
+  if (portless.length === 1) return portless[0];
+  if (hits.length > 1) {
+    throw new ValidationError('endpoint.port', `${address} has ${hits.length} endpoints (ports ${hits.map((h) => h.port ?? 'none').join(', ')}); say which port`);
+  }
+  throw new EndpointNotFoundError(`${fn}: no endpoint with address ${address}${port ? ` port ${port}` : ''} in ${where}`);
 }

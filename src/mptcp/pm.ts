@@ -8,7 +8,7 @@ import { GenlSocket, type GenlSocketOptions } from '../netlink/genl/socket.js';
 import { ValidationError, NetlinkError } from '../netlink/errors.js';
 import { canonicalAddress, toWire } from './address.js';
 import {
-  checkEndpointSpec, endpointFromWire, ENDPOINT_FLAGS,
+  checkEndpointSpec, endpointFromWire, EndpointNotFoundError, ENDPOINT_FLAGS, pickEndpoint,
   type AddressAttrs, type Endpoint, type EndpointFlag, type EndpointSpec,
 } from './endpoint.js';
 import { checkAddress, checkBoolean, checkId, checkInt, checkKeys, checkNetns, checkObject, checkPort } from './validate.js';
@@ -16,42 +16,10 @@ import { Netns } from '../os/netns.js';
 import { type Features, detectFeatures, probePolicy } from './features.js';
 import { checkPathManagerType, getPathManager, setPathManager, type PathManagerType } from './pathmanager.js';
 import { OpRunner, type OpOptions } from './runner.js';
+import type { EndpointRef, Limits, MptcpPmEvents, MptcpPmOptions } from './pm-types.js';
 import * as us from './userspace.js';
 
-export interface MptcpPmOptions {
-  /** A namespace name under /run/netns, or a path such as /proc/PID/ns/net. Default: the caller's. */
-  netns?: string;
-  /** Per-request timeout in milliseconds (default 5000). */
-  timeoutMs?: number;
-  /** For tests: a transport to use instead of a kernel socket. */
-  transport?: GenlSocketOptions['transport'];
-  /**
-   * For tests: the transport of the nlctrl socket that asks for the family's policies. When
-   * `transport` is given without it, the policies are not asked for (policy-based features false).
-   */
-  ctrlTransport?: GenlSocketOptions['transport'];
-}
-
-/** Limits of the in-kernel path manager, as `ip mptcp limits` names them. */
-export interface Limits {
-  /** Most additional subflows per connection (0–8). */
-  subflows: number;
-  /** Most ADD_ADDRs accepted from the peer per connection (0–8). */
-  addAddrAccepted: number;
-}
-
-/** Which endpoint a call acts on: its id, or its address (and port, for signal endpoints with one). */
-export type EndpointRef = number | { address: string; port?: number };
-
-/** Events of {@link MptcpPm}. */
-export interface MptcpPmEvents {
-  /**
-   * A datagram that answers no request (an error or ACK for an unknown sequence number, a
-   * malformed message, a receive error). With no listener it is only counted in
-   * {@link MptcpPm.unmatchedErrors}; no process warning is raised.
-   */
-  error: (err: Error) => void;
-}
+export type { MptcpPmOptions, Limits, EndpointRef, MptcpPmEvents } from './pm-types.js';
 
 const CHANGEABLE_FLAGS = ['backup', 'fullmesh'] as const satisfies readonly EndpointFlag[];
 
@@ -361,17 +329,7 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
     checkKeys('endpoint', r, ['address', 'port']);
     const address = checkAddress('endpoint.address', r.address);
     const port = r.port === undefined ? undefined : checkPort('endpoint.port', r.port);
-    const canonical = canonicalAddress(address);
-    const all = await this.listEndpoints();
-    const hits = all.filter((e) => e.address === canonical && (port === undefined || e.port === port));
-    if (hits.length === 1) return hits[0];
-    // No port given: like the kernel's own lookup by address, that means the endpoint without one.
-    const portless = port === undefined ? hits.filter((e) => e.port === undefined) : [];
-    if (portless.length === 1) return portless[0];
-    if (hits.length > 1) {
-      throw new ValidationError('endpoint.port', `${address} has ${hits.length} endpoints (ports ${hits.map((h) => h.port ?? 'none').join(', ')}); say which port`);
-    }
-    throw new EndpointNotFoundError(`${fn}: no endpoint with address ${address}${port ? ` port ${port}` : ''} in ${this.ops.where()}`);
+    return pickEndpoint(await this.listEndpoints(), address, port, `${fn}`, this.ops.where());
   }
 
   private async resolveId(ref: EndpointRef, fn: string): Promise<number> {
@@ -380,10 +338,5 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
   }
 }
 
-/** No endpoint matched an address given by the caller. */
-export class EndpointNotFoundError extends Error {
-  override readonly name = 'EndpointNotFoundError';
-  readonly code = 'ENOENT';
-}
-
+export { EndpointNotFoundError };
 export { NetlinkError };
