@@ -28,3 +28,4 @@ export { isAddress, familyOf, canonicalAddress, addressKind } from './mptcp/addr
 export type { Family, AddressKind } from './mptcp/address.js';
 export { checkEndpointSpec } from './mptcp/endpoint.js';
 export { McastGroup } from '../generated/mptcp_pm.js';
+export { PM_ADDR_MAX, PM_MAX_ADDR_ID } from '../generated/mptcp_pm.js';

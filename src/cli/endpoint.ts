@@ -2,7 +2,7 @@
 // prefixes), checked before anything is sent, and run through the client.
 
 import {
-  ENDPOINT_FLAGS, ValidationError, canonicalAddress, checkEndpointSpec, isAddress, type EndpointFlag, type EndpointSpec,
+  ENDPOINT_FLAGS, PM_MAX_ADDR_ID, ValidationError, canonicalAddress, checkEndpointSpec, isAddress, type EndpointFlag, type EndpointSpec,
 } from '../index.js';
 import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
@@ -45,7 +45,7 @@ interface Common { id?: number; address?: string; port?: number; ifname?: string
 /** The words every endpoint command shares: `id`, `dev`, `port` (any prefix), one ADDRESS. */
 function common(w: Words, word: string, c: Common, opts: { minId: number; dev: boolean }): boolean {
   const key = pickWord(word, ['id', 'dev', 'port'] as const);
-  if (key === 'id') c.id = w.number('id', opts.minId, 255);
+  if (key === 'id') c.id = w.number('id', opts.minId, PM_MAX_ADDR_ID);
   else if (key === 'port') c.port = w.number('port', 1, 65535);
   else if (key === 'dev' && opts.dev) c.ifname = w.value('dev');
   else if (key === undefined && isAddress(word)) {
@@ -122,7 +122,7 @@ function parseShow(w: Words): EndpointAction {
   let id: number | undefined;
   while (!w.done) {
     const word = w.next() as string;
-    if (pickWord(word, ['id'] as const)) id = w.number('id', 1, 255);
+    if (pickWord(word, ['id'] as const)) id = w.number('id', 1, PM_MAX_ADDR_ID);
     else throw w.fail(`unknown argument "${word}"`);
   }
   return id === undefined ? { cmd: 'endpoint.show' } : { cmd: 'endpoint.show', id };

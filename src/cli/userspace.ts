@@ -5,7 +5,7 @@ import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
 import { formatEndpoints } from './format.js';
 import type { Context } from './context.js';
-import { ValidationError, familyOf, isAddress, type PathManagerType } from '../index.js';
+import { PM_MAX_ADDR_ID, ValidationError, familyOf, isAddress, type PathManagerType } from '../index.js';
 
 interface Side { address: string; port?: number }
 
@@ -36,7 +36,7 @@ export function parseAnnounce(words: readonly string[]): UserspaceAction {
   while (!w.done) {
     const word = w.next() as string;
     const key = pickWord(word, ['id', 'token', 'port', 'dev'] as const);
-    if (key === 'id') id = w.number('id', 1, 255);
+    if (key === 'id') id = w.number('id', 1, PM_MAX_ADDR_ID);
     else if (key === 'token') token = w.token();
     else if (key === 'port') port = w.number('port', 1, 65535);
     else if (key === 'dev') dev = w.value('dev');

@@ -1,6 +1,7 @@
 // Input checks run before anything is sent: each failure is a ValidationError naming the field
 // and the rule, so a request the kernel would refuse (or misread) never leaves the process.
 
+import { PM_MAX_ADDR_ID } from '../../generated/mptcp_pm.js';
 import { ValidationError } from '../netlink/errors.js';
 import { addressKind, isAddress, isLinkLocal, splitZone } from './address.js';
 
@@ -14,7 +15,7 @@ export function checkInt(field: string, value: unknown, min: number, max: number
 
 /** An endpoint or address id: 1–255 (0 has a special meaning to the kernel and is never sent). */
 export function checkId(field: string, value: unknown): number {
-  return checkInt(field, value, 1, 255);
+  return checkInt(field, value, 1, PM_MAX_ADDR_ID);
 }
 
 /** A TCP port: 1–65535. */
