@@ -48,12 +48,19 @@ interface IpEndpoint { address: string; id: number; dev?: string; flags?: string
 
 describe('issue 9 against the kernel', () => {
   it('features come from GETPOLICY: GET_ADDR takes a token, per-op policies, listener events', async () => {
-    await withNs('feat', async (pm) => {
+    await withNs('feat', async (pm, ns) => {
       expect(pm.features.policyDump).toBe(true);
       expect(pm.features.addressesByToken).toBe(true);
       expect(pm.features.listenerEvents).toBe(true);
       expect(pm.features.events).toBe(true);
       expect(pm.features.userspacePm).toBe(true);
+      // Opened many at once, each probes on its own nlctrl socket and gets the same answer.
+      const many = await Promise.all(Array.from({ length: 8 }, () => MptcpPm.open({ netns: ns.name })));
+      try {
+        for (const p of many) expect(p.features).toEqual(pm.features);
+      } finally {
+        for (const p of many) p.close();
+      }
     });
   });
 

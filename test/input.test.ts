@@ -215,3 +215,25 @@ describe('datagrams that answer no request', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 });
+
+describe('under concurrency', () => {
+  it('bad and good calls interleaved: each bad one refused alone, every good one sent once', async () => {
+    const { pm, peer } = await setup();
+    const calls = Array.from({ length: 40 }, (_, i) => i % 2 === 0
+      ? pm.addEndpoint({ address: `192.0.2.${i + 1}`, flags: ['subflow'] }, { returnStored: false })
+      : pm.addEndpoint({ address: i % 4 === 1 ? '224.0.0.1' : `fe80::${i}%nosuchif0` }, { returnStored: false }));
+    const results = await Promise.allSettled(calls);
+    results.forEach((r, i) => {
+      if (i % 2 === 0) expect(r.status, `call ${i}`).toBe('fulfilled');
+      else expect(r.status === 'rejected' && r.reason instanceof ValidationError, `call ${i}`).toBe(true);
+    });
+    expect(peer.familyRequests).toHaveLength(20);
+    const sent = new Set(peer.familyRequests.map((r) => r.attrs.toString('hex')));
+    expect(sent.size).toBe(20);
+  });
+
+  it('opens in parallel each probe the policies and agree on the features', async () => {
+    const pms = await Promise.all(Array.from({ length: 10 }, () => setup()));
+    for (const { pm } of pms) expect(pm.features).toMatchObject({ addressesByToken: true, listenerEvents: true, policyDump: true });
+  });
+});
