@@ -132,11 +132,18 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
     if (ifIdx !== undefined) checked.wire.ifIdx = ifIdx;
     await this.ops.run('addAddr', { addr: checked.wire });
     if (!returnStored) return;
-    const stored = (await this.listEndpoints()).find(
-      (e) => e.address === canonicalAddress(checked.address) && (e.port ?? 0) === (checked.wire.port ?? 0),
-    );
-    if (!stored) throw new ValidationError('address', `endpoint ${checked.address} was added but is no longer listed`);
-    return stored;
+    // The add succeeded: nothing after this point may turn it into an error. When the endpoint
+    // cannot be read back (removed meanwhile by another caller, or the read failed), it resolves
+    // with the endpoint as requested; `id` is then the requested one, or 0 when the kernel chose it.
+    const requested = (): Endpoint => this.withNames([endpointFromWire({ ...checked.wire, id: checked.wire.id ?? 0 }, 'add-addr')])[0];
+    try {
+      const stored = (await this.listEndpoints()).find(
+        (e) => e.address === canonicalAddress(checked.address) && (e.port ?? 0) === (checked.wire.port ?? 0),
+      );
+      return stored ?? requested();
+    } catch {
+      return requested();
+    }
   }
 
   /**

@@ -62,7 +62,9 @@ export class OpRunner {
     const desc = this.requireOp(op);
     const bytes = encodeAttrs(family, desc.attributeSet, attrs).finish();
     const reply = !opts.dump && (desc.do?.reply?.attributes.length ?? 0) > 0;
-    return this.sock.request(desc.value, bytes, { op: desc.name, dump: opts.dump, offThread: opts.offThread, reply });
+    return this.sock.request(desc.value, bytes, {
+      op: desc.name, dump: opts.dump, offThread: opts.offThread, reply, attributes: { family, set: desc.attributeSet },
+    });
   }
 
   /**
