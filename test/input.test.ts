@@ -237,3 +237,24 @@ describe('under concurrency', () => {
     for (const { pm } of pms) expect(pm.features).toMatchObject({ addressesByToken: true, listenerEvents: true, policyDump: true });
   });
 });
+
+describe('MptcpEvents: datagrams that answer nothing', () => {
+  it('are counted, reported as an overrun, and raise no process warning when nobody listens for errors', async () => {
+    const warn = vi.spyOn(process, 'emitWarning');
+    const peer = new FakeGenl(FAMILY);
+    const events = await MptcpEvents.open({ transport: peer });
+    try {
+      const overruns: unknown[] = [];
+      events.on('overrun', (o) => overruns.push(o));
+      // An NLMSG_ERROR for a request nobody made.
+      const echoed = FakeGenl.message(FAMILY.id, 0x5, 4242, 0, [1, 1, 0, 0]).subarray(0, 16);
+      peer.deliver(FakeGenl.message(2, 0x100, 4242, peer.portId, cat(u32le(-22 >>> 0), echoed)));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(events.unmatchedErrors).toBe(1);
+      expect(overruns).toEqual([{ type: 'overrun', lost: undefined, source: 'kernel' }]);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      events.close();
+    }
+  });
+});

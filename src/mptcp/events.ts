@@ -66,7 +66,10 @@ export type MptcpEventListeners = {
   event: (event: MptcpEvent) => void;
   /** Events were lost (see {@link OverrunEvent}). */
   overrun: (event: OverrunEvent) => void;
-  /** A receive problem that is not an overrun (it is also reported as an overrun with `lost` undefined). */
+  /**
+   * A receive problem that is not an overrun (it is also reported as an overrun with `lost`
+   * undefined). With no listener it is only counted in {@link MptcpEvents.unmatchedErrors}.
+   */
   error: (err: Error) => void;
 };
 
@@ -100,6 +103,7 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
   private dropPoll: NodeJS.Timeout | undefined;
   private dropCheck: NodeJS.Immediate | undefined;
   private isClosed = false;
+  private unmatched = 0;
 
   private constructor(private readonly sock: GenlSocket, opts: MptcpEventsOptions, rcvbuf: number) {
     super();
@@ -164,6 +168,11 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
   /** Whether {@link close} was called. */
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** Receive problems (stray or malformed datagrams) that found no `error` listener. */
+  get unmatchedErrors(): number {
+    return this.unmatched;
   }
 
   /**
@@ -276,7 +285,8 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
   private receiveError(err: Error): void {
     if (this.isClosed) return;
     if (err instanceof NetlinkError && err.errno === osConstants.errno.ENOBUFS) return; // handled as overrun
-    if (this.listenerCount('error') === 0) process.emitWarning(err);
+    // No listener: counted, and reported as an overrun below; never a process warning.
+    if (this.listenerCount('error') === 0) this.unmatched++;
     else this.emit('error', err);
     this.overrun(undefined);
   }
