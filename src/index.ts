@@ -23,6 +23,7 @@ export type {
   UnknownEvent, InvalidEvent,
 } from './mptcp/events.js';
 export type { MptcpPmEvents } from './mptcp/pm.js';
+export type { MptcpPmWarning } from './mptcp/pm-types.js';
 export { SysctlPermissionError } from './mptcp/pathmanager.js';
 export { isAddress, familyOf, canonicalAddress, addressKind } from './mptcp/address.js';
 export type { Family, AddressKind } from './mptcp/address.js';
