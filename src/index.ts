@@ -22,3 +22,6 @@ export type {
   SubEstablishedEvent, SubClosedEvent, SubPriorityEvent, ListenerEvent, ListenerCreatedEvent, ListenerClosedEvent,
   UnknownEvent, InvalidEvent,
 } from './mptcp/events.js';
+export { SourceRouting, checkSourceRouteSpec } from './routing/source-routing.js';
+export type { SourceRoutingOptions, SourceRouteSpec, SourceRoute } from './routing/source-routing.js';
+export { ROUTE_PROTOCOL, RULE_PRIORITY, TABLE_RANGE, ENDPOINT_ID_RANGE } from './routing/marks.js';
