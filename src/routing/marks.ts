@@ -5,6 +5,8 @@
 export const ROUTE_PROTOCOL = 77;
 /** Priority (`pref`) of the per-source rules: before `main` (32766), after `local` (0). */
 export const RULE_PRIORITY = 10000;
+/** Priority of the rules the endpoint reconciler keeps (its own set, apart from `mptcp-pm route add`). */
+export const RECONCILER_RULE_PRIORITY = 10100;
 /** Tables handed out when the caller names none. */
 export const TABLE_RANGE = { min: 1000, max: 1999 } as const;
 /** Endpoint ids the reconciler gives its endpoints; ids outside are someone else's. */

@@ -11,7 +11,8 @@ import {
 } from '../netlink/route/ops.js';
 import { RouteSocket } from '../netlink/route/socket.js';
 import { checkAddress, checkIfname, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/validate.js';
-import { RESERVED_TABLES, ROUTE_PROTOCOL, RULE_PRIORITY, TABLE_RANGE } from './marks.js';
+import { checkTableRange } from './policy.js';
+import { RESERVED_TABLES, ROUTE_PROTOCOL, RULE_PRIORITY } from './marks.js';
 
 /** Options of {@link SourceRouting.open}. */
 export interface SourceRoutingOptions {
@@ -19,6 +20,10 @@ export interface SourceRoutingOptions {
   netns?: string;
   /** Per-request timeout (default 5000 ms). */
   timeoutMs?: number;
+  /** Tables handed out when `add` names none (default 1000–1999). */
+  tables?: { min: number; max: number };
+  /** Priority of the rules, which also tells this set of entries from another (default 10000). */
+  priority?: number;
 }
 
 /** What {@link SourceRouting.add} takes. */
@@ -79,15 +84,17 @@ interface Snapshot {
 export class SourceRouting {
   private chain: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly sock: RouteSocket, private readonly ns: Netns) {}
+  private constructor(private readonly sock: RouteSocket, private readonly ns: Netns, private readonly tables: { min: number; max: number }, private readonly priority: number) {}
 
   /** Opens an rtnetlink socket in `netns`. @throws NetnsError for a missing namespace. */
   static async open(options: SourceRoutingOptions = {}): Promise<SourceRouting> {
-    checkKeys('options', checkObject('options', options), ['netns', 'timeoutMs']);
+    checkKeys('options', checkObject('options', options), ['netns', 'timeoutMs', 'tables', 'priority']);
+    const priority = options.priority === undefined ? RULE_PRIORITY : checkInt('priority', options.priority, 1, 32765);
     if (options.timeoutMs !== undefined) checkInt('timeoutMs', options.timeoutMs, 1, 3_600_000);
+    const tables = checkTableRange('tables', options.tables);
     const ns = Netns.open(checkNetns(options.netns));
     try {
-      return new SourceRouting(RouteSocket.open({ netns: ns, timeoutMs: options.timeoutMs }), ns);
+      return new SourceRouting(RouteSocket.open({ netns: ns, timeoutMs: options.timeoutMs }), ns, tables, priority);
     } catch (e) {
       ns.close();
       throw e;
@@ -129,8 +136,8 @@ export class SourceRouting {
     if (!local) throw new Error(`address ${s.address} is not configured on ${s.ifname}; add it first (ip addr add ${s.address}/LEN dev ${s.ifname})`);
     const family = local.family;
     const full = family === 'inet' ? 32 : 128;
-    const mine = ownRules(snap.rules).filter((r) => r.src === s.address);
-    const table = s.table ?? mine[0]?.table ?? freeTable(snap);
+    const mine = ownRules(snap.rules, this.priority).filter((r) => r.src === s.address);
+    const table = s.table ?? mine[0]?.table ?? freeTable(snap, this.tables);
     const gateway = s.gateway ?? mainGateway(snap.routes, link.index, family);
     const want: RouteSpec[] = [];
     if (local.prefixlen < full) {
@@ -143,7 +150,7 @@ export class SourceRouting {
     for (const r of ownRoutes(snap.routes, table)) {
       if (!want.some((w) => sameRoute(w, r))) await deleteRoute(this.sock, asSpec(r)).catch((e) => { if (!gone(e)) throw e; });
     }
-    const rule = { family, priority: RULE_PRIORITY, table, protocol: ROUTE_PROTOCOL, src: s.address, srcLen: full };
+    const rule = { family, priority: this.priority, table, protocol: ROUTE_PROTOCOL, src: s.address, srcLen: full };
     if (!mine.some((r) => r.table === table)) await addRule(this.sock, rule);
     for (const old of mine.filter((r) => r.table !== table)) await this.dropEntry(snap, old);
     return { address: s.address, ifname: s.ifname, table, ...(gateway ? { gateway } : {}) };
@@ -151,7 +158,7 @@ export class SourceRouting {
 
   /** Entries this library made (protocol 77), read from the kernel. Sends RTM_GET* dumps. */
   list(): Promise<SourceRoute[]> {
-    return this.serial(async () => entriesOf(await this.snapshot()));
+    return this.serial(async () => entriesOf(await this.snapshot(), this.priority));
   }
 
   /**
@@ -162,7 +169,7 @@ export class SourceRouting {
     const a = canonicalIp(checkAddress('address', address));
     return this.serial(async () => {
       const snap = await this.snapshot();
-      const mine = ownRules(snap.rules).filter((r) => r.src === a);
+      const mine = ownRules(snap.rules, this.priority).filter((r) => r.src === a);
       for (const r of mine) await this.dropEntry(snap, r);
       return mine.length > 0;
     });
@@ -172,7 +179,7 @@ export class SourceRouting {
     const full = rule.family === 'inet' ? 32 : 128;
     await deleteRule(this.sock, { family: rule.family, priority: rule.priority, table: rule.table, protocol: ROUTE_PROTOCOL, src: rule.src ?? '', srcLen: full })
       .catch((e) => { if (!gone(e)) throw e; });
-    const shared = ownRules(snap.rules).some((r) => r !== rule && r.table === rule.table && r.src !== rule.src);
+    const shared = ownRules(snap.rules, this.priority).some((r) => r !== rule && r.table === rule.table && r.src !== rule.src);
     if (shared) return;
     for (const r of ownRoutes(snap.routes, rule.table)) await deleteRoute(this.sock, asSpec(r)).catch((e) => { if (!gone(e)) throw e; });
   }
@@ -185,8 +192,8 @@ export class SourceRouting {
 }
 
 /** Our plain `from ADDR lookup T` rules. */
-export function ownRules(rules: RuleEntry[]): RuleEntry[] {
-  return rules.filter((r) => r.protocol === ROUTE_PROTOCOL && r.action === FR_ACT_TO_TBL && r.src !== undefined
+export function ownRules(rules: RuleEntry[], priority: number): RuleEntry[] {
+  return rules.filter((r) => r.protocol === ROUTE_PROTOCOL && r.priority === priority && r.action === FR_ACT_TO_TBL && r.src !== undefined
     && !r.selectors && r.srcLen === (r.family === 'inet' ? 32 : 128));
 }
 
@@ -194,8 +201,8 @@ function ownRoutes(routes: RouteEntry[], table: number): RouteEntry[] {
   return routes.filter((r) => r.table === table && r.protocol === ROUTE_PROTOCOL);
 }
 
-function entriesOf(snap: Snapshot): SourceRoute[] {
-  return ownRules(snap.rules).map((rule) => {
+function entriesOf(snap: Snapshot, priority: number): SourceRoute[] {
+  return ownRules(snap.rules, priority).map((rule) => {
     const routes = ownRoutes(snap.routes, rule.table).filter((r) => r.family === rule.family);
     const oif = routes.find((r) => r.oif !== undefined)?.oif;
     const gateway = routes.find((r) => r.dstLen === 0 && r.gateway)?.gateway;
@@ -211,10 +218,10 @@ export function mainGateway(routes: RouteEntry[], ifindex: number, family: 'inet
     .sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0))[0]?.gateway;
 }
 
-function freeTable(snap: Snapshot): number {
+function freeTable(snap: Snapshot, range: { min: number; max: number }): number {
   const used = new Set<number>([...snap.routes.map((r) => r.table), ...snap.rules.map((r) => r.table)]);
-  for (let t = TABLE_RANGE.min; t <= TABLE_RANGE.max; t++) if (!used.has(t)) return t;
-  throw new Error(`no free routing table left in ${TABLE_RANGE.min}-${TABLE_RANGE.max}; give one with "table"`);
+  for (let t = range.min; t <= range.max; t++) if (!used.has(t)) return t;
+  throw new Error(`no free routing table left in ${range.min}-${range.max}; give one with "table"`);
 }
 
 function sameRoute(w: RouteSpec, r: RouteEntry): boolean {
