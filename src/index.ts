@@ -22,10 +22,12 @@ export type {
   SubEstablishedEvent, SubClosedEvent, SubPriorityEvent, ListenerEvent, ListenerCreatedEvent, ListenerClosedEvent,
   UnknownEvent, InvalidEvent,
 } from './mptcp/events.js';
-export { SourceRouting, checkSourceRouteSpec } from './routing/source-routing.js';
+export { SourceRouting, SourceRoutingError, checkSourceRouteSpec } from './routing/source-routing.js';
 export type { SourceRoutingOptions, SourceRouteSpec, SourceRoute } from './routing/source-routing.js';
 export { ROUTE_PROTOCOL, RULE_PRIORITY, TABLE_RANGE, ENDPOINT_ID_RANGE } from './routing/marks.js';
 export { EndpointReconciler } from './routing/reconciler.js';
 export type { ReconcilerChange, ReconcilerEvents } from './routing/reconciler.js';
 export { checkPolicy } from './routing/policy.js';
 export type { ReconcilerOptions, PolicyRule } from './routing/policy.js';
+export { runDoctor, doctorFailed, CHECKS } from './doctor/index.js';
+export type { Check, Finding, Severity, DoctorContext } from './doctor/index.js';

@@ -90,7 +90,7 @@ export class Words {
 }
 
 /** Options that belong to one command and are handed to it as words. */
-const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf'];
+const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf', '--config'];
 
 /** Options that apply to every command. */
 export interface GlobalOptions {

@@ -17,12 +17,18 @@ const LINES = {
   'subflow.destroy': 'mptcp-pm subflow destroy token TOKEN local ADDRESS port PORT remote ADDRESS port PORT',
   'subflow.backup': 'mptcp-pm subflow backup|nobackup token TOKEN local ADDRESS [port PORT] remote ADDRESS [port PORT]',
   addresses: 'mptcp-pm addresses token TOKEN',
+  'route.add': 'mptcp-pm route add SOURCE dev IFNAME [via GATEWAY] [table N]',
+  'route.delete': 'mptcp-pm route delete SOURCE',
+  'route.show': 'mptcp-pm route show',
+  auto: 'mptcp-pm auto --config FILE [cleanup-on-exit]',
+  doctor: 'mptcp-pm doctor',
 } as const;
 
 export type Command = keyof typeof LINES;
-export type Section = Command | 'top' | 'endpoint' | 'limits' | 'subflow';
+export type Section = Command | 'top' | 'endpoint' | 'limits' | 'subflow' | 'route';
 
-const GROUPS: Record<'endpoint' | 'limits' | 'subflow', Command[]> = {
+const GROUPS: Record<'endpoint' | 'limits' | 'subflow' | 'route', Command[]> = {
+  route: ['route.add', 'route.delete', 'route.show'],
   endpoint: ['endpoint.add', 'endpoint.delete', 'endpoint.change', 'endpoint.show', 'endpoint.flush'],
   limits: ['limits.set', 'limits.show'],
   subflow: ['subflow.create', 'subflow.destroy', 'subflow.backup'],
@@ -35,6 +41,9 @@ const NOTES: Partial<Record<Section, string>> = {
   monitor: 'TYPE: created established closed announced removed sub-established sub-closed sub-priority\n' +
     '      listener-created listener-closed (also the names monitor prints).\n' +
     'BYTES: receive buffer of the event socket (default 4 MiB); a smaller one overruns sooner.',
+  auto: 'FILE: JSON or YAML, { "rules": [{ "interface": "eth*", "flags": ["subflow"] }], "sourceRouting": true }.\n' +
+    'Runs until SIGINT/SIGTERM; its endpoints (ids 100-199) and rules (proto 77) stay unless cleanup-on-exit.',
+  doctor: 'Exit status 0 when nothing is wrong; -j prints [{ severity, code, message, fix }].',
 };
 
 /** The usage lines of a section: one line for a command, all of them for a group or the top. */

@@ -46,6 +46,11 @@ export interface SourceRoute {
 }
 
 const ENODEV = 19;
+
+/** The namespace's state does not allow the entry (the address is not on the device, no table is free). */
+export class SourceRoutingError extends Error {
+  override readonly name = 'SourceRoutingError';
+}
 const gone = (e: unknown): boolean => e instanceof NetlinkError && ['ENOENT', 'ESRCH'].includes(e.code);
 
 /** Checks a {@link SourceRouteSpec} before anything is sent. */
@@ -133,7 +138,7 @@ export class SourceRouting {
     const link = snap.links.find((l) => l.name === s.ifname);
     if (!link) throw new NetlinkError('rtnetlink', 'source-routing add', ENODEV, { message: `no interface ${JSON.stringify(s.ifname)} in this namespace` });
     const local = (await listAddresses(this.sock)).find((a) => a.ifindex === link.index && a.address === s.address);
-    if (!local) throw new Error(`address ${s.address} is not configured on ${s.ifname}; add it first (ip addr add ${s.address}/LEN dev ${s.ifname})`);
+    if (!local) throw new SourceRoutingError(`address ${s.address} is not configured on ${s.ifname}; add it first (ip addr add ${s.address}/LEN dev ${s.ifname})`);
     const family = local.family;
     const full = family === 'inet' ? 32 : 128;
     const mine = ownRules(snap.rules, this.priority).filter((r) => r.src === s.address);
@@ -221,7 +226,7 @@ export function mainGateway(routes: RouteEntry[], ifindex: number, family: 'inet
 function freeTable(snap: Snapshot, range: { min: number; max: number }): number {
   const used = new Set<number>([...snap.routes.map((r) => r.table), ...snap.rules.map((r) => r.table)]);
   for (let t = range.min; t <= range.max; t++) if (!used.has(t)) return t;
-  throw new Error(`no free routing table left in ${range.min}-${range.max}; give one with "table"`);
+  throw new SourceRoutingError(`no free routing table left in ${range.min}-${range.max}; give one with "table"`);
 }
 
 function sameRoute(w: RouteSpec, r: RouteEntry): boolean {

@@ -214,3 +214,26 @@ export async function addRule(sock: RouteSocket, r: RuleSpec): Promise<void> {
 export async function deleteRule(sock: RouteSocket, r: RuleSpec): Promise<void> {
   await sock.request(rt.MessageType.DELRULE, ruleMessage(r), { op: 'delrule' });
 }
+
+/**
+ * RTM_GETROUTE for one destination (what `ip route get DST from SRC [oif DEV]` prints): the route
+ * the kernel would pick, rules included. Resolves undefined when there is none (ENETUNREACH).
+ */
+export async function lookupRoute(sock: RouteSocket, q: { dst: string; src?: string; oif?: number }): Promise<RouteEntry | undefined> {
+  const bytes = ipToBytes(q.dst);
+  const full = bytes.length * 8;
+  const payload = encode((o) => rt.formatRouteMessage({
+    kind: 'route',
+    data: { family: bytes.length === 4 ? AF_INET : AF_INET6, dstLen: full, srcLen: q.src ? full : 0 },
+    attrs: { dst: bytes, ...(q.src ? { src: ipToBytes(q.src) } : {}), ...(q.oif ? { oif: q.oif } : {}) },
+  }, o));
+  try {
+    const msgs = await sock.request(rt.MessageType.GETROUTE, payload, { op: 'getroute' });
+    const m = msgs.find((x): x is rt.RouteMessage => x.kind === 'route');
+    return m ? routeFrom(m) : undefined;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH' || code === 'ENODEV') return undefined;
+    throw e;
+  }
+}
