@@ -59,6 +59,7 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
   private running: Promise<void> | undefined;
   private dirty = false;
   private stopped = false;
+  private started = false;
 
   private constructor(
     private readonly policy: CheckedPolicy,
@@ -73,7 +74,8 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
 
   /**
    * Checks the options (ValidationError naming the field), opens its sockets, runs a first full pass
-   * and resolves once it is done. A failing first pass rejects and closes everything.
+   * and resolves once it is done. The first pass's `change` and `error` events are emitted right after
+   * (so a listener added on the resolved object sees them); a failing step is retried on the next pass.
    */
   static async start(options: ReconcilerOptions): Promise<EndpointReconciler> {
     const policy = checkPolicy(options);
@@ -95,7 +97,7 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
         r.schedule(0);
       });
       await r.pass();
-      if (r.lastError) throw r.lastError;
+      r.started = true;
       if (policy.resyncIntervalMs > 0) {
         r.resync = setInterval(() => r.schedule(0), policy.resyncIntervalMs);
         r.resync.unref();
@@ -167,8 +169,13 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
       failures.push(e as Error);
     }
     this.lastError = failures[0];
-    if (changes.length > 0) this.emit('change', changes);
-    if (!this.stopped) for (const f of failures) this.emit('error', f);
+    const report = (): void => {
+      if (changes.length > 0) this.emit('change', changes);
+      if (!this.stopped) for (const f of failures) this.emit('error', f);
+    };
+    // The first pass runs inside start(): its events wait until the caller could subscribe.
+    if (this.started) report();
+    else setImmediate(report);
   }
 
   /** Per-source entries for the addresses that have an endpoint of ours; the others go. */
