@@ -22,10 +22,19 @@ interface Stray {
   boundOk: boolean;
 }
 
-/** Subflow endpoints whose address is on one interface while packets from it leave by another. */
+/**
+ * Addresses that subflows start from (subflow endpoints; with the userspace path manager, every
+ * global address) whose packets leave by another interface than the one they are on.
+ */
 async function strays(ctx: DoctorContext): Promise<Stray[]> {
   const out: Stray[] = [];
-  for (const ep of ctx.endpoints.filter((e) => e.flags.includes('subflow'))) {
+  const sources: { address: string; ifindex?: number }[] = ctx.endpoints.filter((e) => e.flags.includes('subflow'));
+  if (ctx.pathManager === 'userspace') {
+    for (const a of ctx.addresses) {
+      if (a.scope === 0 && !a.dadfailed && !sources.some((s) => s.address === a.address)) sources.push({ address: a.address });
+    }
+  }
+  for (const ep of sources) {
     const a = ctx.addresses.find((x) => x.address === ep.address);
     const link = ctx.links.find((l) => l.index === a?.ifindex);
     if (!a || !link || !link.up) continue;
@@ -67,7 +76,7 @@ export const sourceRouting: Check = {
       return {
         severity: s.boundOk ? 'warning' : 'error',
         code: 'missing-source-routing',
-        message: `packets from ${s.address} (subflow endpoint on ${s.ifname}) leave by ${s.leaves}, the main table's default route: `
+        message: `packets from ${s.address} (a subflow source on ${s.ifname}) leave by ${s.leaves}, the main table's default route: `
           + (s.boundOk
             ? 'the endpoint\'s device binding gets its own subflows out, but anything else from that address (userspace-PM subflows, replies checked by rp_filter on the way back) goes the wrong way'
             : 'its subflows go out of the wrong interface with a source address that does not belong there, and providers drop them'),
