@@ -148,3 +148,27 @@ describe('EndpointReconciler', () => {
     expect(await endpoints(ns)).toEqual([]);
   });
 });
+
+describe('EndpointReconciler after an overrun', () => {
+  it('notices lost notifications and runs a full pass that finds what they announced', async () => {
+    const ns = await network();
+    let r: EndpointReconciler | undefined;
+    try {
+      await ns.ip('link', 'add', 'mgmt0', 'type', 'veth', 'peer', 'name', 'pmgmt0');
+      await ns.ip('link', 'set', 'mgmt0', 'up');
+      r = await EndpointReconciler.start({ netns: ns.name, rules: RULES, resyncIntervalMs: 0 });
+      let lost = 0;
+      r.on('overrun', (n) => (lost += n));
+      // Thousands of notifications while the JS thread is blocked: the socket's queue overflows.
+      const lines = Array.from({ length: 3000 }, (_, i) => `addr add 203.0.${113 + Math.floor(i / 250)}.${1 + (i % 250)}/32 dev mgmt0`);
+      lines.push('addr add 192.0.2.77/24 dev eth1');
+      const { execFileSync } = await import('node:child_process');
+      execFileSync('ip', ['-n', ns.name, '-batch', '-'], { input: `${lines.join('\n')}\n` });
+      await waitFor(() => lost > 0, { timeoutMs: 5000, what: 'the overrun to be noticed' });
+      await waitFor(() => same([...ALL, '192.0.2.77'])(ns), { timeoutMs: 5000, what: 'the endpoint of the address added during the overrun' });
+    } finally {
+      await r?.stop();
+      await ns.destroy();
+    }
+  });
+});
