@@ -8,6 +8,7 @@ import { runDoctor, type Finding } from '../src/doctor/index.js';
 import { SourceRouting } from '../src/routing/source-routing.js';
 import { MptcpEvents } from '../src/mptcp/events.js';
 import { kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
+import { makeTopology } from './helpers/topology.js';
 
 const it = kernelIt();
 const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
@@ -151,5 +152,32 @@ describe('doctor', () => {
     expect(JSON.parse(bad.stdout)).toEqual([expect.objectContaining({ severity: 'warning', code: 'add-addr-accepted-zero', fix: expect.any(String) })]);
     await ns.ip('mptcp', 'limits', 'set', 'subflows', '2', 'add_addr_accepted', '2');
     expect(await run()).toEqual({ status: 0, stdout: '[]\n' });
+  });
+});
+
+describe('doctor on a live connection', () => {
+  it('reports joins the server refused (its subflows limit is 0) from the counters', async () => {
+    const t = await makeTopology('dcn');
+    try {
+      const [p1] = t.paths;
+      await t.server.ip('mptcp', 'limits', 'set', 'subflows', '0', 'add_addr_accepted', '0');
+      await t.client.ip('mptcp', 'limits', 'set', 'subflows', '2', 'add_addr_accepted', '2');
+      // A second client address on the same path: its join reaches the server, which refuses it.
+      await t.client.ip('addr', 'add', '192.0.2.3/24', 'dev', p1.ifname);
+      await t.client.ip('mptcp', 'endpoint', 'add', '192.0.2.3', 'dev', p1.ifname, 'subflow');
+      expect((await runDoctor({ netns: t.server.name })).filter((f) => f.code.startsWith('counters-'))).toEqual([]);
+      const srv = await t.peer(t.server, ['server', '--addr', '0.0.0.0', '--port', '6100', '--echo']);
+      await srv.waitLine(/^READY/);
+      const cli = await t.peer(t.client, ['client', '--addr', p1.server, '--port', '6100', '--hold', '--send', '100']);
+      await cli.waitLine(/^CONNECTED/);
+      // Data both ways makes the connection fully established: then the client's PM tries the join.
+      const f = await waitFor(async () => (await runDoctor({ netns: t.server.name })).find((x) => x.code === 'counters-join-rejected'),
+        { timeoutMs: 10_000, what: 'the server to count the refused join' });
+      expect(f.message).toMatch(/MPJoinRejected \d+/);
+      cli.send('close');
+      srv.send('close');
+    } finally {
+      await t.destroy();
+    }
   });
 });
