@@ -180,4 +180,32 @@ describe('doctor on a live connection', () => {
       await t.destroy();
     }
   });
+
+  it('userspace PM: a subscriber in another namespace makes the kernel accept joins here, and doctor says nobody here gets the events', async () => {
+    const t = await makeTopology('dus');
+    try {
+      const [p1] = t.paths;
+      await t.server.exec('sysctl', ['-qw', 'net.mptcp.path_manager=userspace']);
+      await t.client.ip('mptcp', 'limits', 'set', 'subflows', '2', 'add_addr_accepted', '2');
+      await t.client.ip('addr', 'add', '192.0.2.3/24', 'dev', p1.ifname);
+      await t.client.ip('mptcp', 'endpoint', 'add', '192.0.2.3', 'dev', p1.ifname, 'subflow');
+      const elsewhere = await MptcpEvents.open({ netns: t.client.name });
+      try {
+        const srv = await t.peer(t.server, ['server', '--addr', '0.0.0.0', '--port', '6100', '--echo']);
+        await srv.waitLine(/^READY/);
+        const cli = await t.peer(t.client, ['client', '--addr', p1.server, '--port', '6100', '--hold', '--send', '100']);
+        await cli.waitLine(/^CONNECTED/);
+        const joined = async (): Promise<boolean> => /^MPTcpExtMPJoinAckRx\s+[1-9]/m.test(await t.server.exec('nstat', ['-az', 'MPTcpExtMPJoinAckRx']));
+        await waitFor(joined, { timeoutMs: 10_000, what: 'the server (userspace PM, no subscriber in its namespace) to accept the join' });
+        const f = (await runDoctor({ netns: t.server.name })).find((x) => x.code.startsWith('userspace-pm-'));
+        expect(f?.code).toBe('userspace-pm-listener-elsewhere');
+        cli.send('close');
+        srv.send('close');
+      } finally {
+        elsewhere.close();
+      }
+    } finally {
+      await t.destroy();
+    }
+  });
 });
