@@ -156,7 +156,7 @@ describe('EndpointReconciler after an overrun', () => {
     try {
       await ns.ip('link', 'add', 'mgmt0', 'type', 'veth', 'peer', 'name', 'pmgmt0');
       await ns.ip('link', 'set', 'mgmt0', 'up');
-      r = await EndpointReconciler.start({ netns: ns.name, rules: RULES, resyncIntervalMs: 0 });
+      r = await EndpointReconciler.start({ netns: ns.name, rules: RULES, resyncIntervalMs: 0, receiveBufferBytes: 65536 });
       let lost = 0;
       r.on('overrun', (n) => (lost += n));
       // Thousands of notifications while the JS thread is blocked: the socket's queue overflows.

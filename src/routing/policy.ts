@@ -34,6 +34,8 @@ export interface ReconcilerOptions {
   endpointIds?: { min: number; max: number };
   /** Tables for per-source routing (default 1000–1999). */
   tables?: { min: number; max: number };
+  /** Receive buffer of the notification socket (default 4 MiB); a smaller one overruns sooner. */
+  receiveBufferBytes?: number;
 }
 
 /** A policy rule after the checks: flags as bits, subnets as byte prefixes. */
@@ -53,9 +55,10 @@ export interface CheckedPolicy {
   resyncIntervalMs: number;
   endpointIds: { min: number; max: number };
   tables: { min: number; max: number };
+  receiveBufferBytes: number;
 }
 
-const KEYS = ['netns', 'rules', 'sourceRouting', 'ipv4', 'ipv6', 'debounceMs', 'resyncIntervalMs', 'endpointIds', 'tables'];
+const KEYS = ['netns', 'rules', 'sourceRouting', 'ipv4', 'ipv6', 'debounceMs', 'resyncIntervalMs', 'endpointIds', 'tables', 'receiveBufferBytes'];
 
 /** Checks reconciler options; every failure is a ValidationError naming the field (`rules[1].flags[0]`). */
 export function checkPolicy(input: unknown): CheckedPolicy {
@@ -84,6 +87,7 @@ export function checkPolicy(input: unknown): CheckedPolicy {
     resyncIntervalMs: o.resyncIntervalMs === undefined ? 30_000 : checkInt('resyncIntervalMs', o.resyncIntervalMs, 0, 86_400_000),
     endpointIds,
     tables,
+    receiveBufferBytes: o.receiveBufferBytes === undefined ? 4 << 20 : checkInt('receiveBufferBytes', o.receiveBufferBytes, 4096, 1 << 30),
   };
 }
 

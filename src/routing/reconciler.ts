@@ -82,7 +82,7 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
     const ns = Netns.open(policy.netns);
     const opened: { close(): void }[] = [ns];
     try {
-      const monitor = RouteSocket.open({ netns: ns, groups: GROUPS });
+      const monitor = RouteSocket.open({ netns: ns, groups: GROUPS, receiveBufferBytes: policy.receiveBufferBytes });
       opened.push(monitor);
       const sock = RouteSocket.open({ netns: ns });
       opened.push(sock);

@@ -1,16 +1,12 @@
-// rtnetlink layer: a NETLINK_ROUTE socket opened inside a namespace. The `netlink` package's
-// RtNetlinkSocket encodes and decodes the messages; requests, errors (with extack) and overruns are ours.
+// rtnetlink layer: a NETLINK_ROUTE socket of the netlink core opened inside a namespace; the
+// `netlink` package's rtnetlink codecs write the requests and read the replies and notifications.
 
-import { constants as osConstants } from 'node:os';
-import { createRtNetlink, rt, type RtNetlinkSocket } from 'netlink';
-import { NetlinkError, TimeoutError, ClosedError, type ExtAck } from '../errors.js';
-import { parseExtAck, NlmF } from '../message.js';
+import { rt } from 'netlink';
+import { NetlinkSocket } from '../socket.js';
+import { DecodeError } from '../errors.js';
 import type { Netns } from '../../os/netns.js';
-import { findNetlinkFd } from '../../os/procfs.js';
-import { NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_NO_ENOBUFS, SOL_NETLINK, setIntOption, socketDrops } from '../../os/sys.js';
 
 export const NETLINK_ROUTE = 0;
-const NLMSG_ERROR = 2;
 /** Message flags for requests that create or change an object. */
 export const NLM_F_CREATE = 0x400;
 export const NLM_F_EXCL = 0x200;
@@ -24,36 +20,40 @@ export interface RouteSocketOptions {
   timeoutMs?: number;
   /** Multicast groups to join (rt.MulticastGroups values): makes this a notification socket. */
   groups?: number[];
+  /** Receive buffer (default 1 MiB; notification sockets 4 MiB). */
+  receiveBufferBytes?: number;
 }
 
 /** A decoded rtnetlink message (address, link, route, rule, …) as the `netlink` package gives it. */
 export type RouteMessage = rt.Message;
 
 /**
- * One NETLINK_ROUTE socket. Requests are sent one at a time (the kernel runs one dump per socket and
- * the package groups multipart replies per socket), so callers may issue many at once.
+ * One NETLINK_ROUTE socket. Requests go through the netlink core (any number at once, one dump at a
+ * time, kernel refusals as NetlinkError with the extended ACK); notifications are decoded here.
  */
 export class RouteSocket {
-  private chain: Promise<unknown> = Promise.resolve();
-  private closed = false;
   private drops = 0;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(msgs: RouteMessage[]) => void>();
   private readonly overrunListeners = new Set<(lost: number) => void>();
-  private markClosed!: () => void;
-  private readonly closedSignal = new Promise<never>((_, reject) => {
-    this.markClosed = () => reject(new ClosedError('rtnetlink socket'));
-  });
+  private readonly errorListeners = new Set<(err: Error) => void>();
 
-  private constructor(private readonly sock: RtNetlinkSocket, private readonly fd: number, private readonly timeoutMs: number, monitor: boolean) {
-    this.closedSignal.catch(() => undefined);
+  private constructor(private readonly sock: NetlinkSocket, monitor: boolean) {
     if (!monitor) return;
-    sock.on('message', (msgs) => {
+    sock.onNotification((header, payload) => {
       this.checkDrops();
-      for (const l of this.listeners) l(msgs);
+      let msg: RouteMessage;
+      try {
+        msg = rt.parseMessage(header.type, payload);
+      } catch (e) {
+        for (const l of this.errorListeners) l(new DecodeError(`rtnetlink notification type ${header.type}`, (e as Error).message));
+        return;
+      }
+      for (const l of this.listeners) l([msg]);
     });
-    // The kernel counts messages it could not queue for us; NETLINK_NO_ENOBUFS keeps the package
-    // from seeing ENOBUFS (it aborts on it), so the counter is read on every batch and every second.
+    sock.onOverrun(() => this.checkDrops());
+    // A notification socket sends no requests, so the core never looks at its drop counter: it is
+    // read on every notification and every second.
     this.timer = setInterval(() => this.checkDrops(), 1000);
     this.timer.unref();
   }
@@ -61,27 +61,26 @@ export class RouteSocket {
   /**
    * Creates the socket inside `netns` (the JS thread enters the namespace for this synchronous call
    * only) and joins `groups`. Needs no privilege; changes need CAP_NET_ADMIN there.
-   * @throws NetnsError for a namespace that cannot be entered; SysError when a socket option fails.
+   * @throws NetnsError for a namespace that cannot be entered; SysError when joining a group fails.
    */
   static open(opts: RouteSocketOptions = {}): RouteSocket {
-    const create = (): RouteSocket => {
-      const monitor = (opts.groups?.length ?? 0) > 0;
-      const sock = createRtNetlink({ ref: monitor, recvBufferSize: 1 << 20, sendBufferSize: 1 << 16 });
-      try {
-        const fd = findNetlinkFd(NETLINK_ROUTE, sock.socket.address().port);
-        setIntOption(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1, 'NETLINK_EXT_ACK');
-        setIntOption(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1, 'NETLINK_CAP_ACK');
-        setIntOption(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 1, 'NETLINK_NO_ENOBUFS');
-        for (const g of opts.groups ?? []) sock.addMembership(g);
-        const s = new RouteSocket(sock, fd, opts.timeoutMs ?? 5000, monitor);
-        s.drops = socketDrops(fd);
-        return s;
-      } catch (e) {
-        sock.socket.close();
-        throw e;
-      }
-    };
-    return opts.netns === undefined ? create() : opts.netns.run(create);
+    const monitor = (opts.groups?.length ?? 0) > 0;
+    const sock = NetlinkSocket.open({
+      protocol: NETLINK_ROUTE,
+      name: 'rtnetlink',
+      netns: opts.netns,
+      timeoutMs: opts.timeoutMs ?? 5000,
+      receiveBufferBytes: opts.receiveBufferBytes ?? (monitor ? 4 << 20 : 1 << 20),
+    });
+    try {
+      for (const g of opts.groups ?? []) sock.joinGroup(g);
+      const s = new RouteSocket(sock, monitor);
+      s.drops = sock.readDrops();
+      return s;
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
   }
 
   /** Listens to notifications (a socket opened with `groups`). */
@@ -96,68 +95,40 @@ export class RouteSocket {
     return () => this.overrunListeners.delete(fn);
   }
 
-  /**
-   * Sends one request and resolves with the decoded replies (a dump's messages; nothing for an ACK).
-   * @throws NetlinkError with the kernel's extack message; TimeoutError; ClosedError.
-   */
-  request(type: number, payload: Uint8Array[], opts: { op: string; dump?: boolean; flags?: number }): Promise<RouteMessage[]> {
-    const run = (): Promise<RouteMessage[]> => this.exchange(type, payload, opts);
-    const p = this.chain.then(run, run);
-    this.chain = p.catch(() => undefined);
-    return p;
+  /** Told about a notification that could not be decoded. */
+  onError(fn: (err: Error) => void): () => void {
+    this.errorListeners.add(fn);
+    return () => this.errorListeners.delete(fn);
   }
 
-  private async exchange(type: number, payload: Uint8Array[], opts: { op: string; dump?: boolean; flags?: number }): Promise<RouteMessage[]> {
-    if (this.closed) throw new ClosedError('rtnetlink socket');
-    const flags = (opts.flags ?? 0) | (opts.dump ? NlmF.DUMP : 0);
-    let msgs;
-    try {
-      const sent = this.sock.socket.request(type, payload, { flags, checkError: false, timeout: this.timeoutMs });
-      sent.catch(() => undefined);
-      [msgs] = await Promise.race([sent, this.closedSignal]);
-    } catch (e) {
-      if (this.closed) throw new ClosedError('rtnetlink socket');
-      if ((e as Error).message.includes('Timeout')) throw new TimeoutError(`rtnetlink ${opts.op}`, this.timeoutMs);
-      throw e;
-    }
-    const out: RouteMessage[] = [];
-    for (const m of msgs) {
-      if (m.type === NLMSG_ERROR) {
-        const errno = -m.data.readInt32LE(0);
-        if (errno === 0) continue;
-        let extack: ExtAck = {};
-        if (m.flags & NlmF.ACK_TLVS && m.flags & NlmF.CAPPED) extack = parseExtAck(m.data.subarray(20)).extack;
-        throw new NetlinkError('rtnetlink', opts.op, errno, extack);
-      }
-      out.push(rt.parseMessage(m.type, m.data));
-    }
-    return out;
+  /**
+   * Sends one request whose payload (fixed header and attributes) is `payload`, and resolves with the
+   * decoded replies (a dump's messages; nothing for an ACK). Replies to RTM_GET* are RTM_NEW*.
+   * @throws NetlinkError with the kernel's extack message; TimeoutError; ClosedError.
+   */
+  async request(type: number, payload: Uint8Array[], opts: { op: string; dump?: boolean; flags?: number }): Promise<RouteMessage[]> {
+    const parts = await this.sock.request(type, Buffer.concat(payload), undefined, opts);
+    const replyType = type % 4 === 2 ? type - 2 : type; // RTM_GETx → RTM_NEWx
+    return parts.map((p) => rt.parseMessage(replyType, p));
   }
 
   /** Messages the kernel dropped for this socket since it was opened. */
   readDrops(): number {
-    return this.closed ? this.drops : socketDrops(this.fd);
+    return this.sock.closed ? this.drops : this.sock.readDrops();
   }
 
   private checkDrops(): void {
-    if (this.closed) return;
-    const now = socketDrops(this.fd);
+    if (this.sock.closed) return;
+    const now = this.sock.readDrops();
     if (now === this.drops) return;
     const lost = now - this.drops;
     this.drops = now;
     for (const l of this.overrunListeners) l(lost);
   }
 
-  /** Closes the socket; requests still queued reject with ClosedError. Idempotent. */
+  /** Closes the socket; pending requests reject with ClosedError. Idempotent. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    this.markClosed();
-    this.sock.socket.close();
+    this.sock.close();
   }
 }
-
-export const ENOENT = osConstants.errno.ENOENT;
-export const EEXIST = osConstants.errno.EEXIST;
-export const ESRCH = osConstants.errno.ESRCH;
