@@ -173,7 +173,7 @@ describe('doctor on a live connection', () => {
       // Data both ways makes the connection fully established: then the client's PM tries the join.
       const f = await waitFor(async () => (await runDoctor({ netns: t.server.name })).find((x) => x.code === 'counters-join-rejected'),
         { timeoutMs: 10_000, what: 'the server to count the refused join' });
-      expect(f.message).toMatch(/MPJoinRejected \d+/);
+      expect(f?.message).toMatch(/MPJoinRejected \d+/);
       cli.send('close');
       srv.send('close');
     } finally {
