@@ -26,7 +26,7 @@ export interface ReconcilerOptions {
   /** Address families to manage (default both). */
   ipv4?: boolean;
   ipv6?: boolean;
-  /** Quiet time after a change before the kernel state is compared again (default 50 ms). */
+  /** Wait after a notification before the kernel state is compared (default 50 ms); notifications meanwhile join the same pass. */
   debounceMs?: number;
   /** A full comparison also runs this often, catching changes rtnetlink does not announce (endpoints edited by hand); 0 turns it off (default 30000 ms). */
   resyncIntervalMs?: number;
