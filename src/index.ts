@@ -22,6 +22,13 @@ export type {
   SubEstablishedEvent, SubClosedEvent, SubPriorityEvent, ListenerEvent, ListenerCreatedEvent, ListenerClosedEvent,
   UnknownEvent, InvalidEvent,
 } from './mptcp/events.js';
+export type { MptcpPmEvents } from './mptcp/pm.js';
+export { SysctlPermissionError } from './mptcp/pathmanager.js';
+export { isAddress, familyOf, canonicalAddress, addressKind } from './mptcp/address.js';
+export type { Family, AddressKind } from './mptcp/address.js';
+export { checkEndpointSpec } from './mptcp/endpoint.js';
+export { McastGroup } from '../generated/mptcp_pm.js';
+export { PM_ADDR_MAX, PM_MAX_ADDR_ID } from '../generated/mptcp_pm.js';
 export { SourceRouting, SourceRoutingError, checkSourceRouteSpec } from './routing/source-routing.js';
 export type { SourceRoutingOptions, SourceRouteSpec, SourceRoute } from './routing/source-routing.js';
 export { ROUTE_PROTOCOL, RULE_PRIORITY, TABLE_RANGE, ENDPOINT_ID_RANGE } from './routing/marks.js';

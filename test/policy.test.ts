@@ -1,49 +1,57 @@
-// Unit tests of the reconciler's policy: interface globs, overlap detection, address filters, and the
-// endpoint plan (own ids only, foreign addresses left alone).
+// CTRL_CMD_GETPOLICY codec (src/netlink/genl/policy.ts): request bytes, and a dump built here with
+// the test-only byte helpers decoded into per-op policy indexes and attribute policies.
 
 import { describe, expect, it } from 'vitest';
-import { checkPolicy, globMatch, globsMeet, ruleFor } from '../src/routing/policy.js';
-import { planEndpoints, wantedAddresses } from '../src/routing/plan.js';
-import type { Endpoint } from '../src/mptcp/endpoint.js';
+import { acceptedAttrs, decodePolicyDump, getPolicyRequest, hasPerOpPolicies } from '../src/netlink/genl/policy.js';
+import { DecodeError } from '../src/netlink/errors.js';
+import { cat, cstr, nest, nla, toHex, u16le, u32le } from './helpers/bytes.js';
 
-describe('interface globs', () => {
-  it.each([
-    ['eth*', 'eth0', true], ['eth*', 'eth', true], ['eth?', 'eth10', false], ['wl*n?', 'wlan0', true], ['eth0', 'eth01', false], ['a.b', 'axb', false],
-  ])('%s matches %s: %s', (g, n, want) => expect(globMatch(g, n)).toBe(want));
-  it.each([
-    ['eth*', 'wlan*', false], ['eth*', 'e?h0', true], ['eth0', 'eth1', false], ['*0', 'wlan*', true], ['eth*', 'eth*', true], ['?', '??', false], ['*', 'x', true],
-  ])('%s and %s overlap: %s', (a, b, want) => {
-    expect(globsMeet(a, b)).toBe(want);
-    expect(globsMeet(b, a)).toBe(want);
+const FAMILY_ID = nla(1, u16le(0x1c));
+/** One policy message: policy `idx`, attribute `type` with NL_ATTR_TYPE `nl` (and a nested policy index). */
+const policyMsg = (idx: number, type: number, nl: number, nested?: number): Buffer =>
+  Buffer.from(cat(FAMILY_ID, nest(8, nest(idx, nest(type, nla(1, u32le(nl)), nested === undefined ? [] : nla(8, u32le(nested)))))));
+/** One op message: command `cmd` with its do and dump policy indexes. */
+const opMsg = (cmd: number, doIdx?: number, dumpIdx?: number): Buffer =>
+  Buffer.from(cat(FAMILY_ID, nest(9, nest(cmd, doIdx === undefined ? [] : nla(1, u32le(doIdx)), dumpIdx === undefined ? [] : nla(2, u32le(dumpIdx))))));
+
+describe('getPolicyRequest', () => {
+  it('names the family (CTRL_ATTR_FAMILY_NAME) and, when given, the op (CTRL_ATTR_OP)', () => {
+    expect(toHex(getPolicyRequest('mptcp_pm'))).toBe(toHex(nla(2, cstr('mptcp_pm'))));
+    expect(toHex(getPolicyRequest('mptcp_pm', 3))).toBe(toHex(cat(nla(2, cstr('mptcp_pm')), nla(10, u32le(3)))));
   });
 });
 
-describe('plan', () => {
-  const policy = checkPolicy({ rules: [{ interface: 'eth*', flags: ['subflow'] }, { interface: 'wlan*', flags: ['subflow', 'backup'], subnets: ['198.51.100.0/24'] }] });
-  const links = [
-    { index: 1, name: 'lo', up: true, running: true, loopback: true },
-    { index: 2, name: 'eth0', up: true, running: true, loopback: false },
-    { index: 3, name: 'wlan0', up: true, running: true, loopback: false },
-    { index: 4, name: 'eth1', up: true, running: false, loopback: false },
+describe('decodePolicyDump', () => {
+  // Shape of the 6.18 answer for GET_ADDR (op 3, policy 3) and GET_LIMITS (op 6, policy 6).
+  const dump = [
+    policyMsg(1, 1, 3), policyMsg(1, 2, 2), policyMsg(1, 7, 8),
+    policyMsg(3, 1, 13, 1), policyMsg(3, 4, 4),
+    policyMsg(6, 2, 4), policyMsg(6, 3, 4), policyMsg(6, 99, 77),
+    opMsg(3, 3, 3), opMsg(6, 6),
   ];
-  const a = (ifindex: number, address: string, extra: Record<string, unknown> = {}) => ({
-    ifindex, address, family: address.includes(':') ? 'inet6' as const : 'inet' as const, prefixlen: 24, scope: 0, tentative: false, deprecated: false, dadfailed: false, ...extra,
+
+  it('merges the messages into op → {do, dump} and policy → attribute → type', () => {
+    const p = decodePolicyDump(dump);
+    expect([...p.ops.entries()]).toEqual([[3, { do: 3, dump: 3 }], [6, { do: 6 }]]);
+    expect(p.policies.get(3)?.get(1)).toEqual({ type: 13, kind: 'nested', nestedPolicy: 1 });
+    expect(p.policies.get(3)?.get(4)).toEqual({ type: 4, kind: 'u32' });
+    expect(p.policies.get(1)?.get(7)).toEqual({ type: 8, kind: 's32' });
+    expect(p.policies.get(6)?.get(99)).toEqual({ type: 77, kind: 'type-77' });
   });
-  it('skips loopback, link-local, tentative, deprecated, down links and addresses outside a rule\'s subnets', () => {
-    const w = wantedAddresses(policy, links, [
-      a(1, '127.0.0.1', { scope: 254 }), a(2, '192.0.2.1'), a(2, 'fe80::1'), a(2, '2001:db8::1', { tentative: true }),
-      a(2, '2001:db8::2', { deprecated: true }), a(3, '198.51.100.1'), a(3, '203.0.113.1'), a(4, '192.0.2.9'), a(2, '169.254.1.1'),
-    ]);
-    expect(w.map((x) => [x.address, x.ifname, x.flags.join('+')])).toEqual([['192.0.2.1', 'eth0', 'subflow'], ['198.51.100.1', 'wlan0', 'subflow+backup']]);
-    expect(ruleFor(policy, 'ppp0', '192.0.2.1')).toBeUndefined();
+
+  it('answers which attributes an op accepts, and whether ops have policies of their own', () => {
+    const p = decodePolicyDump(dump);
+    expect([...acceptedAttrs(p, 3, 'dump')]).toEqual([1, 4]);
+    expect([...acceptedAttrs(p, 6, 'do')]).toEqual([2, 3, 99]);
+    expect([...acceptedAttrs(p, 6, 'dump')]).toEqual([]);
+    expect([...acceptedAttrs(p, 42, 'do')]).toEqual([]);
+    expect(hasPerOpPolicies(p)).toBe(true);
+    expect(hasPerOpPolicies(decodePolicyDump([policyMsg(0, 4, 4), opMsg(3, 0, 0), opMsg(6, 0)]))).toBe(false);
   });
-  it('keeps matching own endpoints, replaces changed ones, never removes foreign ones, picks free ids in range', () => {
-    const ep = (id: number, address: string, flags: Endpoint['flags'], ifindex?: number): Endpoint => ({ id, address, family: 'inet', flags, unknownFlags: 0, ...(ifindex ? { ifindex } : {}) });
-    const wanted = wantedAddresses(policy, links, [a(2, '192.0.2.1'), a(2, '192.0.2.2'), a(3, '198.51.100.1'), a(2, '192.0.2.3')]);
-    const plan = planEndpoints(policy, wanted, [
-      ep(100, '192.0.2.1', ['subflow'], 2), ep(101, '198.51.100.1', ['subflow'], 3), ep(3, '192.0.2.3', ['signal']), ep(102, '192.0.2.77', ['subflow'], 2),
-    ]);
-    expect(plan.remove.map((e) => e.id).sort()).toEqual([101, 102]);
-    expect(plan.add.map((w) => [w.address, w.id])).toEqual([['192.0.2.2', 101], ['198.51.100.1', 102]]);
+
+  it('refuses malformed bytes with a DecodeError naming where', () => {
+    const bad = Buffer.from(cat(FAMILY_ID, nest(9, nest(3, nla(1, [1, 2]))))); // do index of 2 bytes
+    expect(() => decodePolicyDump([bad])).toThrow(DecodeError);
+    expect(() => decodePolicyDump([bad])).toThrow(/ctrl\.op-policy\.3\.do/);
   });
 });
