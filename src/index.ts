@@ -29,6 +29,18 @@ export type { Family, AddressKind } from './mptcp/address.js';
 export { checkEndpointSpec } from './mptcp/endpoint.js';
 export { McastGroup } from '../generated/mptcp_pm.js';
 export { PM_ADDR_MAX, PM_MAX_ADDR_ID } from '../generated/mptcp_pm.js';
+export { MptcpDiag } from './mptcp/diag.js';
+export type { MptcpDiagOptions } from './mptcp/diag.js';
+export { subflowFlagLetters } from './mptcp/diag-model.js';
+export type {
+  MptcpConnection, MptcpConnectionInfo, MptcpSubflow, MptcpListener, SocketAddress, SocketState, TcpSubflowInfo, SubflowMapping,
+} from './mptcp/diag-model.js';
+export { readMptcpCounters, parseMptcpCounters, counterDeltas } from './mptcp/counters.js';
+export type { CountersOptions } from './mptcp/counters.js';
+export { readMptcpStatus } from './mptcp/status.js';
+export type { MptcpStatus, StatusOptions } from './mptcp/status.js';
+export { ConnectionTracker } from './mptcp/tracker.js';
+export type { ConnectionTrackerOptions, TrackedConnection, TrackedSubflow, ResyncReport, TrackerEvents } from './mptcp/tracker.js';
 export { SourceRouting, SourceRoutingError, checkSourceRouteSpec } from './routing/source-routing.js';
 export type { SourceRoutingOptions, SourceRouteSpec, SourceRoute } from './routing/source-routing.js';
 export { ROUTE_PROTOCOL, RULE_PRIORITY, TABLE_RANGE, ENDPOINT_ID_RANGE } from './routing/marks.js';

@@ -9,6 +9,8 @@ import {
   parseAddresses, parseAnnounce, parsePathManager, parseRemove, parseSubflow, runUserspace, type UserspaceAction,
 } from './userspace.js';
 import { parseMonitor, runMonitor, type MonitorAction } from './monitor.js';
+import { parseConnections, runConnections, type ConnectionsAction } from './connections.js';
+import { parseStat, runStat, type StatAction } from './stat.js';
 import { parseRoute, runRoute, type RouteAction } from './route.js';
 import { parseAuto, runAuto, type AutoAction } from './auto.js';
 import { parseDoctor, runDoctorCommand, type DoctorAction } from './doctor.js';
@@ -16,13 +18,14 @@ import { report } from './report.js';
 import type { Context } from './context.js';
 
 export type Action =
-  | EndpointAction | LimitsAction | UserspaceAction | MonitorAction | RouteAction | AutoAction | DoctorAction
+  | EndpointAction | LimitsAction | UserspaceAction | MonitorAction | ConnectionsAction | StatAction
+  | RouteAction | AutoAction | DoctorAction
   | { cmd: 'help'; section: Section };
 
 /** Top-level words: iproute2's first, in its order (so `m` is monitor), then this tool's. */
 const TOP = [
   'help', 'endpoint', 'limits', 'monitor',
-  'path-manager', 'announce', 'remove', 'subflow', 'addresses', 'route', 'auto', 'doctor',
+  'path-manager', 'announce', 'remove', 'subflow', 'addresses', 'connections', 'stat', 'route', 'auto', 'doctor',
 ] as const;
 
 export interface ParsedCommandLine {
@@ -47,6 +50,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     case 'remove': return { globals, action: parseRemove(rest) };
     case 'subflow': return { globals, action: parseSubflow(rest) };
     case 'addresses': return { globals, action: parseAddresses(rest) };
+    case 'connections': return { globals, action: parseConnections(rest) };
+    case 'stat': return { globals, action: parseStat(rest) };
     case 'route': return { globals, action: parseRoute(rest) };
     case 'auto': return { globals, action: parseAuto(rest) };
     case 'doctor': return { globals, action: parseDoctor(rest) };
@@ -75,7 +80,7 @@ export function helpSection(words: readonly string[]): Section {
       const s = pickWord(sub, ['add', 'delete', 'show'] as const);
       return s ? `route.${s}` : 'route';
     }
-    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses': case 'auto': case 'doctor':
+    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses': case 'connections': case 'stat': case 'auto': case 'doctor':
       return top;
     default:
       return 'top';
@@ -95,6 +100,11 @@ async function run(action: Action, ctx: Context): Promise<number> {
       return 0;
     case 'monitor':
       return runMonitor(action, ctx);
+    case 'connections':
+      await runConnections(action, ctx);
+      return 0;
+    case 'stat':
+      return runStat(action, ctx);
     case 'route.add': case 'route.delete': case 'route.show':
       await runRoute(action, ctx);
       return 0;

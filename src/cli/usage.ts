@@ -17,6 +17,8 @@ const LINES = {
   'subflow.destroy': 'mptcp-pm subflow destroy token TOKEN local ADDRESS port PORT remote ADDRESS port PORT',
   'subflow.backup': 'mptcp-pm subflow backup|nobackup token TOKEN local ADDRESS [port PORT] remote ADDRESS [port PORT]',
   addresses: 'mptcp-pm addresses token TOKEN',
+  connections: 'mptcp-pm connections [token TOKEN]',
+  stat: 'mptcp-pm stat [-z] [--watch SECONDS [--count N]]',
   'route.add': 'mptcp-pm route add SOURCE dev IFNAME [via GATEWAY] [table N]',
   'route.delete': 'mptcp-pm route delete SOURCE',
   'route.show': 'mptcp-pm route show',
@@ -41,6 +43,7 @@ const NOTES: Partial<Record<Section, string>> = {
   monitor: 'TYPE: created established closed announced removed sub-established sub-closed sub-priority\n' +
     '      listener-created listener-closed (also the names monitor prints).\n' +
     'BYTES: receive buffer of the event socket (default 4 MiB); a smaller one overruns sooner.',
+  stat: 'MPTcpExt counters as nstat -az shows them; -z also prints zeros; --watch prints deltas until SIGINT.',
   auto: 'FILE: JSON or YAML, { "rules": [{ "interface": "eth*", "flags": ["subflow"] }], "sourceRouting": true }.\n' +
     'Runs until SIGINT/SIGTERM; its endpoints (ids 100-199) and rules (proto 77) stay unless cleanup-on-exit.',
   doctor: 'Exit status 0 when nothing is wrong; -j prints [{ severity, code, message, fix }].',
