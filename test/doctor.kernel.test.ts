@@ -166,7 +166,7 @@ describe('doctor on a live connection', () => {
       await t.client.ip('addr', 'add', '192.0.2.3/24', 'dev', p1.ifname);
       await t.client.ip('mptcp', 'endpoint', 'add', '192.0.2.3', 'dev', p1.ifname, 'subflow');
       expect((await runDoctor({ netns: t.server.name })).filter((f) => f.code.startsWith('counters-'))).toEqual([]);
-      const srv = await t.peer(t.server, ['server', '--addr', '0.0.0.0', '--port', '6100', '--echo']);
+      const srv = await t.peer(t.server, ['server', '--addr', '0.0.0.0', '--port', '6100', '--echo', '--count', '0']);
       await srv.waitLine(/^READY/);
       const cli = await t.peer(t.client, ['client', '--addr', p1.server, '--port', '6100', '--hold', '--send', '100']);
       await cli.waitLine(/^CONNECTED/);
@@ -174,7 +174,13 @@ describe('doctor on a live connection', () => {
       const f = await waitFor(async () => (await runDoctor({ netns: t.server.name })).find((x) => x.code === 'counters-join-rejected'),
         { timeoutMs: 10_000, what: 'the server to count the refused join' });
       expect(f?.message).toMatch(/MPJoinRejected \d+/);
+      // The client's connection has no second subflow although its endpoint and limits allow one.
+      const few = (await runDoctor({ netns: t.client.name })).find((x) => x.code === 'connection-few-subflows');
+      expect(few?.message).toMatch(/-> 192\.0\.2\.2:6100 .* has 0 additional subflow\(s\) where its endpoints and limits allow 1/);
       cli.send('close');
+      await cli.waitLine(/^DONE/);
+      await waitFor(async () => !(await runDoctor({ netns: t.client.name })).some((x) => x.code === 'connection-few-subflows'),
+        { timeoutMs: 10_000, what: 'the finding to go with the connection' });
       srv.send('close');
     } finally {
       await t.destroy();
@@ -203,6 +209,33 @@ describe('doctor on a live connection', () => {
         srv.send('close');
       } finally {
         elsewhere.close();
+      }
+    } finally {
+      await t.destroy();
+    }
+  });
+
+  it('reports a connection that fell back to plain TCP while it lasts', async () => {
+    const t = await makeTopology('dfb');
+    try {
+      const [p1] = t.paths;
+      const tcp = spawn('ip', ['netns', 'exec', t.server.name, 'python3', '-c',
+        'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0",6200)); s.listen(); print("up", flush=True); c,_=s.accept(); sys.stdin.read()']);
+      try {
+        let up = '';
+        tcp.stdout.on('data', (d: Buffer) => (up += d.toString()));
+        await waitFor(() => up.includes('up'), { timeoutMs: 10_000, what: 'a plain TCP server' });
+        const cli = await t.peer(t.client, ['client', '--addr', p1.server, '--port', '6200', '--hold']);
+        await cli.waitLine(/^CONNECTED/);
+        const f = await waitFor(async () => (await runDoctor({ netns: t.client.name })).find((x) => x.code === 'connection-fallback'),
+          { timeoutMs: 10_000, what: 'the fallback finding' });
+        expect(f?.message).toContain('-> 192.0.2.2:6200');
+        cli.send('close');
+        await cli.waitLine(/^DONE/);
+        await waitFor(async () => !(await runDoctor({ netns: t.client.name })).some((x) => x.code === 'connection-fallback'),
+          { timeoutMs: 10_000, what: 'the finding to go with the connection' });
+      } finally {
+        tcp.kill();
       }
     } finally {
       await t.destroy();

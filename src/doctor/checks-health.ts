@@ -1,18 +1,8 @@
 // Doctor capability: what the kernel counted since the namespace was made (fallbacks, refused joins,
 // MP_FAIL, resets) — signs of trouble on the path or in the configuration.
 
-import { readFileSync } from 'node:fs';
+import { readMptcpCounters } from '../mptcp/counters.js';
 import type { Check, DoctorContext, Finding } from './types.js';
-
-/** MPTcpExt counters of the context's namespace, by name (empty when the kernel has none). */
-export function readCounters(ctx: DoctorContext): Record<string, number> {
-  const text = ctx.ns.run(() => readFileSync('/proc/thread-self/net/netstat', 'utf8'));
-  const lines = text.split('\n').filter((l) => l.startsWith('MPTcpExt:'));
-  if (lines.length !== 2) return {};
-  const names = lines[0].split(/\s+/).slice(1);
-  const values = lines[1].split(/\s+/).slice(1).map(Number);
-  return Object.fromEntries(names.map((n, i) => [n, values[i] ?? 0]));
-}
 
 interface Group {
   code: string;
@@ -52,8 +42,8 @@ const GROUPS: Group[] = [
 
 export const counters: Check = {
   name: 'counters',
-  run(ctx) {
-    const c = readCounters(ctx);
+  async run(ctx) {
+    const c = await readMptcpCounters({ netns: ctx.netns });
     const out: Finding[] = [];
     for (const g of GROUPS) {
       const hit = g.counters.filter((n) => (c[n] ?? 0) > 0);

@@ -5,6 +5,7 @@ import { addressesWithoutEndpoint, endpointAddresses, signalListeners } from './
 import { limits, mptcpEnabled, userspaceListener } from './checks-mptcp.js';
 import { rpFilter, sourceRouting } from './checks-routing.js';
 import { counters } from './checks-health.js';
+import { connections } from './checks-connections.js';
 import { closeContext, readContext } from './context.js';
 import type { Check, Finding } from './types.js';
 
@@ -13,7 +14,7 @@ export type { Check, Finding, Severity, DoctorContext } from './types.js';
 /** Every check, in the order findings are shown. */
 export const CHECKS: readonly Check[] = [
   mptcpEnabled, userspaceListener, limits, endpointAddresses, addressesWithoutEndpoint, signalListeners, sourceRouting, rpFilter,
-  counters,
+  counters, connections,
 ];
 
 /**
