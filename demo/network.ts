@@ -1,6 +1,8 @@
 // The network steps of the walkthrough: namespaces, veth links and addresses (step 1), tbf shaping
-// (step 2), per-source routing (step 4), and taking ethernet down and back up (steps 7 and 8).
+// (step 2), per-source routing through SourceRouting (step 4), and taking ethernet down and back up
+// (steps 7 and 8).
 
+import { SourceRouting } from '../src/index.js';
 import { ip, step, sysctl, type DemoIo } from './narration.js';
 import { run, type SandboxNames } from './sandbox.js';
 import { NET } from './settings.js';
@@ -55,19 +57,21 @@ export async function shapeLinks(io: DemoIo, names: SandboxNames): Promise<void>
   }
 }
 
-/** Step 4: a rule and a routing table per client source address. */
+/** Step 4 (the heading and the doctor's check-up are the scenario's): a rule and a table per client address. */
 export async function routePerSource(io: DemoIo, names: SandboxNames): Promise<void> {
   const c = names.client;
-  step(io, '4. One routing table per source address',
-    'The kernel picks a route by destination. Both subflows go to the same server, so without more',
-    'the main table sends both out of the preferred default route, ethernet: the wi-fi subflow would',
-    `leave through eth0 with source ${NET.wifi.address}, and the router (like any provider) drops it.`,
-    'A rule per source address sends each subflow out of the link its address belongs to (an',
-    'endpoint added with a device also binds its subflows to it; subflows opened without one, like',
-    'those of the userspace path manager, depend on these rules alone):');
-  for (const l of [NET.ethernet, NET.wifi]) {
-    await ip(io, ['-n', c, 'rule', 'add', 'from', l.address, 'table', String(l.table)]);
-    await ip(io, ['-n', c, 'route', 'add', 'default', 'via', l.gateway, 'dev', l.ifname, 'table', String(l.table)]);
+  io.say(`   > const rt = await SourceRouting.open({ netns: '${c}' })`);
+  const rt = await SourceRouting.open({ netns: c });
+  try {
+    for (const l of [NET.ethernet, NET.wifi]) {
+      io.say(`   > await rt.add({ address: '${l.address}', ifname: '${l.ifname}', gateway: '${l.gateway}', table: ${l.table} })`);
+      await rt.add({ address: l.address, ifname: l.ifname, gateway: l.gateway, table: l.table });
+    }
+    io.say('   what it made, as `ip rule` would say it (rule "from ADDRESS lookup TABLE", pref 10000, proto 77),');
+    io.say('   each table holding the subnet on its link and a default route via its gateway:');
+    for (const e of await rt.list()) io.say(`     from ${e.address} lookup ${e.table}: dev ${e.ifname} via ${e.gateway}`);
+  } finally {
+    rt.close();
   }
 }
 
@@ -76,9 +80,19 @@ export async function ethernetDown(io: DemoIo, client: string): Promise<void> {
   await ip(io, ['-n', client, 'link', 'set', NET.ethernet.ifname, 'down']);
 }
 
-/** Step 8: the client's ethernet link comes back up, with the routes a network manager would restore. */
+/**
+ * Step 8: the client's ethernet link comes back up; the main default route comes back as a network
+ * manager would restore it, and the ethernet table's routes (gone with the link) through SourceRouting.
+ */
 export async function ethernetUp(io: DemoIo, client: string): Promise<void> {
   await ip(io, ['-n', client, 'link', 'set', NET.ethernet.ifname, 'up']);
   await ip(io, ['-n', client, 'route', 'add', 'default', 'via', NET.ethernet.gateway, 'dev', NET.ethernet.ifname, 'metric', String(NET.ethernet.metric)]);
-  await ip(io, ['-n', client, 'route', 'add', 'default', 'via', NET.ethernet.gateway, 'dev', NET.ethernet.ifname, 'table', String(NET.ethernet.table)]);
+  const l = NET.ethernet;
+  io.say(`   > await rt.add({ address: '${l.address}', ifname: '${l.ifname}', gateway: '${l.gateway}', table: ${l.table} })   # same entry, routes put back`);
+  const rt = await SourceRouting.open({ netns: client });
+  try {
+    await rt.add({ address: l.address, ifname: l.ifname, gateway: l.gateway, table: l.table });
+  } finally {
+    rt.close();
+  }
 }

@@ -5,6 +5,7 @@ import { MptcpPm, MptcpEvents, type Endpoint } from '../src/index.js';
 import { hold, Sampler, waitUntil } from './measure.js';
 import { step, sysctl, type DemoIo } from './narration.js';
 import { buildSandbox, ethernetDown, ethernetUp, routePerSource, shapeLinks } from './network.js';
+import { checkUp } from './doctor.js';
 import { Proc, siblingScript } from './proc.js';
 import { buildReport, type ScenarioResult } from './report.js';
 import type { SandboxNames } from './sandbox.js';
@@ -58,7 +59,7 @@ export class Scenario {
       await buildSandbox(this.io, this.names);
       await shapeLinks(this.io, this.names);
       await this.configureMptcp();
-      await routePerSource(this.io, this.names);
+      await this.routing();
       await this.watchEvents();
       await this.transfer();
     } catch (e) {
@@ -129,6 +130,26 @@ export class Scenario {
     for (const ep of await this.pm.listEndpoints()) this.io.say(`     ${endpointLine(ep)}`);
     const limits = await this.pm.getLimits();
     this.io.say(`     add_addr_accepted ${limits.addAddrAccepted} subflows ${limits.subflows}`);
+  }
+
+  /** Step 4: the doctor finds the tutorial's routing problem, SourceRouting fixes it, the doctor agrees. */
+  private async routing(): Promise<void> {
+    const c = this.names.client;
+    step(this.io, '4. One routing table per source address',
+      'The kernel picks a route by destination. Both subflows go to the same server, so without more',
+      'the main table sends both out of the preferred default route, ethernet: the wi-fi subflow would',
+      `leave through eth0 with source ${NET.wifi.address}, and the router (like any provider) drops it.`,
+      'mptcp-pm doctor (the MPTCP troubleshooting list, run by the tool) sees it:');
+    const before = await checkUp(this.io, c);
+    if (!before.includes('missing-source-routing')) throw new Error(`the doctor did not report the missing source routing (found: ${before.join(', ') || 'nothing'})`);
+    this.io.say('   A rule per source address sends each subflow out of the link its address belongs to (an');
+    this.io.say('   endpoint added with a device also binds its subflows to it; subflows opened without one, like');
+    this.io.say('   those of the userspace path manager, depend on these rules alone):');
+    await routePerSource(this.io, this.names);
+    this.io.say('   and the doctor again:');
+    const after = await checkUp(this.io, c);
+    if (after.includes('missing-source-routing')) throw new Error('the doctor still reports missing source routing after SourceRouting.add');
+    if (this.userspace) this.io.say('   (the userspace path manager\'s listener starts with step 5)');
   }
 
   private async watchEvents(): Promise<void> {

@@ -90,7 +90,7 @@ export class Words {
 }
 
 /** Options that belong to one command and are handed to it as words. */
-const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf', '--watch', '--count'];
+const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf', '--watch', '--count', '--config'];
 /** A command's own options without a value (stat -z). */
 const COMMAND_FLAGS = ['-z', '--zeros'];
 

@@ -11,17 +11,21 @@ import {
 import { parseMonitor, runMonitor, type MonitorAction } from './monitor.js';
 import { parseConnections, runConnections, type ConnectionsAction } from './connections.js';
 import { parseStat, runStat, type StatAction } from './stat.js';
+import { parseRoute, runRoute, type RouteAction } from './route.js';
+import { parseAuto, runAuto, type AutoAction } from './auto.js';
+import { parseDoctor, runDoctorCommand, type DoctorAction } from './doctor.js';
 import { report } from './report.js';
 import type { Context } from './context.js';
 
 export type Action =
   | EndpointAction | LimitsAction | UserspaceAction | MonitorAction | ConnectionsAction | StatAction
+  | RouteAction | AutoAction | DoctorAction
   | { cmd: 'help'; section: Section };
 
 /** Top-level words: iproute2's first, in its order (so `m` is monitor), then this tool's. */
 const TOP = [
   'help', 'endpoint', 'limits', 'monitor',
-  'path-manager', 'announce', 'remove', 'subflow', 'addresses', 'connections', 'stat',
+  'path-manager', 'announce', 'remove', 'subflow', 'addresses', 'connections', 'stat', 'route', 'auto', 'doctor',
 ] as const;
 
 export interface ParsedCommandLine {
@@ -48,6 +52,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     case 'addresses': return { globals, action: parseAddresses(rest) };
     case 'connections': return { globals, action: parseConnections(rest) };
     case 'stat': return { globals, action: parseStat(rest) };
+    case 'route': return { globals, action: parseRoute(rest) };
+    case 'auto': return { globals, action: parseAuto(rest) };
+    case 'doctor': return { globals, action: parseDoctor(rest) };
     default: throw new UsageError('top', `unknown command "${words[0]}"`);
   }
 }
@@ -69,7 +76,11 @@ export function helpSection(words: readonly string[]): Section {
       const s = pickWord(sub, ['create', 'destroy', 'backup', 'nobackup'] as const);
       return s === 'create' || s === 'destroy' ? `subflow.${s}` : s ? 'subflow.backup' : 'subflow';
     }
-    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses': case 'connections': case 'stat':
+    case 'route': {
+      const s = pickWord(sub, ['add', 'delete', 'show'] as const);
+      return s ? `route.${s}` : 'route';
+    }
+    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses': case 'connections': case 'stat': case 'auto': case 'doctor':
       return top;
     default:
       return 'top';
@@ -94,6 +105,13 @@ async function run(action: Action, ctx: Context): Promise<number> {
       return 0;
     case 'stat':
       return runStat(action, ctx);
+    case 'route.add': case 'route.delete': case 'route.show':
+      await runRoute(action, ctx);
+      return 0;
+    case 'auto':
+      return runAuto(action, ctx);
+    case 'doctor':
+      return runDoctorCommand(action, ctx);
     case 'endpoint.add': case 'endpoint.delete': case 'endpoint.change': case 'endpoint.show': case 'endpoint.flush':
       await runEndpoint(action, ctx);
       return 0;

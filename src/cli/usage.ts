@@ -19,12 +19,18 @@ const LINES = {
   addresses: 'mptcp-pm addresses token TOKEN',
   connections: 'mptcp-pm connections [token TOKEN]',
   stat: 'mptcp-pm stat [-z] [--watch SECONDS [--count N]]',
+  'route.add': 'mptcp-pm route add SOURCE dev IFNAME [via GATEWAY] [table N]',
+  'route.delete': 'mptcp-pm route delete SOURCE',
+  'route.show': 'mptcp-pm route show',
+  auto: 'mptcp-pm auto --config FILE [cleanup-on-exit]',
+  doctor: 'mptcp-pm doctor',
 } as const;
 
 export type Command = keyof typeof LINES;
-export type Section = Command | 'top' | 'endpoint' | 'limits' | 'subflow';
+export type Section = Command | 'top' | 'endpoint' | 'limits' | 'subflow' | 'route';
 
-const GROUPS: Record<'endpoint' | 'limits' | 'subflow', Command[]> = {
+const GROUPS: Record<'endpoint' | 'limits' | 'subflow' | 'route', Command[]> = {
+  route: ['route.add', 'route.delete', 'route.show'],
   endpoint: ['endpoint.add', 'endpoint.delete', 'endpoint.change', 'endpoint.show', 'endpoint.flush'],
   limits: ['limits.set', 'limits.show'],
   subflow: ['subflow.create', 'subflow.destroy', 'subflow.backup'],
@@ -38,6 +44,9 @@ const NOTES: Partial<Record<Section, string>> = {
     '      listener-created listener-closed (also the names monitor prints).\n' +
     'BYTES: receive buffer of the event socket (default 4 MiB); a smaller one overruns sooner.',
   stat: 'MPTcpExt counters as nstat -az shows them; -z also prints zeros; --watch prints deltas until SIGINT.',
+  auto: 'FILE: JSON or YAML, { "rules": [{ "interface": "eth*", "flags": ["subflow"] }], "sourceRouting": true }.\n' +
+    'Runs until SIGINT/SIGTERM; its endpoints (ids 100-199) and rules (proto 77) stay unless cleanup-on-exit.',
+  doctor: 'Exit status 0 when nothing is wrong; -j prints [{ severity, code, message, fix }].',
 };
 
 /** The usage lines of a section: one line for a command, all of them for a group or the top. */
