@@ -34,3 +34,11 @@ export { readMptcpStatus } from './mptcp/status.js';
 export type { MptcpStatus, StatusOptions } from './mptcp/status.js';
 export { ConnectionTracker } from './mptcp/tracker.js';
 export type { ConnectionTrackerOptions, TrackedConnection, TrackedSubflow, ResyncReport, TrackerEvents } from './mptcp/tracker.js';
+export { UserspacePathManager } from './upm/manager.js';
+export type { UserspacePathManagerOptions } from './upm/manager.js';
+export { PathManagerModeError } from './upm/errors.js';
+export * as policies from './upm/policies/index.js';
+export type {
+  Policy, UpmActions, UpmConnection, UpmSubflow, RemoteAddress, LocalAddress, UpmStats, UpmError, UpmAction, CreateOutcome, HookName,
+} from './upm/types.js';
+export type { BackoffOptions } from './upm/bookkeeping.js';
