@@ -8,7 +8,8 @@ import type { MptcpConnection } from '../src/mptcp/diag-model.js';
 import { MptcpPm } from '../src/mptcp/pm.js';
 import { PathManagerModeError, UserspacePathManager, policies, type Policy, type UpmError } from '../src/index.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
-import { testResources, type Peer, type Topology, type TestNetns } from './helpers/topology.js';
+import { testResources, type Peer, type Topology } from './helpers/topology.js';
+import type { TestNetns } from './helpers/netns.js';
 
 const it = kernelIt();
 const { cleanup, topology } = testResources();
