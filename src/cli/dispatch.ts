@@ -11,17 +11,18 @@ import {
 import { parseMonitor, runMonitor, type MonitorAction } from './monitor.js';
 import { parseConnections, runConnections, type ConnectionsAction } from './connections.js';
 import { parseStat, runStat, type StatAction } from './stat.js';
+import { parseUserspacePm, runUserspacePm, type UpmCliAction } from './upm.js';
 import { report } from './report.js';
 import type { Context } from './context.js';
 
 export type Action =
-  | EndpointAction | LimitsAction | UserspaceAction | MonitorAction | ConnectionsAction | StatAction
+  | EndpointAction | LimitsAction | UserspaceAction | MonitorAction | ConnectionsAction | StatAction | UpmCliAction
   | { cmd: 'help'; section: Section };
 
 /** Top-level words: iproute2's first, in its order (so `m` is monitor), then this tool's. */
 const TOP = [
   'help', 'endpoint', 'limits', 'monitor',
-  'path-manager', 'announce', 'remove', 'subflow', 'addresses', 'connections', 'stat',
+  'path-manager', 'announce', 'remove', 'subflow', 'addresses', 'connections', 'stat', 'userspace-pm',
 ] as const;
 
 export interface ParsedCommandLine {
@@ -48,6 +49,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     case 'addresses': return { globals, action: parseAddresses(rest) };
     case 'connections': return { globals, action: parseConnections(rest) };
     case 'stat': return { globals, action: parseStat(rest) };
+    case 'userspace-pm': return { globals, action: parseUserspacePm(rest) };
     default: throw new UsageError('top', `unknown command "${words[0]}"`);
   }
 }
@@ -69,7 +71,7 @@ export function helpSection(words: readonly string[]): Section {
       const s = pickWord(sub, ['create', 'destroy', 'backup', 'nobackup'] as const);
       return s === 'create' || s === 'destroy' ? `subflow.${s}` : s ? 'subflow.backup' : 'subflow';
     }
-    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses': case 'connections': case 'stat':
+    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses': case 'connections': case 'stat': case 'userspace-pm':
       return top;
     default:
       return 'top';
@@ -94,6 +96,8 @@ async function run(action: Action, ctx: Context): Promise<number> {
       return 0;
     case 'stat':
       return runStat(action, ctx);
+    case 'userspace-pm':
+      return runUserspacePm(action, ctx);
     case 'endpoint.add': case 'endpoint.delete': case 'endpoint.change': case 'endpoint.show': case 'endpoint.flush':
       await runEndpoint(action, ctx);
       return 0;
