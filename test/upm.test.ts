@@ -234,3 +234,34 @@ describe('UserspacePathManager bookkeeping', () => {
     expect(() => harness({ established: 3 } as unknown as Policy)).toThrow(/policy.established: must be a function/);
   });
 });
+
+describe('attempts whose outcome was lost', () => {
+  it('an attempt with no subflow seen after pendingTimeoutMs is reported closed at a resync, each time', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const closed: string[] = [];
+    const policy: Policy = {
+      async established(c, act) {
+        await act.createSubflow({ local: { address: J.address, id: 2 }, remote: c.remote });
+      },
+      async subflowClosed(sf, c, act) {
+        closed.push(`${sf.local.address}:${sf.local.port} ${sf.established}`);
+        await act.createSubflow({ local: { address: J.address, id: 2 }, remote: c.remote });
+      },
+    };
+    const { tracker, pm } = harness(policy, [conn(1)], { pendingTimeoutMs: 1000, backoff: { baseMs: 10 } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pm.calls).toHaveLength(1);
+    await tracker.resync();
+    expect(closed).toEqual([]); // still young
+    await vi.advanceTimersByTimeAsync(1000);
+    await tracker.resync();
+    await vi.advanceTimersByTimeAsync(20);
+    expect(closed).toEqual([`${J.address}:0 false`]);
+    expect(pm.calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    await tracker.resync();
+    await vi.advanceTimersByTimeAsync(50);
+    expect(closed).toHaveLength(2);
+    expect(pm.calls).toHaveLength(3);
+  });
+});

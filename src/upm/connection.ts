@@ -82,6 +82,17 @@ export class ConnState implements UpmConnection {
     return { ...(was ?? { local: at.local, remote: at.remote, backup: false, established: false }), ...info, ...(was ? { established: true } : {}) };
   }
 
+  /**
+   * An attempt on `path` that neither came up nor failed visibly (its events were lost): forgotten,
+   * and returned as a failed join with local port 0 (the port it got is unknown).
+   */
+  lostAttempt(path: string): UpmSubflow | undefined {
+    if (!this.pending.delete(path)) return undefined;
+    const [local, rest] = path.split('>');
+    const i = rest.lastIndexOf(':');
+    return { local: { address: local, port: 0 }, remote: { address: rest.slice(0, i), port: Number(rest.slice(i + 1)) }, backup: false, established: false };
+  }
+
   setBackup(at: { local: SocketAddress; remote: SocketAddress }, backup: boolean): void {
     const sf = this.live.get(subflowKey(at));
     if (sf) sf.backup = backup;

@@ -211,9 +211,7 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
       for (const sf of up) this.upFact(st, sf);
       for (const [path, since] of [...st.pending]) {
         if (now - since < this.pendingTimeoutMs) continue;
-        const [local, rest] = path.split('>');
-        const i = rest.lastIndexOf(':');
-        const sf = st.closeSubflow({ local: { address: local, port: 0 }, remote: { address: rest.slice(0, i), port: Number(rest.slice(i + 1)) } });
+        const sf = st.lostAttempt(path);
         if (sf) this.closedFact(st, sf);
       }
     }
