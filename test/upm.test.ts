@@ -96,6 +96,17 @@ describe('UserspacePathManager bookkeeping', () => {
     expect(upm.stats).toMatchObject({ subflowsClosed: 2, failures: 1 });
   });
 
+  it('knows the initial subflow of a live connection: its close is a close, not a failed join', async () => {
+    const closed: string[] = [];
+    const { tracker, events } = harness({ subflowClosed: (sf) => void closed.push(`${sf.local.port} ${sf.established}`) });
+    const c = conn(4);
+    tracker.connections.set(4, c);
+    tracker.emit('connection', c);
+    events.emit('event', { type: 'subClosed', token: 4, localAddress: C.address, localPort: C.port + 4, remoteAddress: S.address, remotePort: S.port });
+    await settle();
+    expect(closed).toEqual([`${C.port + 4} true`]);
+  });
+
   it('after a resync, adopts new connections and reports subflows that vanished unseen', async () => {
     const log: string[] = [];
     const c1 = conn(1);

@@ -178,6 +178,8 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
     }
     if (!st) {
       st = new ConnState(c, this.preferred);
+      // Subflows it has when first seen are its state, not news: no hook for them.
+      st.reconcile(c);
       this.conns.set(c.token, st);
       this.stats.connections++;
       if (adopted) {

@@ -82,7 +82,7 @@ export interface Policy {
   established?(conn: UpmConnection, act: UpmActions): Promise<void> | void;
   /** A subflow closed, or a join failed (`sf.established` false). Once per subflow 4-tuple and generation. */
   subflowClosed?(sf: UpmSubflow, conn: UpmConnection, act: UpmActions): Promise<void> | void;
-  /** A subflow came up (including ones the kernel or the peer opened). */
+  /** A subflow came up (including ones the peer opened); not run for those a connection has when first seen. */
   subflowEstablished?(sf: UpmSubflow, conn: UpmConnection, act: UpmActions): Promise<void> | void;
   /** The peer announced an address. Once per (id, address, port). */
   announced?(addr: RemoteAddress, conn: UpmConnection, act: UpmActions): Promise<void> | void;
