@@ -112,6 +112,12 @@ describe('UserspacePathManager on the real kernel', () => {
     expect(seen).toEqual([`established ${c.token}`, `closed ${p2.client}`]);
     await statsReach(upm, { subflowsOpened: 1, subflowsReopened: 1, subflowsClosed: 1 });
     expect(errors).toEqual([]);
+    // stop() leaves the connection and its subflows as they are.
+    const before = (await d.connections()).map((x) => `${x.token} ${x.subflows.map((s) => `${s.local.address}:${s.local.port}`).sort().join(' ')}`);
+    await upm.stop();
+    const after = (await d.connections()).map((x) => `${x.token} ${x.subflows.map((s) => `${s.local.address}:${s.local.port}`).sort().join(' ')}`);
+    expect(after).toEqual(before);
+    expect(before[0].split(' ')).toHaveLength(3);
   });
 
   it('adopts connections opened while it was stopped', async () => {
