@@ -22,6 +22,14 @@ export type {
   SubEstablishedEvent, SubClosedEvent, SubPriorityEvent, ListenerEvent, ListenerCreatedEvent, ListenerClosedEvent,
   UnknownEvent, InvalidEvent,
 } from './mptcp/events.js';
+export type { MptcpPmEvents } from './mptcp/pm.js';
+export type { MptcpPmWarning } from './mptcp/pm-types.js';
+export { SysctlPermissionError } from './mptcp/pathmanager.js';
+export { isAddress, familyOf, canonicalAddress, addressKind } from './mptcp/address.js';
+export type { Family, AddressKind } from './mptcp/address.js';
+export { checkEndpointSpec } from './mptcp/endpoint.js';
+export { McastGroup } from '../generated/mptcp_pm.js';
+export { PM_ADDR_MAX, PM_MAX_ADDR_ID } from '../generated/mptcp_pm.js';
 export { MptcpDiag } from './mptcp/diag.js';
 export type { MptcpDiagOptions } from './mptcp/diag.js';
 export { subflowFlagLetters } from './mptcp/diag-model.js';

@@ -77,6 +77,8 @@ describe('ConnectionTracker on the real kernel', () => {
     const resyncs: ResyncReport[] = [];
     tr.on('resync', (r) => resyncs.push(r));
     const live: TrackedConnection[] = [];
+    const errors: Error[] = [];
+    tr.on('error', (e) => errors.push(e));
     tr.on('connection', (c) => live.push(c));
     const burst = await t.peer(t.client, ['client', '--addr', t.paths[0].server, '--port', '5000', '--hold', '--count', '12', '--quiet'], { timeoutS: 60 });
     // Block the JS thread until all 12 connections exist: their events pile up in the tiny buffer.
@@ -93,6 +95,7 @@ describe('ConnectionTracker on the real kernel', () => {
 
     burst.send('close');
     await waitFor(() => tr.connections.size === 0, { timeoutMs: 10_000, what: 'all 12 closes applied' });
+    expect(errors).toEqual([]);
     await tr.resync();
     expect(resyncs.at(-1)).toMatchObject({ reason: 'request', added: [], removed: [] });
   });

@@ -51,6 +51,12 @@ describe('applyEvent', () => {
     expect(apply(m, [subClosed, closed])).toEqual(['-', '-']);
   });
 
+  it('an established event after the close (the kernel sends that order) does not revive the connection', () => {
+    const m = new Map<number, TrackedConnection>();
+    expect(apply(m, [created, closed, established, subEst])).toEqual(['connection', 'closed', '-', '-']);
+    expect(m.size).toBe(0);
+  });
+
   it('matches v4-mapped and plain IPv4 spellings of one subflow', () => {
     const m = snapshot();
     expect(applyEvent(m, ev({ type: 'subClosed', token: 7, ...J, localAddress: '::ffff:198.51.100.1', remoteAddress: '::ffff:192.0.2.2' }))?.kind).toBe('subflowClosed');

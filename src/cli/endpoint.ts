@@ -1,9 +1,9 @@
 // `mptcp-pm endpoint add|delete|change|show|flush`: the words `ip mptcp endpoint` takes (same
 // prefixes), checked before anything is sent, and run through the client.
 
-import { ValidationError } from '../netlink/errors.js';
-import { checkEndpointSpec, type EndpointFlag, type EndpointSpec } from '../mptcp/endpoint.js';
-import { isAddress, toWire } from '../mptcp/address.js';
+import {
+  ENDPOINT_FLAGS, PM_MAX_ADDR_ID, ValidationError, canonicalAddress, checkEndpointSpec, isAddress, type EndpointFlag, type EndpointSpec,
+} from '../index.js';
 import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
 import { formatEndpoints } from './format.js';
@@ -18,7 +18,8 @@ export type EndpointAction =
 
 /** Sub-commands in the order iproute2 tries them, so `d` is delete and `s` is show. */
 const SUBCOMMANDS = ['add', 'change', 'delete', 'show', 'flush'] as const;
-const ADD_FLAGS: readonly EndpointFlag[] = ['signal', 'subflow', 'backup', 'fullmesh', 'laminar'];
+/** Every flag of the generated table but `implicit`, which only the kernel sets. */
+const ADD_FLAGS: readonly EndpointFlag[] = (Object.keys(ENDPOINT_FLAGS) as EndpointFlag[]).filter((f) => f !== 'implicit');
 const CHANGE_OPTS = ['backup', 'nobackup', 'fullmesh', 'nofullmesh'];
 
 /** Parses the words after `endpoint`; a bare `endpoint` is `show`. */
@@ -44,7 +45,7 @@ interface Common { id?: number; address?: string; port?: number; ifname?: string
 /** The words every endpoint command shares: `id`, `dev`, `port` (any prefix), one ADDRESS. */
 function common(w: Words, word: string, c: Common, opts: { minId: number; dev: boolean }): boolean {
   const key = pickWord(word, ['id', 'dev', 'port'] as const);
-  if (key === 'id') c.id = w.number('id', opts.minId, 255);
+  if (key === 'id') c.id = w.number('id', opts.minId, PM_MAX_ADDR_ID);
   else if (key === 'port') c.port = w.number('port', 1, 65535);
   else if (key === 'dev' && opts.dev) c.ifname = w.value('dev');
   else if (key === undefined && isAddress(word)) {
@@ -121,18 +122,14 @@ function parseShow(w: Words): EndpointAction {
   let id: number | undefined;
   while (!w.done) {
     const word = w.next() as string;
-    if (pickWord(word, ['id'] as const)) id = w.number('id', 1, 255);
+    if (pickWord(word, ['id'] as const)) id = w.number('id', 1, PM_MAX_ADDR_ID);
     else throw w.fail(`unknown argument "${word}"`);
   }
   return id === undefined ? { cmd: 'endpoint.show' } : { cmd: 'endpoint.show', id };
 }
 
 function sameAddress(a: string, b: string): boolean {
-  return JSON.stringify(toWire(a), replacer) === JSON.stringify(toWire(b), replacer);
-}
-
-function replacer(_k: string, v: unknown): unknown {
-  return v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v;
+  return canonicalAddress(a) === canonicalAddress(b);
 }
 
 export async function runEndpoint(a: EndpointAction, ctx: Context): Promise<void> {
@@ -144,7 +141,7 @@ export async function runEndpoint(a: EndpointAction, ctx: Context): Promise<void
     case 'endpoint.delete':
       if (a.id === 0 && a.address !== undefined) {
         // id 0 means the initial subflows' address: the kernel looks for connections using it.
-        await pm.run('delAddr', { addr: { ...toWire(a.address), id: 0 } }, { offThread: true });
+        await pm.deleteInitialAddress(a.address);
       } else if (a.id !== undefined) {
         await pm.deleteEndpoint(a.id);
       } else {

@@ -4,13 +4,14 @@ import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
 import { formatLimits } from './format.js';
 import type { Context } from './context.js';
+import { PM_ADDR_MAX } from '../index.js';
 
 export type LimitsAction =
   | { cmd: 'limits.show' }
   | { cmd: 'limits.set'; subflows?: number; addAddrAccepted?: number };
 
 /** Each limit is at most 8 (MPTCP_PM_ADDR_MAX); larger values are refused before sending. */
-const LIMIT_MAX = 8;
+const LIMIT_MAX = PM_ADDR_MAX;
 
 /** Parses the words after `limits`. iproute2 tries `set` before `show`, so `s` means set. */
 export function parseLimits(words: readonly string[]): LimitsAction {

@@ -1,7 +1,7 @@
 // `mptcp-pm monitor`: streams the namespace's MPTCP events, one line each (iproute2's layout, every
 // attribute, listener events named) or NDJSON with `-j`; overruns on stderr; SIGINT/SIGTERM end it.
 
-import type { MptcpEvent, MptcpEventFilterName } from '../mptcp/events.js';
+import type { MptcpEvent, MptcpEventFilterName } from '../index.js';
 import { Words, formatToken } from './args.js';
 import type { Context } from './context.js';
 

@@ -1,7 +1,7 @@
 // Turns an error that ended a command into its stderr text and exit status: usage errors 2 (with
 // the usage), kernel refusals 1 (the kernel's words plus a hint), other expected failures 1.
 
-import { DecodeError, NetlinkError, TimeoutError, ClosedError, UnsupportedError, ValidationError } from '../netlink/errors.js';
+import { DecodeError, NetlinkError, TimeoutError, ClosedError, UnsupportedError, ValidationError } from '../index.js';
 import { UsageError, type Section } from './usage.js';
 
 /** Hints for kernel messages that name an errno but not its meaning. */
@@ -19,7 +19,7 @@ const HINTS: Array<[RegExp, string]> = [
 ];
 
 /** Expected failures from modules this one does not load (kept light for fast usage errors). */
-const EXPECTED_NAMES = ['NetnsError', 'EndpointNotFoundError', 'PathManagerModeError'];
+const EXPECTED_NAMES = ['NetnsError', 'EndpointNotFoundError', 'SysctlPermissionError', 'PathManagerModeError'];
 
 export interface Report {
   status: number;

@@ -15,6 +15,8 @@ export type SocketState = TcpState | 'unknown';
 
 /** mptcp_info of a connection. Fields after `csumEnabled` exist only when the running kernel sends them. */
 export interface MptcpConnectionInfo {
+  /** The connection's local token again (mptcpi_token). */
+  token?: number;
   /** Subflows beyond the initial one (kernel `subflows`, alias `extra_subflows`). */
   subflows: number;
   /** Limit of extra subflows (in-kernel PM only; 0 under the userspace PM). */
@@ -150,20 +152,22 @@ function fam(s: DiagSocket): 4 | 6 {
 }
 
 export function connectionInfo(raw: Partial<MptcpInfo> & Pick<MptcpInfo, 'flags'>): MptcpConnectionInfo {
-  const { csumEnabled, ...rest } = raw;
-  return {
-    subflows: 0, subflowsMax: 0, addAddrSignal: 0, addAddrAccepted: 0, addAddrSignalMax: 0, addAddrAcceptedMax: 0,
-    writeSeq: 0n, sndUna: 0n, rcvNxt: 0n,
-    ...withoutToken(rest),
-    fallback: (raw.flags & MptcpInfoFlags.fallback) !== 0,
-    remoteKeyReceived: (raw.flags & MptcpInfoFlags.remoteKeyReceived) !== 0,
-    ...(csumEnabled === undefined ? {} : { csumEnabled: csumEnabled !== 0 }),
-  };
-}
-
-function withoutToken<T extends { token?: number }>(x: T): Omit<T, 'token'> {
-  const { token: _token, ...rest } = x;
-  return rest;
+  // Completed in place (no spread copies: this runs once per connection of a dump).
+  const info = raw as unknown as MptcpConnectionInfo;
+  info.subflows ??= 0;
+  info.subflowsMax ??= 0;
+  info.addAddrSignal ??= 0;
+  info.addAddrAccepted ??= 0;
+  info.addAddrSignalMax ??= 0;
+  info.addAddrAcceptedMax ??= 0;
+  info.writeSeq ??= 0n;
+  info.sndUna ??= 0n;
+  info.rcvNxt ??= 0n;
+  info.fallback = (raw.flags & MptcpInfoFlags.fallback) !== 0;
+  info.remoteKeyReceived = (raw.flags & MptcpInfoFlags.remoteKeyReceived) !== 0;
+  const csum = info.csumEnabled as unknown;
+  if (csum !== undefined) info.csumEnabled = csum !== 0 && csum !== false;
+  return info;
 }
 
 /** An MPTCP socket of a protocol-262 dump: a connection, or a listener when its state is LISTEN. */

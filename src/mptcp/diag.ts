@@ -5,9 +5,9 @@ import { networkInterfaces } from 'node:os';
 import { Ext, IPPROTO_MPTCP, IPPROTO_TCP, PROTONUM, SOCK_DIAG_BY_FAMILY, TcpState } from '../../generated/sock_diag.js';
 import { encodeDiagRequest, ALL_STATES } from '../netlink/diag/request.js';
 import { decodeDiagMsg } from '../netlink/diag/reply.js';
-import { ValidationError } from '../netlink/errors.js';
+import { ClosedError, ValidationError } from '../netlink/errors.js';
+import { NetlinkSocket } from '../netlink/socket.js';
 import { Netns } from '../os/netns.js';
-import { openDiagLink } from './diag-socket.js';
 import {
   isListener, joinSubflows, mptcpSocket, subflowSocket,
   type IfnameResolver, type MptcpConnection, type MptcpListener, type MptcpSubflow,
@@ -20,11 +20,6 @@ export interface MptcpDiagOptions {
   timeoutMs?: number;
 }
 
-/** What MptcpDiag needs from a netlink socket (NetlinkSocket provides it; tests may fake it). */
-export interface DiagLink {
-  request(type: number, payload: Uint8Array, opts: { op: string; dump?: boolean }): Promise<Buffer[]>;
-  close(): void;
-}
 
 const bit = (s: number): number => 2 ** s;
 /** MPTCP sockets other than listeners: leaving LISTEN out also skips the kernel's listener walk. */
@@ -46,7 +41,7 @@ function plainAddress(a: string): string {
 export class MptcpDiag {
   private closed = false;
 
-  private constructor(private readonly link: DiagLink, private readonly ns: Netns) {}
+  private constructor(private readonly sock: NetlinkSocket, private readonly ns: Netns) {}
 
   /**
    * Opens a NETLINK_SOCK_DIAG socket in the namespace.
@@ -58,21 +53,22 @@ export class MptcpDiag {
     }
     const ns = Netns.open(opts.netns);
     try {
-      return new MptcpDiag(openDiagLink(PROTONUM, ns, opts.timeoutMs), ns);
+      const sock = NetlinkSocket.open({ protocol: PROTONUM, name: 'sock_diag', netns: ns, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
+      return new MptcpDiag(sock, ns);
     } catch (e) {
       ns.close();
       throw e;
     }
   }
 
-  /** For tests: a diag reader over any link, in the namespace `netns` names (for interface names). */
-  static withLink(link: DiagLink, netns?: string): MptcpDiag {
-    return new MptcpDiag(link, Netns.open(netns));
+  /** For tests: a diag reader over a given socket (e.g. on a fake transport), naming interfaces of `netns`. */
+  static withSocket(sock: NetlinkSocket, netns?: string): MptcpDiag {
+    return new MptcpDiag(sock, Netns.open(netns));
   }
 
   private async dump(op: string, family: number, protocol: number, states: number, ext: number): Promise<Buffer[]> {
-    if (this.closed) throw new Error('MptcpDiag is closed');
-    return this.link.request(SOCK_DIAG_BY_FAMILY, encodeDiagRequest({ family, protocol, ext, states }), { op, dump: true });
+    if (this.closed) throw new ClosedError('MptcpDiag');
+    return this.sock.request(SOCK_DIAG_BY_FAMILY, encodeDiagRequest({ family, protocol, ext, states }), undefined, { op, dump: true });
   }
 
   /** Interface names of this namespace by local address, and by index on demand. */
@@ -147,7 +143,7 @@ export class MptcpDiag {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.link.close();
+    this.sock.close();
     this.ns.close();
   }
 }

@@ -2,7 +2,7 @@
 // by the mptcp_pm event stream, and taken again after any loss, so it is never wrong for longer than one resync.
 
 import { EventEmitter } from 'eventemitter3';
-import { ValidationError } from '../netlink/errors.js';
+import { ClosedError, ValidationError } from '../netlink/errors.js';
 import { MptcpDiag } from './diag.js';
 import type { MptcpConnection, MptcpConnectionInfo, SocketAddress } from './diag-model.js';
 import { MptcpEvents } from './events.js';
@@ -57,6 +57,15 @@ export interface ConnectionTrackerOptions {
   receiveBufferBytes?: number;
 }
 
+/**
+ * Socket states of an MPTCP connection the application has already closed: the kernel sends `closed`
+ * at that moment, while the socket stays in sock_diag until its teardown ends (seen on 6.18), so a
+ * snapshot must not bring it back.
+ */
+const CLOSED_BY_APP: ReadonlySet<string> = new Set(['finWait1', 'finWait2', 'closing', 'lastAck', 'timeWait', 'close']);
+const DROP_WATCH_LOOKS = 20;
+const DROP_WATCH_MS = 50;
+
 /** Addresses compared as IPv4 when v4-mapped, as events and sock_diag may spell them differently. */
 const plain = (a: string): string => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
 const subKey = (l: SocketAddress, r: SocketAddress): string => `${plain(l.address)}|${l.port}|${plain(r.address)}|${r.port}`;
@@ -99,9 +108,11 @@ export function applyEvent(map: Map<number, TrackedConnection>, e: MptcpEvent): 
         }
         return undefined;
       }
+      // Only `created` brings a connection: the kernel can send `established` after `closed`
+      // (seen on 6.18 when a connection closes before its first data), which must not revive it.
       const at = ends();
-      if (at === undefined) return undefined;
-      const n: TrackedConnection = { token: e.token, ...at, established: e.type === 'established', serverSide: e.serverSide, subflows: [{ ...at, localId: 0, remoteId: 0, backup: false }] };
+      if (at === undefined || e.type !== 'created') return undefined;
+      const n: TrackedConnection = { token: e.token, ...at, established: false, serverSide: e.serverSide, subflows: [{ ...at, localId: 0, remoteId: 0, backup: false }] };
       map.set(e.token, n);
       return { kind: 'connection', c: n };
     }
@@ -160,6 +171,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
   private again: ResyncReport['reason'] | undefined;
   private lost: number | undefined;
   private closed = false;
+  private dropWatch: NodeJS.Timeout | undefined;
 
   private constructor(private readonly events: MptcpEvents, private readonly diag: MptcpDiag) {
     super();
@@ -204,7 +216,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
   }
 
   private request(reason: ResyncReport['reason']): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('ConnectionTracker is closed'));
+    if (this.closed) return Promise.reject(new ClosedError('ConnectionTracker'));
     if (this.syncing !== undefined) {
       this.again ??= reason;
       return this.syncing;
@@ -219,9 +231,12 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
       for (;;) {
         this.buffer = [];
         this.again = undefined;
+        const drops = this.events.readDrops();
         const snap = await this.diag.connections();
         if (this.closed) return;
-        const next = new Map(snap.map((c) => [c.token, fromSnapshot(c)] as const));
+        // Events dropped while the snapshot was taken may postdate it: take another.
+        if (drops !== undefined && (this.events.readDrops() ?? drops) > drops) this.again ??= 'overrun';
+        const next = new Map(snap.filter((c) => !CLOSED_BY_APP.has(c.state)).map((c) => [c.token, fromSnapshot(c)] as const));
         for (const e of this.buffer) applyEvent(next, e);
         const before = this.map;
         this.map = next;
@@ -256,12 +271,31 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
   private onOverrun(o: OverrunEvent): void {
     if (o.lost !== undefined) this.lost = (this.lost ?? 0) + o.lost;
     this.request('overrun').catch((e: unknown) => this.emit('error', e instanceof Error ? e : new Error(String(e))));
+    this.watchDrops(this.events.readDrops(), 0);
+  }
+
+  /**
+   * After an overrun the queue may stay full, and events dropped then come with nothing read to
+   * notice them: watch the kernel's drop counter for a while (20 looks, 50 ms apart) and resync on any growth.
+   */
+  private watchDrops(last: number | undefined, looks: number): void {
+    clearTimeout(this.dropWatch);
+    if (this.closed || last === undefined || looks >= DROP_WATCH_LOOKS) return;
+    this.dropWatch = setTimeout(() => {
+      const now = this.events.readDrops();
+      if (now !== undefined && now > last) {
+        this.request('overrun').catch((e: unknown) => this.emit('error', e instanceof Error ? e : new Error(String(e))));
+        this.watchDrops(now, 0);
+      } else this.watchDrops(now, looks + 1);
+    }, DROP_WATCH_MS);
+    this.dropWatch.unref();
   }
 
   /** Stops listening and closes both sockets. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.dropWatch);
     this.events.close();
     this.diag.close();
   }

@@ -135,7 +135,47 @@ function readMember(m: MemberInfo, b: Buffer, p: number): unknown {
   }
 }
 
+/** Expression reading member `m` at `at + off` (source for the compiled whole-struct reader). */
+function readExpr(m: MemberInfo, off: number, nested: StructDesc<unknown>[]): string {
+  const p = `at + ${off}`;
+  const e = m.bigEndian ? 'BE' : 'LE';
+  switch (m.kind) {
+    case 'u8': return `b[${p}]`;
+    case 's8': return `b.readInt8(${p})`;
+    case 'u16': return `b.readUInt16${e}(${p})`;
+    case 's16': return `b.readInt16${e}(${p})`;
+    case 'u32': return `b.readUInt32${e}(${p})`;
+    case 's32': return `b.readInt32${e}(${p})`;
+    case 'u64': return `b.readBigUInt64${e}(${p})`;
+    case 's64': return `b.readBigInt64${e}(${p})`;
+    case 'binary': return `new Uint8Array(b.subarray(${p}, ${p} + ${m.size}))`;
+    case 'struct':
+      nested.push(m.struct as StructDesc<unknown>);
+      return `whole[${nested.length - 1}](b, ${p})`;
+  }
+}
+
+type WholeReader = (b: Buffer, at: number) => Record<string, unknown>;
+const wholeReaders = new WeakMap<StructDesc<unknown>, WholeReader>();
+
+/**
+ * A reader of the whole struct built once from the member table (offsets from struct-fu): one
+ * object literal, so every decoded object has the same shape from the start.
+ */
+function wholeReader(desc: StructDesc<unknown>): WholeReader {
+  let r = wholeReaders.get(desc);
+  if (r === undefined) {
+    const nested: StructDesc<unknown>[] = [];
+    const body = desc.members.map((m) => `${JSON.stringify(m.name)}: ${readExpr(m, m.offset, nested)}`).join(', ');
+    const make = new Function('whole', `return function read(b, at) { return { ${body} }; };`) as (w: WholeReader[]) => WholeReader;
+    r = make(nested.map((d) => (b: Buffer, at: number) => wholeReader(d)(b, at)));
+    wholeReaders.set(desc, r);
+  }
+  return r;
+}
+
 function readFields(desc: StructDesc<unknown>, b: Buffer, at: number, len: number): Record<string, unknown> {
+  if (len >= desc.size) return wholeReader(desc)(b, at);
   const out: Record<string, unknown> = {};
   for (const m of desc.members) {
     if (m.offset + m.size > len) break;
