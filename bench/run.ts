@@ -3,7 +3,8 @@
 //
 // Options: --rounds N (default 5), --storm N connections per storm run (default 2000),
 // --lag-seconds S (default 3), --no-profile, --quick (1 round, fewer operations),
-// --diag N connections held for the connection-dump phase (default 2000), --diag-only (that phase alone).
+// --diag N connections held for the connection-dump phase (default 2000), --diag-only (that phase alone),
+// --upm N connections of the path-manager framework phase (default 1000; --no-upm skips it; bench/upm.ts runs it alone).
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -20,6 +21,8 @@ import { measureDecode, type DecodeResult } from './lib/decode.js';
 import { profilePhase } from './lib/cpuprof.js';
 import type { ProfileLine } from './lib/profile.js';
 import { diagLines, measureDiag, type DiagResult } from './lib/diag.js';
+import { upmLines, type UpmRun } from './lib/upm.js';
+import { upmPhase } from './upm.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
@@ -32,6 +35,7 @@ const ROUNDS = opt('--rounds', quick ? 1 : 5);
 const STORM = opt('--storm', quick ? 500 : 2000);
 const LAG_S = opt('--lag-seconds', quick ? 1 : 3);
 const DIAG = opt('--diag', quick ? 500 : 2000);
+const UPM = opt('--upm', quick ? 200 : 1000);
 const N: OpCounts = quick ? { add: 160, dump: 500, limits: 5000 } : { add: 400, dump: 2000, limits: 20000 };
 const PHASES = ['add', 'delete', 'dump', 'limits'] as const;
 const BARS: Record<string, number> = { add: 1.3, delete: 1.3, dump: 3, limits: 3 };
@@ -165,6 +169,7 @@ async function main(): Promise<void> {
     deleteNetns(topo.srv);
   }
   const diag = await diagPhase();
+  const upm: UpmRun[] = flag('--no-upm') ? [] : await upmPhase(UPM, 2 * UPM, log);
   log('codec: decoding the captured event bytes');
   const decode: DecodeResult = measureDecode(captured);
 
@@ -184,6 +189,7 @@ async function main(): Promise<void> {
   out.push(table(rows));
   out.push('');
   out.push(...diagLines(diag), '');
+  if (upm.length > 0) out.push(...upmLines(upm), '');
   out.push('Event storm (client namespace, MptcpEvents with default settings):');
   out.push('| run | connections (with subflow) | events received | kernel counted | lost | overruns reported (lost) | socket drops | events/s |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -225,7 +231,7 @@ async function main(): Promise<void> {
   const file = join(OUT_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({
     date: started.toISOString(), kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version,
-    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, lag, decode, profile, elapsedSeconds: elapsed, text,
+    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, upm, lag, decode, profile, elapsedSeconds: elapsed, text,
   }, null, 2)}\n`);
   log(`wrote ${file}`);
 }

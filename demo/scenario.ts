@@ -28,7 +28,7 @@ export class Scenario {
   private serverPm: MptcpPm | undefined;
   private events: MptcpEvents | undefined;
   private serverEvents: MptcpEvents | undefined;
-  private stopPm: (() => void) | undefined;
+  private stopPm: (() => Promise<void>) | undefined;
   private client: Proc | undefined;
   private server: Proc | undefined;
   private t0 = Date.now();
@@ -89,7 +89,7 @@ export class Scenario {
   /** Stops timers, the path manager, sockets and child processes. Idempotent. */
   release(): void {
     this.sampler.stop();
-    this.stopPm?.();
+    void this.stopPm?.();
     this.stopPm = undefined;
     this.events?.close();
     this.serverEvents?.close();
@@ -168,9 +168,10 @@ export class Scenario {
       { address: NET.ethernet.address, id: 1, backup: false },
       { address: NET.wifi.address, id: 2, backup: true },
     ];
-    this.io.say('   and the path manager (src/demo/userspace-pm.ts) runs on the same events:');
-    this.io.say(`   > runPathManager(pm, events, [{ address: '${NET.ethernet.address}', id: 1 }, { address: '${NET.wifi.address}', id: 2, backup: true }])`);
-    this.stopPm = runPathManager(this.pm, this.events, locals, this.pmStats);
+    this.io.say('   and the path manager (demo/userspace-pm.ts: mptcp-pm\'s framework with a built-in policy) runs:');
+    this.io.say(`   > UserspacePathManager.start({ netns: '${c}', policy: policies.subflowPerAddress({ addresses: [`);
+    this.io.say(`       { address: '${NET.ethernet.address}', id: 1 }, { address: '${NET.wifi.address}', id: 2, backup: true }] }) })`);
+    this.stopPm = await runPathManager(c, locals, this.pmStats);
   }
 
   private async transfer(): Promise<void> {
@@ -228,7 +229,7 @@ export class Scenario {
 
     step(this.io, '9. End of the transfer');
     this.endOfTransfer = await readSubflowBytes(c);
-    this.stopPm?.();
+    await this.stopPm?.();
     this.stopPm = undefined;
     client.send('stop');
     const done = await client.waitFor('done', TIMING.stopMs);

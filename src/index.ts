@@ -51,3 +51,11 @@ export { checkPolicy } from './routing/policy.js';
 export type { ReconcilerOptions, PolicyRule } from './routing/policy.js';
 export { runDoctor, doctorFailed, CHECKS } from './doctor/index.js';
 export type { Check, Finding, Severity, DoctorContext } from './doctor/index.js';
+export { UserspacePathManager } from './upm/manager.js';
+export type { UserspacePathManagerOptions } from './upm/manager.js';
+export { PathManagerModeError } from './upm/errors.js';
+export * as policies from './upm/policies/index.js';
+export type {
+  Policy, UpmActions, UpmConnection, UpmSubflow, RemoteAddress, LocalAddress, UpmStats, UpmError, UpmAction, CreateOutcome, HookName,
+} from './upm/types.js';
+export type { BackoffOptions } from './upm/bookkeeping.js';

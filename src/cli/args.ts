@@ -90,9 +90,9 @@ export class Words {
 }
 
 /** Options that belong to one command and are handed to it as words. */
-const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf', '--watch', '--count', '--config'];
+const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf', '--watch', '--count', '--config', '--policy', '--address', '--backup'];
 /** A command's own options without a value (stat -z). */
-const COMMAND_FLAGS = ['-z', '--zeros'];
+const COMMAND_FLAGS = ['-z', '--zeros', '--switch'];
 
 /** Options that apply to every command. */
 export interface GlobalOptions {

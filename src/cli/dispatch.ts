@@ -14,18 +14,19 @@ import { parseStat, runStat, type StatAction } from './stat.js';
 import { parseRoute, runRoute, type RouteAction } from './route.js';
 import { parseAuto, runAuto, type AutoAction } from './auto.js';
 import { parseDoctor, runDoctorCommand, type DoctorAction } from './doctor.js';
+import { parseUserspacePm, runUserspacePm, type UpmCliAction } from './upm.js';
 import { report } from './report.js';
 import type { Context } from './context.js';
 
 export type Action =
-  | EndpointAction | LimitsAction | UserspaceAction | MonitorAction | ConnectionsAction | StatAction
+  | EndpointAction | LimitsAction | UserspaceAction | MonitorAction | ConnectionsAction | StatAction | UpmCliAction
   | RouteAction | AutoAction | DoctorAction
   | { cmd: 'help'; section: Section };
 
 /** Top-level words: iproute2's first, in its order (so `m` is monitor), then this tool's. */
 const TOP = [
   'help', 'endpoint', 'limits', 'monitor',
-  'path-manager', 'announce', 'remove', 'subflow', 'addresses', 'connections', 'stat', 'route', 'auto', 'doctor',
+  'path-manager', 'announce', 'remove', 'subflow', 'addresses', 'connections', 'stat', 'route', 'auto', 'doctor', 'userspace-pm',
 ] as const;
 
 export interface ParsedCommandLine {
@@ -55,6 +56,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     case 'route': return { globals, action: parseRoute(rest) };
     case 'auto': return { globals, action: parseAuto(rest) };
     case 'doctor': return { globals, action: parseDoctor(rest) };
+    case 'userspace-pm': return { globals, action: parseUserspacePm(rest) };
     default: throw new UsageError('top', `unknown command "${words[0]}"`);
   }
 }
@@ -80,7 +82,7 @@ export function helpSection(words: readonly string[]): Section {
       const s = pickWord(sub, ['add', 'delete', 'show'] as const);
       return s ? `route.${s}` : 'route';
     }
-    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses': case 'connections': case 'stat': case 'auto': case 'doctor':
+    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses': case 'connections': case 'stat': case 'auto': case 'doctor': case 'userspace-pm':
       return top;
     default:
       return 'top';
@@ -112,6 +114,8 @@ async function run(action: Action, ctx: Context): Promise<number> {
       return runAuto(action, ctx);
     case 'doctor':
       return runDoctorCommand(action, ctx);
+    case 'userspace-pm':
+      return runUserspacePm(action, ctx);
     case 'endpoint.add': case 'endpoint.delete': case 'endpoint.change': case 'endpoint.show': case 'endpoint.flush':
       await runEndpoint(action, ctx);
       return 0;

@@ -19,7 +19,7 @@ const HINTS: Array<[RegExp, string]> = [
 ];
 
 /** Expected failures from modules this one does not load (kept light for fast usage errors). */
-const EXPECTED_NAMES = ['NetnsError', 'EndpointNotFoundError', 'SysctlPermissionError', 'SourceRoutingError'];
+const EXPECTED_NAMES = ['NetnsError', 'EndpointNotFoundError', 'SysctlPermissionError', 'SourceRoutingError', 'PathManagerModeError'];
 
 export interface Report {
   status: number;

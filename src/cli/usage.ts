@@ -24,6 +24,7 @@ const LINES = {
   'route.show': 'mptcp-pm route show',
   auto: 'mptcp-pm auto --config FILE [cleanup-on-exit]',
   doctor: 'mptcp-pm doctor',
+  'userspace-pm': 'mptcp-pm userspace-pm [--policy subflow-per-address|announce-addresses|fullmesh] [--address ADDRESS [id ID]]... [--backup ADDRESS...] [--switch] [--rcvbuf BYTES]',
 } as const;
 
 export type Command = keyof typeof LINES;
@@ -43,6 +44,8 @@ const NOTES: Partial<Record<Section, string>> = {
   monitor: 'TYPE: created established closed announced removed sub-established sub-closed sub-priority\n' +
     '      listener-created listener-closed (also the names monitor prints).\n' +
     'BYTES: receive buffer of the event socket (default 4 MiB); a smaller one overruns sooner.',
+  'userspace-pm': 'Runs a userspace path manager until SIGINT/SIGTERM, printing what it does; --switch sets the namespace\'s\n' +
+    '      path manager to userspace first. Default addresses: the namespace\'s global ones.',
   stat: 'MPTcpExt counters as nstat -az shows them; -z also prints zeros; --watch prints deltas until SIGINT.',
   auto: 'FILE: JSON or YAML, { "rules": [{ "interface": "eth*", "flags": ["subflow"] }], "sourceRouting": true }.\n' +
     'Runs until SIGINT/SIGTERM; its endpoints (ids 100-199) and rules (proto 77) stay unless cleanup-on-exit.',
