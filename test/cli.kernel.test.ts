@@ -1,5 +1,5 @@
 // The mptcp-pm command against a real kernel and iproute2, in namespaces made here: the same text
-// and JSON as `ip mptcp` for many states, kernel refusals (exit 1), and `monitor` on real connections.
+// and JSON as `ip mptcp` for many states, kernel refusals (exit 2, as ip), and `monitor` on real connections.
 
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -141,17 +141,17 @@ describe('endpoint and limits: the same output as ip mptcp', () => {
     expect(await ok(mp('endpoint', 'show'))).toBe('192.0.2.1 id 9 subflow fullmesh \n');
   });
 
-  /** A kernel refusal: exit 1, the kernel's words on stderr, no usage, no stack trace. */
+  /** A kernel refusal: exit 2, "Error: <kernel text>." first (as ip), no usage, no stack trace. */
   async function refused(r: Promise<Result>, kernelText: string): Promise<void> {
     const res = await r;
-    expect(res.status).toBe(1);
+    expect(res.status).toBe(2);
     expect(res.stdout).toBe('');
-    expect(res.stderr).toContain(kernelText);
+    expect(res.stderr.startsWith(`Error: ${kernelText}.\n`)).toBe(true);
     expect(res.stderr).not.toContain('Usage:');
     expect(res.stderr).not.toMatch(/\n\s+at /);
   }
 
-  it('kernel refusals of endpoint commands: exit 1 with the kernel message', async () => {
+  it('kernel refusals of endpoint commands: exit 2 with the kernel message', async () => {
     await ok(mp('endpoint', 'flush'));
     await ok(mp('endpoint', 'add', '192.0.2.1', 'id', '1', 'subflow'));
     await refused(mp('endpoint', 'add', '192.0.2.1', 'signal'), 'too many addresses or duplicate one: -17');
@@ -165,17 +165,17 @@ describe('endpoint and limits: the same output as ip mptcp', () => {
     await ok(mp('endpoint', 'flush'));
   });
 
-  it('input refused before sending is a usage error (exit 2)', async () => {
+  it('input refused before sending: an unknown device is a command-line error (255), a limit above 8 a refusal (2)', async () => {
     const noDev = await mp('endpoint', 'add', '192.0.2.1', 'dev', 'nosuchdev0');
-    expect(noDev.status).toBe(2);
+    expect(noDev.status).toBe(255);
     expect(noDev.stderr).toContain('nosuchdev0');
     expect(noDev.stderr).toContain('Usage: mptcp-pm endpoint add');
     const limit = await mp('limits', 'set', 'subflows', '9');
     expect(limit.status).toBe(2);
-    expect(limit.stderr).toContain('Usage: mptcp-pm limits set');
+    expect(limit.stderr).toMatch(/^Error: .*8/);
   });
 
-  it('userspace commands with an unknown token: exit 1, "invalid token"', async () => {
+  it('userspace commands with an unknown token: exit 2, "invalid token"', async () => {
     const tok = 'deadbeef';
     await refused(mp('announce', '192.0.2.1', 'id', '2', 'token', tok), 'invalid token');
     await refused(mp('remove', 'id', '2', 'token', `0x${tok}`), 'invalid token');
@@ -290,7 +290,7 @@ describe('monitor on real MPTCP connections', () => {
 
     // A connection of the in-kernel PM refuses userspace commands.
     const us = await exec(process.execPath, [MAIN, '-n', mns.name, 'announce', '192.0.2.2', 'id', '5', 'token', token]);
-    expect(us.status).toBe(1);
+    expect(us.status).toBe(2);
     expect(us.stderr).toContain('userspace PM not selected');
 
     const byToken = monitor('monitor', '--token', `0x${token}`);

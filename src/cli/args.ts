@@ -1,5 +1,5 @@
 // Command-line words the way iproute2 reads them: keyword prefixes, numbers in C's base-0 notation,
-// hex connection tokens, and the global options (-n/--netns, -j/--json, --help) wherever they appear.
+// hex connection tokens, and the global options (-n/--netns, -j/--json, --help, -V, -b, -force) wherever they appear.
 
 import { isAddress } from '../mptcp/address.js';
 import { UsageError, type Section } from './usage.js';
@@ -97,6 +97,11 @@ export interface GlobalOptions {
   netns?: string;
   json: boolean;
   help: boolean;
+  version?: boolean;
+  /** -b/-batch FILE: read commands from FILE ("-" for stdin), one per line. */
+  batch?: string;
+  /** -force: in a batch, go on after a command fails. */
+  force?: boolean;
 }
 
 /**
@@ -133,8 +138,16 @@ export function splitGlobals(argv: readonly string[]): { globals: GlobalOptions;
       globals.json = true;
     } else if (eq < 0 && ['-h', '--help', '-help'].includes(a)) {
       globals.help = true;
+    } else if (eq < 0 && ['-V', '--version', '-Version'].includes(a)) {
+      globals.version = true;
+    } else if (['-b', '-batch', '--batch'].includes(name)) {
+      const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '') throw new UsageError('top', `${name} needs a file name ("-" for stdin)`);
+      globals.batch = v;
+    } else if (eq < 0 && ['-force', '--force'].includes(a)) {
+      globals.force = true;
     } else {
-      throw new UsageError('top', `unknown option "${a}"`);
+      throw new UsageError('top', `option "${a}" is unknown`);
     }
   }
   return { globals, words };

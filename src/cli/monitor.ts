@@ -134,3 +134,6 @@ export async function runMonitor(a: MonitorAction, ctx: Context): Promise<number
   }
   return 0;
 }
+
+export const parse = parseMonitor;
+export const run = runMonitor;

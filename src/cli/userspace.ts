@@ -184,3 +184,5 @@ export async function runUserspace(a: UserspaceAction, ctx: Context): Promise<vo
       ctx.out(formatEndpoints(await pm.listAddresses(a.token), ctx.json));
   }
 }
+
+export const run = runUserspace;
