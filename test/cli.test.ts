@@ -237,7 +237,7 @@ async function runInProcess(args: string[]): Promise<{ status: number; stdout: s
   let stdout = '';
   let stderr = '';
   const status = await runCommandLine(args, (g) => ({
-    netns: g.netns, json: g.json,
+    netns: g.netns, namespaces: g.namespaces ?? [], json: g.json,
     out: (t) => void (stdout += t),
     err: (t) => void (stderr += t),
     pm: () => Promise.reject(new Error('a usage error must not reach the kernel')),

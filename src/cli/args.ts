@@ -90,11 +90,13 @@ export class Words {
 }
 
 /** Options that belong to one command and are handed to it as words. */
-const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf'];
+const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf', '--json-format', '--listen', '--timeout'];
 
 /** Options that apply to every command. */
 export interface GlobalOptions {
   netns?: string;
+  /** Every -n/--netns value in order, when more than one may count (the exporter's). */
+  namespaces?: string[];
   json: boolean;
   help: boolean;
   version?: boolean;
@@ -134,6 +136,7 @@ export function splitGlobals(argv: readonly string[]): { globals: GlobalOptions;
       const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
       if (v === undefined || v === '') throw new UsageError('top', `${name} needs a namespace name`);
       globals.netns = v;
+      (globals.namespaces ??= []).push(v);
     } else if (eq < 0 && ['-j', '--json', '-json'].includes(a)) {
       globals.json = true;
     } else if (eq < 0 && ['-h', '--help', '-help'].includes(a)) {

@@ -42,6 +42,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { word: 'remove', load: async () => ({ parse: (await import('./userspace.js')).parseRemove, run: as(await import('./userspace.js')).run }) },
   { word: 'subflow', subcommands: ['create', 'destroy', 'backup', 'nobackup'], load: async () => ({ parse: (await import('./userspace.js')).parseSubflow, run: as(await import('./userspace.js')).run }) },
   { word: 'addresses', load: async () => ({ parse: (await import('./userspace.js')).parseAddresses, run: as(await import('./userspace.js')).run }) },
+  { word: 'exporter', load: async () => as(await import('./exporter.js')) },
 ];
 
 export interface ParsedCommandLine {
