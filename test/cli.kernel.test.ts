@@ -274,9 +274,10 @@ describe('monitor on real MPTCP connections', () => {
 
   it('prints every event as a line and as NDJSON, filters by type and token, exits 0 on SIGINT/SIGTERM', { timeout: 60_000 }, async () => {
     const text = monitor('monitor');
-    const json = monitor('-j', 'monitor');
+    const json = monitor('-j', 'monitor', '--json-format', 'native');
+    const upstream = monitor('-j', 'monitor');
     const typed = monitor('monitor', '--type', 'established', '--type', 'sf_established');
-    await subscribed(3);
+    await subscribed(4);
 
     const server = peer('server', '--addr', '192.0.2.1', '--port', '5201', '--count', '1');
     await server.waitLine(/^READY/, 'server ready');
@@ -294,7 +295,7 @@ describe('monitor on real MPTCP connections', () => {
     expect(us.stderr).toContain('userspace PM not selected');
 
     const byToken = monitor('monitor', '--token', `0x${token}`);
-    await subscribed(4);
+    await subscribed(5);
     client.send('close');
     await client.waitLine(/^DONE/, 'client done');
     await server.waitLine(/^DONE/, 'server done'); // it stops by itself after its one connection
@@ -307,9 +308,11 @@ describe('monitor on real MPTCP connections', () => {
 
     expect(await text.stop('SIGINT')).toBe(0);
     expect(await json.stop('SIGINT')).toBe(0);
+    await upstream.waitLine(/"event":"LISTENER_CLOSED"/, 'LISTENER_CLOSED object (upstream shape)');
+    expect(await upstream.stop('SIGTERM')).toBe(0);
     expect(await typed.stop('SIGTERM')).toBe(0);
     expect(await byToken.stop('SIGINT')).toBe(0);
-    for (const c of [text, json, typed, byToken]) expect(c.stderr).toBe('');
+    for (const c of [text, json, upstream, typed, byToken]) expect(c.stderr).toBe('');
 
     // Text: one bracketed name and key=value pairs per line, with every kind of event seen.
     for (const line of text.lines) expect(line).toMatch(/^\[[ A-Z_0-9]{16}\]( [a-z_0-9]+=\S+)*$/);
@@ -326,6 +329,16 @@ describe('monitor on real MPTCP connections', () => {
     const estObj = objects.find((o) => o.type === 'established' && o.serverSide === false);
     expect(estObj).toMatchObject({ token, family: 'inet', localAddress: '192.0.2.1', remoteAddress: '192.0.2.1', remotePort: 5201, localId: 0, remoteId: 0, denyJoinId0: false });
     expect(objects.find((o) => o.type === 'listenerCreated')).toEqual({ type: 'listenerCreated', family: 'inet', localAddress: '192.0.2.1', localPort: 5201 });
+
+    // -j default: the objects of upstream `ip -j mptcp monitor` (iproute2 >= 6.19), one per line.
+    const up = upstream.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(up.length).toBe(text.lines.length);
+    expect(up.find((o) => o.event === 'ESTABLISHED' && o.server_side === undefined)).toEqual({
+      event: 'ESTABLISHED', token: `0x${token.replace(/^0+/, '')}`, remid: 0, locid: 0, saddr4: '192.0.2.1', daddr4: '192.0.2.1',
+      sport: estObj?.localPort, dport: 5201,
+    });
+    expect(up.find((o) => o.event === 'ESTABLISHED' && o.server_side === true)).toBeDefined();
+    expect(up.find((o) => o.event === 'LISTENER_CREATED')).toEqual({ event: 'LISTENER_CREATED', saddr4: '192.0.2.1', sport: 5201 });
 
     // Filters.
     expect(typed.lines.length).toBeGreaterThan(0);

@@ -9,6 +9,7 @@ import { formatToken, matches, parseToken, parseUint, pickWord, splitGlobals } f
 import { parseCommandLine, helpSection, runCommandLine } from '../src/cli/dispatch.js';
 import { endpointLine, formatEndpoints, formatLimits } from '../src/cli/format.js';
 import { eventJson, eventLine } from '../src/cli/monitor.js';
+import { iproute2EventObject, jsonWriter } from '../src/cli/monitor-json.js';
 import { report } from '../src/cli/report.js';
 import { UsageError, usageLines, type Section } from '../src/cli/usage.js';
 import { NetlinkError, ValidationError } from '../src/netlink/errors.js';
@@ -70,10 +71,11 @@ describe('words', () => {
   });
 
   it('finds global options anywhere, in every spelling', () => {
-    expect(splitGlobals(['-n', 'ns1', 'endpoint', '-j'])).toEqual({ globals: { netns: 'ns1', json: true, help: false }, words: ['endpoint'] });
+    expect(splitGlobals(['-n', 'ns1', 'endpoint', '-j'])).toEqual({ globals: { netns: 'ns1', namespaces: ['ns1'], json: true, help: false }, words: ['endpoint'] });
+    expect(splitGlobals(['exporter', '-n', 'a', '--netns=b']).globals).toEqual({ netns: 'b', namespaces: ['a', 'b'], json: false, help: false });
     expect(splitGlobals(['-b', 'f', '-force', '-V']).globals).toEqual({ json: false, help: false, batch: 'f', force: true, version: true });
-    expect(splitGlobals(['--netns=ns2', 'limits', '--json'])).toEqual({ globals: { netns: 'ns2', json: true, help: false }, words: ['limits'] });
-    expect(splitGlobals(['-netns', 'ns3', '-json', 'e', '--help']).globals).toEqual({ netns: 'ns3', json: true, help: true });
+    expect(splitGlobals(['--netns=ns2', 'limits', '--json'])).toEqual({ globals: { netns: 'ns2', namespaces: ['ns2'], json: true, help: false }, words: ['limits'] });
+    expect(splitGlobals(['-netns', 'ns3', '-json', 'e', '--help']).globals).toEqual({ netns: 'ns3', namespaces: ['ns3'], json: true, help: true });
     expect(splitGlobals(['monitor', '--type', 'created', '--token=ab']).words).toEqual(['monitor', '--type', 'created', '--token', 'ab']);
   });
 });
@@ -110,6 +112,7 @@ describe('command lines', () => {
     ['m', { cmd: 'monitor' }],
     ['monitor --type created --type sub-closed,SF_PRIO --token 0xAB', { cmd: 'monitor', types: ['created', 'subClosed', 'subPriority'], token: 0xab }],
     ['monitor type listener_created token 1', { cmd: 'monitor', types: ['listenerCreated'], token: 1 }],
+    ['monitor --json-format native', { cmd: 'monitor', jsonFormat: 'native' }],
     ['path-manager', { cmd: 'path-manager' }],
     ['p u', { cmd: 'path-manager', set: 'userspace' }],
     ['path k', { cmd: 'path-manager', set: 'kernel' }],
@@ -355,6 +358,25 @@ describe('output formats', () => {
     expect(eventLine({ type: 'established', token: 1, serverSide: true, denyJoinId0: false })).toBe('[     ESTABLISHED] token=00000001 server_side=1 deny_join_id0=0\n');
     expect(eventLine({ type: 'unknown', eventType: 42, token: 5, attributes: [{ type: 99, data: Uint8Array.of(1, 2) }] })).toBe('[      UNKNOWN 42] token=00000005 attr99=0102\n');
     expect(eventLine({ type: 'invalid', eventType: 2, reason: 'bad', data: Uint8Array.of(0xff) })).toBe('[         INVALID] event=2 reason="bad" data=ff\n');
+  });
+
+  it('prints upstream iproute2 JSON monitor objects (and its array framing) by default with -j', () => {
+    const sub: MptcpEvent = {
+      type: 'subClosed', token: 0xab, family: 'inet6', localAddress: '2001:db8::1', localPort: 1000,
+      remoteAddress: '2001:db8::2', remotePort: 80, localId: 1, remoteId: 2, backup: true,
+      error: { errno: 111, code: 'ECONNREFUSED' }, ifindex: 3, resetReason: { value: 1, name: 'emptcp' },
+      resetFlags: { value: 1, transient: true }, serverSide: true, unknownFlags: 0x10,
+    };
+    expect(JSON.stringify(iproute2EventObject(sub, (i) => (i === 3 ? 'eth0' : undefined)))).toBe(
+      '{"event":"SF_CLOSED","token":"0xab","remid":2,"locid":1,"saddr6":"2001:db8::1","daddr6":"2001:db8::2","sport":1000,"dport":80,' +
+      '"backup":1,"error":111,"ifindex":3,"dev":"eth0","reset_reason":1,"reset_flags":"0x1","server_side":true,"flags":"0x10"}',
+    );
+    expect(iproute2EventObject({ type: 'unknown', eventType: 42, attributes: [] })).toEqual({ event: 'UNKNOWN 42' });
+    const w = jsonWriter('iproute2-array', () => undefined);
+    const lines = [w.line({ type: 'closed', token: 1 }), w.line({ type: 'closed', token: 2 }), w.end()].join('');
+    expect(JSON.parse(lines)).toEqual([{ event: 'CLOSED', token: '0x1' }, { event: 'CLOSED', token: '0x2' }]);
+    expect(jsonWriter('iproute2-array', () => undefined).end()).toBe('[]\n');
+    expect(jsonWriter('iproute2', () => undefined).line({ type: 'established', token: 0, serverSide: false })).toBe('{"event":"ESTABLISHED","token":"0"}\n');
   });
 
   it('prints NDJSON: one object per line, tokens in hex, bytes in hex', () => {
