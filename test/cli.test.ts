@@ -376,7 +376,7 @@ describe('output formats', () => {
     const lines = [w.line({ type: 'closed', token: 1 }), w.line({ type: 'closed', token: 2 }), w.end()].join('');
     expect(JSON.parse(lines)).toEqual([{ event: 'CLOSED', token: '0x1' }, { event: 'CLOSED', token: '0x2' }]);
     expect(jsonWriter('iproute2-array', () => undefined).end()).toBe('[]\n');
-    expect(jsonWriter('iproute2', () => undefined).line({ type: 'established', token: 0, serverSide: false })).toBe('{"event":"ESTABLISHED","token":"0"}\n');
+    expect(jsonWriter('iproute2', () => undefined).line({ type: 'established', token: 0, serverSide: false, denyJoinId0: false })).toBe('{"event":"ESTABLISHED","token":"0"}\n');
   });
 
   it('prints NDJSON: one object per line, tokens in hex, bytes in hex', () => {
