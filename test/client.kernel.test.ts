@@ -65,13 +65,17 @@ async function withNs(tag: string, body: (pm: MptcpPm, ns: TestNetns) => Promise
 }
 
 
-/** A NetlinkError with exactly this op, code, errno and kernel text. */
-async function expectKernelError(p: Promise<unknown>, op: string, code: string, errno: number, text: string): Promise<NetlinkError> {
+/**
+ * A NetlinkError with exactly this op, code, errno and kernel text; when the kernel's extended ACK
+ * pointed at a request attribute, `attribute` is its name (and the message ends with it).
+ */
+async function expectKernelError(p: Promise<unknown>, op: string, code: string, errno: number, text: string, attribute?: string): Promise<NetlinkError> {
   const err = await rejection(p);
   expect(err).toBeInstanceOf(NetlinkError);
   const ne = err as NetlinkError;
-  expect({ op: ne.op, code: ne.code, errno: ne.errno, kernelMessage: ne.kernelMessage }).toEqual({ op, code, errno, kernelMessage: text });
-  expect(ne.message).toBe(`mptcp_pm ${op}: ${code}: ${text}`);
+  expect({ op: ne.op, code: ne.code, errno: ne.errno, kernelMessage: ne.kernelMessage, attribute: ne.attribute })
+    .toEqual({ op, code, errno, kernelMessage: text, attribute });
+  expect(ne.message).toBe(`mptcp_pm ${op}: ${code}: ${text}${attribute ? ` [attribute ${attribute}]` : ''}`);
   return ne;
 }
 
@@ -149,9 +153,9 @@ describe('MptcpPm against the kernel', () => {
   it('an unknown id is EINVAL "address not found" for get, delete and set-flags; an unknown address is EndpointNotFoundError', async () => {
     await withNs('unknown', async (pm) => {
       await pm.addEndpoint({ address: '192.0.2.1', id: 1 });
-      await expectKernelError(pm.getEndpoint(77), 'get-addr', 'EINVAL', 22, 'address not found');
-      await expectKernelError(pm.deleteEndpoint(77), 'del-addr', 'EINVAL', 22, 'address not found');
-      await expectKernelError(pm.setEndpointFlags(77, { backup: true }), 'get-addr', 'EINVAL', 22, 'address not found');
+      await expectKernelError(pm.getEndpoint(77), 'get-addr', 'EINVAL', 22, 'address not found', 'addr');
+      await expectKernelError(pm.deleteEndpoint(77), 'del-addr', 'EINVAL', 22, 'address not found', 'addr');
+      await expectKernelError(pm.setEndpointFlags(77, { backup: true }), 'get-addr', 'EINVAL', 22, 'address not found', 'addr');
       expect(await rejection(pm.deleteEndpoint({ address: '192.0.2.99' }))).toBeInstanceOf(EndpointNotFoundError);
       expect(await rejection(pm.setEndpointFlags({ address: '2001:db8::99' }, { backup: true }))).toBeInstanceOf(EndpointNotFoundError);
       expect((await pm.listEndpoints()).map((e) => e.id)).toEqual([1]);
@@ -176,7 +180,7 @@ describe('MptcpPm against the kernel', () => {
       // By address, and on a signal endpoint (backup only; fullmesh is refused by the kernel).
       await pm.addEndpoint({ address: '2001:db8::2', id: 2, flags: ['signal', 'backup'] });
       expect((await pm.setEndpointFlags({ address: '2001:DB8::2' }, { backup: false })).flags).toEqual(['signal']);
-      await expectKernelError(pm.setEndpointFlags(2, { fullmesh: true }), 'set-flags', 'EINVAL', 22, 'invalid addr flags');
+      await expectKernelError(pm.setEndpointFlags(2, { fullmesh: true }), 'set-flags', 'EINVAL', 22, 'invalid addr flags', 'addr');
       expect((await pm.getEndpoint(2)).flags).toEqual(['signal']);
     });
   });
@@ -211,7 +215,7 @@ describe('MptcpPm against the kernel', () => {
 
       // The kernel enforces what the validator refuses before sending (checked through the raw op).
       await expectKernelError(pm.run('addAddr', { addr: { family: 2, addr4: 0xc000020a, port: 9000, flags: 0x03 } }).then(() => undefined),
-        'add-addr', 'EINVAL', 22, 'flags must have signal and not subflow when using port');
+        'add-addr', 'EINVAL', 22, 'flags must have signal and not subflow when using port', 'addr');
       expect(await rejection(pm.addEndpoint({ address: '192.0.2.10', port: 9000, flags: ['signal', 'subflow'] }))).toBeInstanceOf(ValidationError);
 
       // By address without a port means the port-less endpoint; with a port, that one.
@@ -287,9 +291,9 @@ describe('MptcpPm against the kernel', () => {
       expect(await pm.getLimits()).toEqual({ subflows: 3, addAddrAccepted: 1 });
       // What the kernel itself says for both (raw ops, bypassing validation).
       await expectKernelError(pm.run('addAddr', { addr: { family: 2, addr4: 0xc0000201, flags: 0x12 } }).then(() => undefined),
-        'add-addr', 'EINVAL', 22, "can't create IMPLICIT endpoint");
+        'add-addr', 'EINVAL', 22, "can't create IMPLICIT endpoint", 'addr');
       await expectKernelError(pm.run('setLimits', { subflows: 9, rcvAddAddrs: 2 }).then(() => undefined),
-        'set-limits', 'EINVAL', 22, 'limit greater than maximum (8)');
+        'set-limits', 'EINVAL', 22, 'limit greater than maximum (8)', 'subflows');
       expect(await pm.getLimits()).toEqual({ subflows: 3, addAddrAccepted: 1 });
     });
   });

@@ -386,7 +386,9 @@ describe('kernel errors', () => {
     const err = await rejection(pm.addEndpoint({ address: '192.0.2.1', id: 1, flags: ['signal'] }));
     expect(err).toBeInstanceOf(NetlinkError);
     const ne = err as NetlinkError;
-    expect(ne.message).toBe('mptcp_pm add-addr: EBUSY: too many addresses or duplicate one: -16');
+    // Offset 20 is the first attribute after nlmsghdr + genlmsghdr: the addr nest.
+    expect(ne.message).toBe('mptcp_pm add-addr: EBUSY: too many addresses or duplicate one: -16 [attribute addr]');
+    expect(ne.attribute).toBe('addr');
     expect(ne).toMatchObject({ op: 'add-addr', errno: 16, code: 'EBUSY', kernelMessage: 'too many addresses or duplicate one: -16' });
     expect(ne.extack).toEqual({ message: 'too many addresses or duplicate one: -16', offset: 20 });
   });
@@ -405,7 +407,7 @@ describe('kernel errors', () => {
   it('an unknown id on get-addr carries "address not found"', async () => {
     const { pm } = await setup();
     const err = await rejection(pm.getEndpoint(42));
-    expect(err.message).toBe('mptcp_pm get-addr: EINVAL: address not found');
+    expect(err.message).toBe('mptcp_pm get-addr: EINVAL: address not found [attribute addr]');
   });
 
   it('a missing attribute (MISS_TYPE only) is named', async () => {
@@ -413,7 +415,9 @@ describe('kernel errors', () => {
     kernel.fail.set(CMD.delAddr, { errno: EINVAL, extack: { missingType: 1 } });
     const err = (await rejection(pm.deleteEndpoint(3))) as NetlinkError;
     expect(err.extack.missingType).toBe(1);
-    expect(err.message).toMatch(/^mptcp_pm del-addr: EINVAL: .*attribute type 1/);
+    // Type 1 of the request's attribute set (`attr`) is the addr nest.
+    expect(err.message).toBe('mptcp_pm del-addr: EINVAL: required attribute addr missing');
+    expect(err.attribute).toBe('addr');
   });
 
   it('an error ending a dump rejects listEndpoints', async () => {

@@ -98,7 +98,9 @@ export class MptcpPm implements OpRunner {
     const desc = this.requireOp(op);
     const bytes = encodeAttrs(family, desc.attributeSet, attrs).finish();
     const reply = !opts.dump && (desc.do?.reply?.attributes.length ?? 0) > 0;
-    return this.sock.request(desc.value, bytes, { op: desc.name, dump: opts.dump, offThread: opts.offThread, reply });
+    return this.sock.request(desc.value, bytes, {
+      op: desc.name, dump: opts.dump, offThread: opts.offThread, reply, attributes: { family, set: desc.attributeSet },
+    });
   }
 
   /**
@@ -141,11 +143,18 @@ export class MptcpPm implements OpRunner {
     }
     await this.run('addAddr', { addr: checked.wire });
     if (!returnStored) return;
-    const stored = (await this.listEndpoints()).find(
-      (e) => e.address === canonicalText(checked.address) && (e.port ?? 0) === (checked.wire.port ?? 0),
-    );
-    if (!stored) throw new ValidationError('address', `endpoint ${checked.address} was added but is no longer listed`);
-    return stored;
+    // The add succeeded: nothing after this point may turn it into an error. When the endpoint
+    // cannot be read back (removed meanwhile by another caller, or the read failed), it resolves
+    // with the endpoint as requested; `id` is then the requested one, or 0 when the kernel chose it.
+    const requested = (): Endpoint => this.withNames([endpointFromWire({ ...checked.wire, id: checked.wire.id ?? 0 }, 'add-addr')])[0];
+    try {
+      const stored = (await this.listEndpoints()).find(
+        (e) => e.address === canonicalText(checked.address) && (e.port ?? 0) === (checked.wire.port ?? 0),
+      );
+      return stored ?? requested();
+    } catch {
+      return requested();
+    }
   }
 
   /**

@@ -115,35 +115,54 @@ export interface RawAttr {
   readonly offset: number;
 }
 
+/** Receives each attribute found by {@link walkAttrs}: its raw type (with flag bits) and payload range. */
+export type AttrVisitor = (rawType: number, dataStart: number, dataEnd: number, headerAt: number) => void;
+
 /**
- * Splits a buffer into attributes. Strict: a header shorter than 4 bytes, a length below 4 or a
- * length past the end raise a DecodeError naming `path`. Trailing padding (< 4 bytes) is allowed.
+ * The TLV walker: calls `visit` for every attribute in `b[start, end)`. Strict: a header shorter
+ * than 4 bytes (unless it is zero padding), a length below 4 or a length past `end` raise a
+ * DecodeError naming `path`, with offsets relative to `start`. Every attribute reader of the code
+ * base goes through here.
  */
-export function readAttrs(buf: Uint8Array, path: string): RawAttr[] {
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const out: RawAttr[] = [];
-  let at = 0;
-  while (at < b.length) {
-    const left = b.length - at;
+export function walkAttrs(b: Buffer, start: number, end: number, path: string, visit: AttrVisitor): void {
+  let at = start;
+  while (at < end) {
+    const left = end - at;
     if (left < NLA_HDRLEN) {
-      if (b.subarray(at).every((x) => x === 0)) break;
-      throw new DecodeError(path, `truncated attribute header at offset ${at} (${left} bytes left)`);
+      for (let i = at; i < end; i++) {
+        if (b[i] !== 0) throw new DecodeError(path, `truncated attribute header at offset ${at - start} (${left} bytes left)`);
+      }
+      return;
     }
     const len = b.readUInt16LE(at);
     const rawType = b.readUInt16LE(at + 2);
-    if (len < NLA_HDRLEN) throw new DecodeError(path, `attribute at offset ${at} has length ${len} < 4`);
+    if (len < NLA_HDRLEN) throw new DecodeError(path, `attribute at offset ${at - start} has length ${len} < 4`);
     if (len > left) {
-      throw new DecodeError(path, `attribute type ${rawType & NLA_TYPE_MASK} at offset ${at} has length ${len}, only ${left} bytes left`);
+      throw new DecodeError(path, `attribute type ${rawType & NLA_TYPE_MASK} at offset ${at - start} has length ${len}, only ${left} bytes left`);
     }
+    visit(rawType, at + NLA_HDRLEN, at + len, at);
+    at += align4(len);
+  }
+}
+
+/** A Buffer view of any Uint8Array, without copying. */
+export function asBuffer(buf: Uint8Array): Buffer {
+  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** Splits a buffer into attributes (see {@link walkAttrs} for the rules). */
+export function readAttrs(buf: Uint8Array, path: string): RawAttr[] {
+  const b = asBuffer(buf);
+  const out: RawAttr[] = [];
+  walkAttrs(b, 0, b.length, path, (rawType, start, end, at) => {
     out.push({
       type: rawType & NLA_TYPE_MASK,
       nested: (rawType & NLA_F_NESTED) !== 0,
       netByteOrder: (rawType & NLA_F_NET_BYTEORDER) !== 0,
-      data: b.subarray(at + NLA_HDRLEN, at + len),
+      data: b.subarray(start, end),
       offset: at,
     });
-    at += align4(len);
-  }
+  });
   return out;
 }
 

@@ -39,16 +39,23 @@ export class NetlinkError extends Error {
   readonly errno: number;
   readonly code: string;
   readonly extack: ExtAck;
+  /**
+   * The request attribute the extended ACK points at (its offset, or a missing attribute), named
+   * from the protocol's tables: `addr.id`, `token`. Undefined when the kernel named none.
+   */
+  readonly attribute?: string;
 
-  constructor(family: string, op: string, errno: number, extack: ExtAck = {}, hint?: string) {
+  constructor(family: string, op: string, errno: number, extack: ExtAck = {}, hint?: string, attribute?: string) {
     const code = errnoName(errno);
-    let text = extack.message ?? defaultText(errno, extack);
+    let text = extack.message ?? defaultText(errno, extack, attribute);
+    if (attribute !== undefined && (extack.message !== undefined || extack.missingType === undefined)) text = `${text} [attribute ${attribute}]`;
     if (hint) text = `${text} (${hint})`;
     super(`${family} ${op}: ${code}: ${text}`);
     this.op = op;
     this.errno = errno;
     this.code = code;
     this.extack = extack;
+    if (attribute !== undefined) this.attribute = attribute;
   }
 
   /** The kernel's extack message, if it sent one. */
@@ -57,11 +64,11 @@ export class NetlinkError extends Error {
   }
 }
 
-function defaultText(errno: number, extack: ExtAck): string {
+function defaultText(errno: number, extack: ExtAck, attribute?: string): string {
   if (errno === osConstants.errno.EPERM) {
     return 'operation not permitted: CAP_NET_ADMIN in the user namespace that owns the network namespace is needed';
   }
-  if (extack.missingType !== undefined) return `required attribute type ${extack.missingType} missing`;
+  if (extack.missingType !== undefined) return `required attribute ${attribute ?? `type ${extack.missingType}`} missing`;
   return describeErrno(errno);
 }
 

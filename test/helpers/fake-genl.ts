@@ -116,6 +116,10 @@ export class FakeGenl implements RawTransport {
     return this.receiveBuffer;
   }
 
+  receiveBufferSize(): number {
+    return this.receiveBuffer;
+  }
+
   readDrops(): number {
     return this.drops;
   }
@@ -186,8 +190,8 @@ export class FakeGenl implements RawTransport {
   }
 
   /** Answers a dump: the parts (NLM_F_MULTI), `perDatagram` to a datagram, then NLMSG_DONE. */
-  dump(req: RecordedRequest, parts: Bytes[], perDatagram = 2, doneErrno = 0, doneExtack: FakeExtAck = {}): void {
-    const msgs = parts.map((p) => this.genlMessage(req.seq, req.cmd, p, NLM_F_MULTI));
+  dump(req: RecordedRequest, parts: Bytes[], perDatagram = 2, doneErrno = 0, doneExtack: FakeExtAck = {}, partFlags = 0): void {
+    const msgs = parts.map((p) => this.genlMessage(req.seq, req.cmd, p, NLM_F_MULTI | partFlags));
     const tlvs = extackTlvs(doneExtack);
     const done = FakeGenl.message(NLMSG_DONE, NLM_F_MULTI | (tlvs.length ? NLM_F_ACK_TLVS : 0), req.seq, this.portId, cat(u32le(-doneErrno >>> 0), tlvs));
     for (let i = 0; i < msgs.length; i += perDatagram) this.deliver(cat(...msgs.slice(i, i + perDatagram)));

@@ -1,18 +1,24 @@
-// Socket layer: a generic-netlink socket bound to one family. Resolves the family through nlctrl,
-// matches replies to requests by sequence number, gathers dumps, and hands notifications out.
+// Generic-netlink layer: a NETLINK_GENERIC socket bound to one family. Resolves the family through
+// nlctrl, adds the genlmsghdr to requests, strips it from replies and notifications.
 
 import { constants as osConstants } from 'node:os';
-import { ClosedError, DecodeError, NetlinkError } from '../errors.js';
+import { DecodeError, NetlinkError, type ExtAck } from '../errors.js';
+import { NetlinkSocket, type ErrorListener, type OverrunListener, type RawTransport } from '../socket.js';
+import { NETLINK_GENERIC } from '../transport.js';
+import { explainExtAck } from '../explain.js';
+import type { FamilyDesc } from '../spec-types.js';
+import type { Netns } from '../../os/netns.js';
 import { decodeFamily, getFamilyRequest, Ctrl, type FamilyInfo } from './ctrl.js';
-import { Core, type ErrorListener, type NotificationListener, type OverrunListener } from '../engine.js';
-import { GENL_ID_CTRL } from '../message.js';
-import { NetlinkTransport, type RawTransport } from '../transport.js';
-import { Netns } from '../../os/netns.js';
 
-export type { RawTransport, TransportHandlers } from '../transport.js';
-export type { ErrorListener, NotificationListener, OverrunListener } from '../engine.js';
+export type { RawTransport, TransportHandlers, ErrorListener, OverrunListener } from '../socket.js';
 
-const DEFAULT_TIMEOUT_MS = 10_000;
+/** Size of `struct genlmsghdr`. */
+export const GENL_HDRLEN = 4;
+/** Id of the generic-netlink controller family (`nlctrl`). */
+export const GENL_ID_CTRL = 0x10;
+
+/** Receives a family notification: its command, version and the attribute bytes after the genl header. */
+export type GenlNotificationListener = (cmd: number, version: number, attrs: Buffer) => void;
 
 /** Options of {@link GenlSocket.open}. */
 export interface GenlSocketOptions {
@@ -35,27 +41,34 @@ export interface GenlRequestOptions {
   /** Overrides the socket's default timeout. */
   timeoutMs?: number;
   /**
-   * Run the sendto on a worker thread. The kernel executes the command inside sendto, so commands
-   * that wait for RCU (DEL_ADDR, FLUSH_ADDRS) would otherwise block the event loop for milliseconds.
-   * Order is kept: later requests are sent only after this one. `'auto'` sends on the JS thread
-   * until one such send on this socket is seen to block for more than 1 ms, then on a worker thread.
+   * Run the sendto on a worker thread, keeping the order of requests (see ExchangeOptions);
+   * `'auto'` moves there once a send on this socket blocked for more than 1 ms.
    */
   offThread?: boolean | 'auto';
-  /**
-   * The kernel answers this do-request with exactly one message: it is sent without NLM_F_ACK
-   * (one message back instead of two) and settled by that message.
-   */
+  /** The kernel answers this do-request with exactly one message: sent without NLM_F_ACK. */
   reply?: boolean;
+  /** Tables and attribute set of the request, to name the attribute an extended ACK points at. */
+  attributes?: { family: FamilyDesc; set: string };
+}
+
+const heads = new Map<number, Buffer>();
+/** The 4-byte genlmsghdr for `cmd` and `version` (cached: requests reuse it). */
+function genlHead(cmd: number, version: number): Buffer {
+  const key = (cmd << 8) | version;
+  let h = heads.get(key);
+  if (!h) heads.set(key, (h = Buffer.from([cmd, version, 0, 0])));
+  return h;
+}
+
+/** Strips the genlmsghdr from each reply payload (the core has checked it is there). */
+function attrsOf(parts: Buffer[]): Buffer[] {
+  for (let i = 0; i < parts.length; i++) parts[i] = parts[i].subarray(GENL_HDRLEN);
+  return parts;
 }
 
 /**
  * A generic-netlink socket for one family. Every request asks for an ACK, except do-requests
- * answered by one message; any number may be in flight and replies are matched by sequence number.
- *
- * Receive overruns (ENOBUFS: the kernel dropped messages because the receive queue was full) are
- * reported to {@link GenlSocket.onOverrun} listeners. Since a dropped message may have been the
- * reply to a pending request, every request pending at that moment is rejected with a NetlinkError
- * ENOBUFS saying its outcome is unknown; late replies to those requests are then discarded.
+ * answered by one message; any number may be in flight (see NetlinkSocket for flow control).
  */
 export class GenlSocket {
   /** The family's id (dynamic, from nlctrl). */
@@ -66,10 +79,13 @@ export class GenlSocket {
   readonly groups: ReadonlyMap<string, number>;
   /** Command → CTRL op flags (GENL_ADMIN_PERM 0x1, DO 0x2, DUMP 0x4, HASPOL 0x8, UNS_ADMIN 0x10). */
   readonly ops: ReadonlyMap<number, number>;
-  private readonly core: Core;
+  /** The socket below, for what is not specific to generic netlink. */
+  readonly socket: NetlinkSocket;
+  private readonly family: string;
 
-  private constructor(core: Core, info: FamilyInfo) {
-    this.core = core;
+  private constructor(socket: NetlinkSocket, info: FamilyInfo, family: string) {
+    this.socket = socket;
+    this.family = family;
     this.familyId = info.id;
     this.version = info.version;
     this.groups = info.groups;
@@ -81,23 +97,20 @@ export class GenlSocket {
    * Needs no privilege.
    * @throws NetnsError when the namespace does not exist; NetlinkError ENOENT when the family is
    * not registered (for `mptcp_pm`: the kernel lacks MPTCP); TimeoutError.
-   * @example const s = await GenlSocket.open('mptcp_pm', { netns: Netns.open('blue') })
+   * @example const s = await GenlSocket.open('mptcp_pm', { netns: 'blue' })
    */
   static async open(familyName: string, opts: GenlSocketOptions = {}): Promise<GenlSocket> {
-    const transport = opts.transport ?? openTransport(opts.netns, opts.receiveBufferBytes);
-    if (opts.transport && opts.receiveBufferBytes !== undefined) transport.setReceiveBuffer(opts.receiveBufferBytes);
-    const core = new Core(transport, familyName, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const socket = NetlinkSocket.open({ protocol: NETLINK_GENERIC, name: familyName, header: { name: 'genlmsghdr', length: GENL_HDRLEN }, ...opts });
     try {
-      const replies = await core.exchange(GENL_ID_CTRL, Ctrl.CMD_GETFAMILY, Ctrl.VERSION, getFamilyRequest(familyName), {
+      const replies = await socket.request(GENL_ID_CTRL, genlHead(Ctrl.CMD_GETFAMILY, Ctrl.VERSION), getFamilyRequest(familyName), {
         op: 'getfamily',
       });
       if (replies.length !== 1) throw new DecodeError('ctrl', `expected 1 GETFAMILY reply, got ${replies.length}`);
-      const info = decodeFamily(replies[0]);
+      const info = decodeFamily(attrsOf(replies)[0]);
       if (info.id < 0) throw new DecodeError('ctrl.family-id', 'missing in GETFAMILY reply');
-      core.familyId = info.id;
-      return new GenlSocket(core, info);
+      return new GenlSocket(socket, info, familyName);
     } catch (e) {
-      core.close();
+      socket.close();
       if (e instanceof NetlinkError && e.errno === osConstants.errno.ENOENT) {
         throw new NetlinkError(familyName, 'getfamily', e.errno, e.extack, 'generic netlink family not registered: is it built into / loaded in this kernel?');
       }
@@ -107,86 +120,69 @@ export class GenlSocket {
 
   /** This socket's netlink port id. */
   get portId(): number {
-    return this.core.transport.portId;
+    return this.socket.portId;
   }
 
   /**
    * Sends family command `cmd` with encoded attributes and resolves with the attribute bytes of
    * every reply message ([] for a plain ACK).
-   * @throws NetlinkError (kernel refusal, with extack; EPERM explains the missing CAP_NET_ADMIN;
-   * ENOBUFS when replies were dropped), TimeoutError, ClosedError.
+   * @throws NetlinkError (kernel refusal, with extack and the attribute it names; EPERM explains
+   * the missing CAP_NET_ADMIN; ENOBUFS when replies were dropped), TimeoutError, ClosedError.
    */
-  request(cmd: number, attrs: Uint8Array, opts: GenlRequestOptions): Promise<Buffer[]> {
-    return this.core.exchange(this.familyId, cmd, this.version, attrs, opts);
+  async request(cmd: number, attrs: Uint8Array, opts: GenlRequestOptions): Promise<Buffer[]> {
+    const a = opts.attributes;
+    const explain = a ? (request: Buffer, extack: ExtAck) => explainExtAck(a.family, a.set, request, GENL_HDRLEN, extack) : undefined;
+    const parts = await this.socket.request(this.familyId, genlHead(cmd, this.version), attrs, {
+      op: opts.op, dump: opts.dump, timeoutMs: opts.timeoutMs, offThread: opts.offThread, reply: opts.reply, explain,
+    });
+    return attrsOf(parts);
   }
 
-  /** Registers a listener for notifications (family messages that answer no request). Returns an unsubscribe function. */
-  onNotification(cb: NotificationListener): () => void {
-    return addTo(this.core.notify, cb);
+  /** Registers a listener for family notifications. Returns an unsubscribe function. */
+  onNotification(cb: GenlNotificationListener): () => void {
+    return this.socket.onNotification((header, payload) => {
+      if (header.type !== this.familyId) return;
+      cb(payload[0], payload[1], payload.subarray(GENL_HDRLEN));
+    });
   }
 
-  /** Registers a listener for receive overruns (ENOBUFS). Returns an unsubscribe function. */
+  /** Registers a listener for receive overruns. Returns an unsubscribe function. */
   onOverrun(cb: OverrunListener): () => void {
-    return addTo(this.core.overrun, cb);
+    return this.socket.onOverrun(cb);
   }
 
   /** Registers a listener for errors that belong to no request. Returns an unsubscribe function. */
   onError(cb: ErrorListener): () => void {
-    return addTo(this.core.errors, cb);
+    return this.socket.onError(cb);
   }
 
   /**
-   * Joins multicast group `name` of this family (NETLINK_ADD_MEMBERSHIP). While joined, the socket
-   * keeps the event loop alive. `mptcp_pm_events` needs CAP_NET_ADMIN.
+   * Joins multicast group `name` of this family. `mptcp_pm_events` needs CAP_NET_ADMIN.
    * @throws Error for an unknown group; SysError (errno EPERM) when not permitted.
    */
   joinGroup(name: string): void {
     const id = this.groups.get(name);
-    if (id === undefined) throw new Error(`${this.core.family}: no multicast group "${name}" (have: ${[...this.groups.keys()].join(', ')})`);
-    if (this.core.closed) throw new ClosedError('generic netlink socket');
-    this.core.transport.addMembership(id);
-    this.core.joined++;
-    this.core.updateRef();
+    if (id === undefined) throw new Error(`${this.family}: no multicast group "${name}" (have: ${[...this.groups.keys()].join(', ')})`);
+    this.socket.joinGroup(id);
   }
 
   /** Sets the receive buffer (SO_RCVBUFFORCE as root, else SO_RCVBUF); returns the resulting SO_RCVBUF. */
   setReceiveBuffer(bytes: number): number {
-    return this.core.transport.setReceiveBuffer(bytes);
+    return this.socket.setReceiveBuffer(bytes);
   }
 
-  /** Messages the kernel dropped for this socket so far (the Drops column of /proc/net/netlink). */
+  /** Messages the kernel dropped for this socket so far. */
   readDrops(): number {
-    return this.core.transport.readDrops();
+    return this.socket.readDrops();
   }
 
-  /**
-   * Turns ENOBUFS reporting off (NETLINK_NO_ENOBUFS) so receive overruns are seen only through
-   * {@link readDrops}. Returns false when the transport cannot (then ENOBUFS keeps being reported).
-   */
+  /** NETLINK_NO_ENOBUFS; returns false when the transport cannot. */
   setNoEnobufs(on: boolean): boolean {
-    const t = this.core.transport;
-    if (!t.setNoEnobufs) return false;
-    t.setNoEnobufs(on);
-    return true;
+    return this.socket.setNoEnobufs(on);
   }
 
   /** Closes the socket; pending requests reject with ClosedError. Idempotent. */
   close(): void {
-    this.core.close();
-  }
-}
-
-function addTo<T>(set: Set<T>, cb: T): () => void {
-  set.add(cb);
-  return () => void set.delete(cb);
-}
-
-function openTransport(netns: Netns | string | undefined, receiveBufferBytes: number | undefined): RawTransport {
-  if (typeof netns !== 'string') return NetlinkTransport.open({ netns, receiveBufferBytes });
-  const ns = Netns.open(netns);
-  try {
-    return NetlinkTransport.open({ netns: ns, receiveBufferBytes });
-  } finally {
-    ns.close();
+    this.socket.close();
   }
 }
