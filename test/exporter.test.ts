@@ -66,3 +66,22 @@ describe('MptcpExporter with fake sources', () => {
     }
   });
 });
+
+describe('connections source', () => {
+  it('counts connections by state and path manager, fallbacks, and subflows by state', async () => {
+    const { connectionFamilies } = await import('../src/exporter/connections-source.js');
+    const conns = [
+      { state: 'established', fallback: false, subflows: [{ state: 'established' }, { state: 'established' }] },
+      { state: 'established', fallback: true, subflows: [{ state: 'established' }] },
+      { state: 'closeWait', fallback: false, subflows: [{ state: 'finWait1' }] },
+    ];
+    const f = Object.fromEntries(connectionFamilies(conns, 'kernel').map((x) => [x.name, x.samples]));
+    expect(f.mptcp_connections).toEqual([
+      { labels: { state: 'established', path_manager: 'kernel' }, value: 2 },
+      { labels: { state: 'close_wait', path_manager: 'kernel' }, value: 1 },
+    ]);
+    expect(f.mptcp_connections_fallback).toEqual([{ labels: {}, value: 1 }]);
+    expect(f.mptcp_subflows).toEqual([{ labels: { state: 'established' }, value: 3 }, { labels: { state: 'fin_wait1' }, value: 1 }]);
+    expect(connectionFamilies([], 'userspace')[0].samples).toEqual([{ labels: { state: 'established', path_manager: 'userspace' }, value: 0 }]);
+  });
+});
