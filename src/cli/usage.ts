@@ -13,7 +13,7 @@ const LINES: Record<string, string> = {
   'endpoint.flush': 'mptcp-pm endpoint flush',
   'limits.set': 'mptcp-pm limits set [subflows N] [add_addr_accepted N]',
   'limits.show': 'mptcp-pm limits show',
-  monitor: 'mptcp-pm monitor [--type TYPE]... [--token TOKEN] [--rcvbuf BYTES] [--json-format iproute2|native]',
+  monitor: 'mptcp-pm monitor [--type TYPE]... [--token TOKEN] [--rcvbuf BYTES] [--json-format iproute2|iproute2-array|native]',
   'path-manager': 'mptcp-pm path-manager [kernel|userspace]',
   announce: 'mptcp-pm announce ADDRESS id ID token TOKEN [port PORT] [dev IFNAME]',
   remove: 'mptcp-pm remove id ID token TOKEN',
@@ -47,7 +47,7 @@ const MEANING: Record<string, string> = {
     'every announced peer address (fullmesh). laminar: open subflows from it towards the addresses\n' +
     'the peer announces (Linux 6.18+). ID (1-255) names the endpoint; the kernel picks one if not given\n' +
     '(id 0 means the same). dev IFNAME binds its subflows to that interface.',
-  'endpoint.add': 'Adds an endpoint (see "endpoint --help" for the flags). At most 8 per namespace.',
+  'endpoint.add': 'Adds an endpoint. At most 8 per namespace.',
   'endpoint.delete':
     'Removes an endpoint by its id, or by ADDRESS [port PORT]. "id 0 ADDRESS" closes the subflows\n' +
     'whose local address is ADDRESS on connections that started from it (the initial subflow\'s address).',
@@ -67,7 +67,8 @@ const MEANING: Record<string, string> = {
     '      listener-created listener-closed (also the names monitor prints); several with commas.\n' +
     'TOKEN: only events of that connection. BYTES: receive buffer of the event socket (default 4 MiB).\n' +
     'With -j: one JSON object per line; --json-format iproute2 (default) uses the field names of\n' +
-    '`ip -j mptcp monitor`, native those of the library\'s MptcpEvent.',
+    '`ip -j mptcp monitor`, iproute2-array also its framing (one array, closed at exit), native the\n' +
+    'library\'s MptcpEvent objects.',
   'path-manager':
     'Prints or sets which path manager new connections of the namespace get (net.mptcp.path_manager):\n' +
     'kernel (driven by endpoints and limits) or userspace (a program decides, with the commands below).',
