@@ -83,6 +83,13 @@ describe('exporter scraped by Prometheus', () => {
     const exporter = start(process.execPath, [MAIN, 'exporter', '--listen', '127.0.0.1:0', '-n', t.client.name, '-n', t.server.name]);
     const listen = await waitFor(() => /serving http:\/\/(127\.0\.0\.1:\d+)\/metrics/.exec(exporter.output())?.[1], { timeoutMs: 15_000, what: `exporter to listen (${exporter.output()})`, intervalMs: 50 });
 
+    // Many scrapers at once: every answer is a complete exposition with both namespaces.
+    const texts = await Promise.all(Array.from({ length: 16 }, () => fetch(`http://${listen}/metrics`).then((r) => r.text())));
+    for (const text of texts) {
+      for (const ns of [t.client.name, t.server.name]) expect(text).toContain(`mptcp_limit_subflows{netns="${ns}"} 2`);
+      expect(text).toMatch(/^mptcp_exporter_source_up\{netns="[^"]+",source="pm"\} 1$/m);
+    }
+
     const dir = mkdtempSync(join(tmpdir(), 'mptcppm-prom-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'prometheus.yml'), [
