@@ -31,6 +31,7 @@ describe('flow control', () => {
     const held: RecordedRequest[] = [];
     peer.handler = (req) => held.push(req);
     const ps = Array.from({ length: 25 }, (_, i) => sock.request(6, nla(1, u32le(i)), { op: 'get-limits' }));
+    await null;
     expect(held.length).toBe(10);
     let answered = 0;
     for (let i = 0; i < 200 && answered < 25; i++) {
@@ -77,6 +78,33 @@ describe('flow control', () => {
     expect(err).toBeInstanceOf(NetlinkError);
     expect((err as NetlinkError).code).toBe('EINTR');
     expect(peer.familyRequests.length).toBe(5);
+  });
+});
+
+describe('batching', () => {
+  it('sends requests made together in one datagram, and a lone request at once', async () => {
+    const { sock, peer } = await setup();
+    peer.handler = (req) => peer.reply(req, nla(7, u32le(req.attrs.readUInt32LE(4))));
+    const before = peer.datagrams;
+    const first = sock.request(6, nla(1, u32le(100)), { op: 'get-limits' });
+    expect(peer.datagrams).toBe(before + 1); // nothing else in flight: sent synchronously
+    const rest = Array.from({ length: 30 }, (_, i) => sock.request(6, nla(1, u32le(i)), { op: 'get-limits' }));
+    await null;
+    expect(peer.datagrams).toBe(before + 2); // the other 30 in one datagram
+    const out = await Promise.all([first, ...rest]);
+    expect(out.map(([b]) => b.readUInt32LE(4))).toEqual([100, ...Array.from({ length: 30 }, (_, i) => i)]);
+  });
+
+  it('never puts two dumps in one datagram', async () => {
+    const { sock, peer } = await setup();
+    peer.handler = (req) => (req.flags & 0x300 ? peer.dump(req, [nla(1, [req.seq & 0xff])]) : peer.reply(req, nla(7, u32le(0))));
+    const first = sock.request(6, new Uint8Array(0), { op: 'get-limits' });
+    const d1 = sock.request(3, new Uint8Array(0), { op: 'get-addr', dump: true });
+    const d2 = sock.request(3, new Uint8Array(0), { op: 'get-addr', dump: true });
+    await Promise.all([first, d1, d2]);
+    const dumps = peer.familyRequests.filter((r) => r.flags & 0x300);
+    expect(dumps.length).toBe(2);
+    expect(peer.datagrams).toBeGreaterThanOrEqual(3);
   });
 });
 

@@ -9,8 +9,11 @@ import { DEFAULT_RECEIVE_BUFFER_BYTES, type RawTransport } from './transport.js'
 
 const ENOBUFS = osConstants.errno.ENOBUFS;
 const EINTR = osConstants.errno.EINTR;
-/** How many settled sequence numbers are remembered so that late replies to them are dropped. */
-const RETIRED_MAX = 4096;
+/**
+ * A reply whose sequence number is at most this far behind the last one sent, and answers no
+ * pending request, is a late part of a request already settled (timed out, interrupted): dropped.
+ */
+const LATE_WINDOW = 1 << 20;
 /** Time per event-loop turn during which replies are read right after sending (see Core.mayDrain). */
 const DRAIN_BUDGET_MS = 0.5;
 /** A synchronous sendto slower than this marks `offThread: 'auto'` requests as worth a worker thread. */
@@ -22,6 +25,12 @@ const SLOW_SEND_MS = 1;
 const BYTES_PER_REQUEST = 2048;
 /** Set aside for the dump in flight: the kernel queues one datagram of at most 32 KiB at a time. */
 const BYTES_PER_DUMP = 64 * 1024;
+/**
+ * Requests waiting together are sent in one datagram (the kernel runs every message of a datagram
+ * in order, answering each on its own): at most this many messages or bytes per sendto.
+ */
+const BATCH_MESSAGES = 64;
+const BATCH_BYTES = 32 * 1024;
 /** A dump the kernel marked inconsistent (NLM_F_DUMP_INTR) is sent again this many times. */
 const DUMP_RETRIES = 2;
 
@@ -80,7 +89,6 @@ export class Core {
   readonly errors = new Set<ErrorListener>();
   /** Requests sent and not yet settled, by sequence number. */
   private readonly pending = new Map<number, Pending>();
-  private readonly retired = new Set<number>();
   /** Requests waiting for room in the window (or for the dump in flight), in order. */
   private readonly waiting: Pending[] = [];
   private waitingHead = 0;
@@ -147,10 +155,24 @@ export class Core {
       };
       this.waiting.push(p);
       if (deadline < this.timerAt) this.armTimer(deadline);
-      if (this.inFlight === 0 && this.waiting.length - this.waitingHead === 1) this.updateRef(true);
-      this.pump();
+      const alone = this.inFlight === 0 && this.waiting.length - this.waitingHead === 1;
+      if (alone) {
+        // Nothing else is going on: send now, the lowest latency for one caller.
+        this.updateRef(true);
+        this.pump();
+      } else if (!this.flushQueued) {
+        // Others are in flight: let every request made in this burst of microtasks join one datagram.
+        this.flushQueued = true;
+        queueMicrotask(this.flush);
+      }
     });
   }
+
+  private flushQueued = false;
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    this.pump();
+  };
 
   /** Sends waiting requests in order while the window has room and the socket is not busy. */
   private pump(): void {
@@ -162,8 +184,61 @@ export class Core {
       }
       if (this.inFlight >= this.window || (p.dump && this.dumpInFlight)) return;
       this.shift();
-      if (!this.transmit(p)) return;
+      if (!this.onJsThread(p)) {
+        if (!this.transmit(p)) return;
+        continue;
+      }
+      const batch = this.gather(p);
+      if (batch.length === 1) this.transmit(p);
+      else this.transmitBatch(batch);
     }
+  }
+
+  private onJsThread(p: Pending): boolean {
+    const mode = p.opts.offThread ?? false;
+    return mode === false || (mode === 'auto' && !this.slowSends);
+  }
+
+  /** `first` and the requests right behind it that may go in the same datagram. */
+  private gather(first: Pending): Pending[] {
+    const batch = [first];
+    let bytes = first.datagram.length;
+    let dump = first.dump || this.dumpInFlight;
+    while (batch.length < BATCH_MESSAGES && this.waitingHead < this.waiting.length && this.inFlight + batch.length < this.window) {
+      const p = this.waiting[this.waitingHead];
+      if (p.sent) {
+        this.shift();
+        continue;
+      }
+      if ((p.dump && dump) || !this.onJsThread(p) || p.opts.offThread === 'auto' || bytes + p.datagram.length > BATCH_BYTES) break;
+      dump ||= p.dump;
+      bytes += p.datagram.length;
+      batch.push(p);
+      this.shift();
+    }
+    return batch;
+  }
+
+  /** Sends several requests in one datagram on the JS thread. */
+  private transmitBatch(batch: Pending[]): void {
+    for (const p of batch) this.register(p);
+    const errno = this.transport.send(Buffer.concat(batch.map((p) => p.datagram)));
+    if (errno !== 0) {
+      for (const p of batch) this.settle(p, this.error(p, errno, {}, 'sending the request failed'));
+    } else {
+      this.drainFor(batch[batch.length - 1]);
+    }
+  }
+
+  /** Gives `p` its sequence number and counts it in flight. */
+  private register(p: Pending): void {
+    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
+    p.seq = this.seq;
+    p.sent = true;
+    p.datagram.writeUInt32LE(p.seq, 8);
+    this.pending.set(p.seq, p);
+    this.inFlight++;
+    if (p.dump) this.dumpInFlight = true;
   }
 
   private shift(): void {
@@ -179,13 +254,7 @@ export class Core {
 
   /** Sends one request; returns false when it went to a worker thread (the queue must wait). */
   private transmit(p: Pending): boolean {
-    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
-    p.seq = this.seq;
-    p.sent = true;
-    p.datagram.writeUInt32LE(p.seq, 8);
-    this.pending.set(p.seq, p);
-    this.inFlight++;
-    if (p.dump) this.dumpInFlight = true;
+    this.register(p);
     const mode = p.opts.offThread ?? false;
     if (mode === false || (mode === 'auto' && !this.slowSends)) {
       const started = mode === 'auto' ? performance.now() : 0;
@@ -210,9 +279,21 @@ export class Core {
 
   /** Reads, synchronously and within the per-turn budget, what the kernel queued until `p` is settled. */
   private drainFor(p: Pending): void {
-    if (this.joined !== 0 || this.pending.get(p.seq) !== p || !this.mayDrain()) return;
-    this.transport.drain?.(() => this.pending.get(p.seq) !== p);
+    if (this.joined !== 0 || this.pending.get(p.seq) !== p || !this.transport.drain) return;
+    if (this.mayDrain()) {
+      this.transport.drain(() => this.pending.get(p.seq) !== p);
+    } else if (!this.drainQueued) {
+      // Out of budget for this turn: read on the next check phase, after timers and I/O had theirs.
+      this.drainQueued = true;
+      setImmediate(this.drainLater);
+    }
   }
+
+  private drainQueued = false;
+  private readonly drainLater = (): void => {
+    this.drainQueued = false;
+    if (!this.closed && this.inFlight > 0) this.transport.drain?.(() => this.inFlight === 0);
+  };
 
   /**
    * Reading replies right after a synchronous send resolves requests without an event-loop turn,
@@ -232,7 +313,6 @@ export class Core {
     if (p.sent && p.seq !== 0) {
       if (this.pending.get(p.seq) !== p) return;
       this.pending.delete(p.seq);
-      this.retire(p.seq);
       this.inFlight--;
       if (p.dump) this.dumpInFlight = false;
     } else if (p.sent) {
@@ -242,7 +322,12 @@ export class Core {
     this.settledCount++;
     // The deadline timer stays armed when nothing is pending (it is unref'd): a loop of requests
     // then costs no timer operations, and a timer that fires early just re-arms.
-    if (this.inFlight === 0) this.updateRef();
+    if (this.inFlight === 0 && this.refd && !this.idleCheckQueued) {
+      // Let go of the event loop only if the socket is still idle after this turn: a loop of
+      // awaited requests then keeps its reference instead of toggling it (a native call) each time.
+      this.idleCheckQueued = true;
+      setImmediate(this.idleCheck);
+    }
     if (result instanceof Error) p.reject(result);
     else p.resolve(result);
     this.pump();
@@ -304,9 +389,11 @@ export class Core {
     return grew;
   }
 
-  private retire(seq: number): void {
-    this.retired.add(seq);
-    if (this.retired.size > RETIRED_MAX) this.retired.delete(this.retired.values().next().value!);
+  /** Whether `seq` was used by a request of this socket not long ago (sequence numbers wrap at 2^32). */
+  private sentBefore(seq: number): boolean {
+    if (seq === 0) return false;
+    const behind = (this.seq - seq + 0x100000000) % 0x100000000;
+    return behind < LATE_WINDOW;
   }
 
   private receive(datagram: Buffer): void {
@@ -329,11 +416,13 @@ export class Core {
     if (m.kind === 'data' && m.payload.length < this.header.length) {
       const err = new DecodeError(`${this.name} ${this.header.name}`, `message type ${m.header.type} seq ${m.header.seq} has ${m.payload.length} payload bytes, need ${this.header.length}`);
       if (p) this.settle(p, err);
-      else if (!this.retired.has(m.header.seq)) this.report(err);
+      else if (!this.sentBefore(m.header.seq)) this.report(err);
       return;
     }
     if (!p) {
-      if (m.header.seq !== 0 && this.retired.has(m.header.seq)) return; // late part of a settled request
+      // A late part of a request already settled is dropped. On a socket that joined groups a data
+      // message is always handed on: notifications carry other senders' sequence numbers.
+      if (this.sentBefore(m.header.seq) && (m.kind !== 'data' || this.joined === 0)) return;
       if (m.kind === 'data') {
         for (const cb of this.notify) cb(m.header, m.payload);
       } else if (m.kind === 'error' || m.kind === 'done') {
@@ -368,7 +457,6 @@ export class Core {
       return;
     }
     this.pending.delete(p.seq);
-    this.retire(p.seq);
     this.inFlight--;
     this.dumpInFlight = false;
     p.retries++;
@@ -408,6 +496,12 @@ export class Core {
   }
 
   /** Referenced while requests are pending or a group is joined; otherwise the socket lets the process exit. */
+  private idleCheckQueued = false;
+  private readonly idleCheck = (): void => {
+    this.idleCheckQueued = false;
+    this.updateRef();
+  };
+
   updateRef(force?: boolean): void {
     const want = force === true || this.inFlight > 0 || this.waitingHead < this.waiting.length || this.joined > 0;
     if (want !== this.refd && !this.closed) {

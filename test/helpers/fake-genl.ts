@@ -65,6 +65,8 @@ export class FakeGenl implements RawTransport {
   readonly sendLog: { seq: number; offThread: boolean }[] = [];
   closed = false;
   ref = true;
+  /** Datagrams received (a datagram may hold several requests). */
+  datagrams = 0;
   drops = 0;
   receiveBuffer = 212992;
   /** When set, the next send fails with this errno (then it is cleared). */
@@ -212,11 +214,16 @@ export class FakeGenl implements RawTransport {
       this.failNextSend = undefined;
       return e;
     }
-    const req = decodeRequest(Buffer.from(datagram), offThread);
-    this.requests.push(req);
-    this.sendLog.push({ seq: req.seq, offThread });
-    if (req.type === GENL_ID_CTRL) this.answerCtrl(req);
-    else this.handler?.(req, this);
+    // One datagram may carry several requests: the kernel runs each in order.
+    const all = Buffer.from(datagram);
+    this.datagrams++;
+    for (let at = 0; at + 16 <= all.length; at += (all.readUInt32LE(at) + 3) & ~3) {
+      const req = decodeRequest(all.subarray(at, at + all.readUInt32LE(at)), offThread);
+      this.requests.push(req);
+      this.sendLog.push({ seq: req.seq, offThread });
+      if (req.type === GENL_ID_CTRL) this.answerCtrl(req);
+      else this.handler?.(req, this);
+    }
     return 0;
   }
 

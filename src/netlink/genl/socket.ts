@@ -51,6 +51,16 @@ export interface GenlRequestOptions {
   attributes?: { family: FamilyDesc; set: string };
 }
 
+const explainers = new WeakMap<FamilyDesc, Map<string, (request: Buffer, extack: ExtAck) => string | undefined>>();
+/** One extack explainer per family and attribute set (requests share it instead of making one each). */
+function explainerFor(family: FamilyDesc, set: string): (request: Buffer, extack: ExtAck) => string | undefined {
+  let bySet = explainers.get(family);
+  if (!bySet) explainers.set(family, (bySet = new Map()));
+  let fn = bySet.get(set);
+  if (!fn) bySet.set(set, (fn = (request, extack) => explainExtAck(family, set, request, GENL_HDRLEN, extack)));
+  return fn;
+}
+
 const heads = new Map<number, Buffer>();
 /** The 4-byte genlmsghdr for `cmd` and `version` (cached: requests reuse it). */
 function genlHead(cmd: number, version: number): Buffer {
@@ -130,8 +140,7 @@ export class GenlSocket {
    * the missing CAP_NET_ADMIN; ENOBUFS when replies were dropped), TimeoutError, ClosedError.
    */
   async request(cmd: number, attrs: Uint8Array, opts: GenlRequestOptions): Promise<Buffer[]> {
-    const a = opts.attributes;
-    const explain = a ? (request: Buffer, extack: ExtAck) => explainExtAck(a.family, a.set, request, GENL_HDRLEN, extack) : undefined;
+    const explain = opts.attributes ? explainerFor(opts.attributes.family, opts.attributes.set) : undefined;
     const parts = await this.socket.request(this.familyId, genlHead(cmd, this.version), attrs, {
       op: opts.op, dump: opts.dump, timeoutMs: opts.timeoutMs, offThread: opts.offThread, reply: opts.reply, explain,
     });
