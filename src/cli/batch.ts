@@ -36,8 +36,8 @@ function isMptcpObject(word: string): boolean {
 }
 
 /**
- * Runs every command of the batch. Lines are `ip -batch` lines (`mptcp limits show`); the leading
- * object word may be left out. A refused command prints `Command failed FILE:LINE` and stops the
+ * Runs every command of the batch. Lines are `ip -batch` lines (`mptcp limits show`; any other
+ * object word is refused as `ip` refuses it). A refused command prints `Command failed FILE:LINE` and stops the
  * batch unless -force; the status is then 1. A wrong command line ends the batch at once with
  * its status (255, or 1 for a bad address), as `ip` exits there.
  */
