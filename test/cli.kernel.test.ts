@@ -14,7 +14,7 @@ interface Result { status: number; stdout: string; stderr: string }
 
 function exec(cmd: string, args: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(cmd, args, { timeout: 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
       resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
@@ -39,11 +39,14 @@ async function expectSameShow(): Promise<void> {
   const pair = (args: string[]): Promise<[string, string]> => Promise.all([ok(mp(...args)), ok(ipm(...args))]);
   const [json, ipJson] = await pair(['-j', 'endpoint', 'show']);
   expect(json).toBe(ipJson);
-  const checks = [pair(['endpoint', 'show']), pair(['endpoint'])];
+  const lines: string[][] = [['endpoint', 'show'], ['endpoint']];
   for (const ep of JSON.parse(json) as Array<{ id: number }>) {
-    checks.push(pair(['endpoint', 'show', 'id', String(ep.id)]), pair(['-j', 'endpoint', 'show', 'id', String(ep.id)]));
+    lines.push(['endpoint', 'show', 'id', String(ep.id)], ['-j', 'endpoint', 'show', 'id', String(ep.id)]);
   }
-  for (const [mine, theirs] of await Promise.all(checks)) expect(mine).toBe(theirs);
+  // A few pairs at a time: a busy machine must not push a whole crowd of processes past the timeout.
+  for (let i = 0; i < lines.length; i += 3) {
+    for (const [mine, theirs] of await Promise.all(lines.slice(i, i + 3).map(pair))) expect(mine).toBe(theirs);
+  }
 }
 
 const runnable = canRunKernelTests().ok;
@@ -87,7 +90,7 @@ describe('endpoint and limits: the same output as ip mptcp', () => {
     ]],
   ];
 
-  it.each(STATES)('%s (added by mptcp-pm and by ip)', { timeout: 90_000 }, async (_name, adds) => {
+  it.each(STATES)('%s (added by mptcp-pm and by ip)', { timeout: 240_000 }, async (_name, adds) => {
     for (const addBy of ['mptcp-pm', 'ip'] as const) {
       await ok(mp('endpoint', 'flush'));
       for (const [i, args] of adds.entries()) {

@@ -27,6 +27,12 @@ export interface CommandEntry {
 
 const as = (m: unknown): CommandModule => m as CommandModule;
 
+/** One of the userspace-PM commands, which share a module: its parser by name, the shared runner. */
+async function userspace(parser: 'parsePathManager' | 'parseAnnounce' | 'parseRemove' | 'parseSubflow' | 'parseAddresses'): Promise<CommandModule> {
+  const m = await import('./userspace.js');
+  return as({ parse: m[parser], run: m.run });
+}
+
 /**
  * The top-level words: iproute2's first, in its order (so `m` is monitor), then this tool's.
  * A new command is one row here (its module exports parse/run) and its lines in usage.ts.
@@ -37,11 +43,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   { word: 'endpoint', subcommands: ['add', 'change', 'delete', 'show', 'flush'], load: async () => as(await import('./endpoint.js')) },
   { word: 'limits', subcommands: ['set', 'show'], load: async () => as(await import('./limits.js')) },
   { word: 'monitor', load: async () => as(await import('./monitor.js')) },
-  { word: 'path-manager', load: async () => ({ parse: (await import('./userspace.js')).parsePathManager, run: as(await import('./userspace.js')).run }) },
-  { word: 'announce', load: async () => ({ parse: (await import('./userspace.js')).parseAnnounce, run: as(await import('./userspace.js')).run }) },
-  { word: 'remove', load: async () => ({ parse: (await import('./userspace.js')).parseRemove, run: as(await import('./userspace.js')).run }) },
-  { word: 'subflow', subcommands: ['create', 'destroy', 'backup', 'nobackup'], load: async () => ({ parse: (await import('./userspace.js')).parseSubflow, run: as(await import('./userspace.js')).run }) },
-  { word: 'addresses', load: async () => ({ parse: (await import('./userspace.js')).parseAddresses, run: as(await import('./userspace.js')).run }) },
+  { word: 'path-manager', load: () => userspace('parsePathManager') },
+  { word: 'announce', load: () => userspace('parseAnnounce') },
+  { word: 'remove', load: () => userspace('parseRemove') },
+  { word: 'subflow', subcommands: ['create', 'destroy', 'backup', 'nobackup'], load: () => userspace('parseSubflow') },
+  { word: 'addresses', load: () => userspace('parseAddresses') },
   { word: 'exporter', load: async () => as(await import('./exporter.js')) },
 ];
 
