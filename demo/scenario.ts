@@ -119,7 +119,7 @@ export class Scenario {
     this.io.say('   client: the in-kernel path manager opens a subflow from each "subflow" endpoint; the');
     this.io.say('   wi-fi one is a backup, used only when no other subflow can carry data:');
     this.io.say(`   > pm.setLimits({ subflows: 2, addAddrAccepted: 2 })`);
-    const limits = await this.pm.setLimits({ subflows: 2, addAddrAccepted: 2 });
+    await this.pm.setLimits({ subflows: 2, addAddrAccepted: 2 });
     this.io.say(`   > pm.addEndpoint({ address: '${NET.ethernet.address}', ifname: '${NET.ethernet.ifname}', flags: ['subflow'] })`);
     await this.pm.addEndpoint({ address: NET.ethernet.address, ifname: NET.ethernet.ifname, flags: ['subflow'] });
     this.io.say(`   > pm.addEndpoint({ address: '${NET.wifi.address}', ifname: '${NET.wifi.ifname}', flags: ['subflow', 'backup'] })`);
@@ -127,6 +127,7 @@ export class Scenario {
     this.io.say('   what `ip mptcp endpoint show` and `ip mptcp limits show` would print, read back with');
     this.io.say('   pm.listEndpoints() and pm.getLimits():');
     for (const ep of await this.pm.listEndpoints()) this.io.say(`     ${endpointLine(ep)}`);
+    const limits = await this.pm.getLimits();
     this.io.say(`     add_addr_accepted ${limits.addAddrAccepted} subflows ${limits.subflows}`);
   }
 

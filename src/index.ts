@@ -22,3 +22,10 @@ export type {
   SubEstablishedEvent, SubClosedEvent, SubPriorityEvent, ListenerEvent, ListenerCreatedEvent, ListenerClosedEvent,
   UnknownEvent, InvalidEvent,
 } from './mptcp/events.js';
+export type { MptcpPmEvents } from './mptcp/pm.js';
+export { SysctlPermissionError } from './mptcp/pathmanager.js';
+export { isAddress, familyOf, canonicalAddress, addressKind } from './mptcp/address.js';
+export type { Family, AddressKind } from './mptcp/address.js';
+export { checkEndpointSpec } from './mptcp/endpoint.js';
+export { McastGroup } from '../generated/mptcp_pm.js';
+export { PM_ADDR_MAX, PM_MAX_ADDR_ID } from '../generated/mptcp_pm.js';

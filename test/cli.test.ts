@@ -2,7 +2,7 @@
 // and every usage error, both as parsing and as a spawned process (ip's status: 255, or 1 for a bad address).
 
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatToken, matches, parseToken, parseUint, pickWord, splitGlobals } from '../src/cli/args.js';
@@ -36,6 +36,45 @@ async function usageError(argv: string[]): Promise<UsageError> {
   }
   throw new Error(`no usage error for: ${argv.join(' ')}`);
 }
+
+describe('the CLI and the library', () => {
+  /** Names a public entry exports (values and types). */
+  function exported(file: string): Set<string> {
+    const text = readFileSync(new URL(file, import.meta.url), 'utf8');
+    const names = new Set<string>();
+    for (const m of text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)) {
+      for (const part of m[1].split(',')) {
+        const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/).pop();
+        if (name) names.add(name);
+      }
+    }
+    return names;
+  }
+
+  it('uses only what src/index.ts (and mptcp-pm/exporter) export, whichever module it loads them from', () => {
+    const publicNames = new Set([...exported('../src/index.ts'), ...exported('../src/exporter/index.ts')]);
+    const dir = new URL('../src/cli/', import.meta.url);
+    const used: string[] = [];
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(new URL(file, dir), 'utf8');
+      // Static imports from outside src/cli.
+      for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'(\.\.\/[^']+)'/g)) {
+        for (const part of m[1].split(',')) {
+          const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0];
+          if (name) used.push(`${file}: ${name} from ${m[2]}`);
+        }
+      }
+      // Dynamic imports: the names destructured from them.
+      for (const m of text.matchAll(/\{\s*([A-Za-z, ]+)\s*\}\)?\s*(?:=>|\]?\s*=\s*await)[^;]*?import\('(\.\.\/[^']+)'\)/g)) {
+        for (const name of m[1].split(',').map((n) => n.trim()).filter(Boolean)) used.push(`${file}: ${name} from ${m[2]}`);
+      }
+      // The library's entry itself is imported for types only: loading it would load every module.
+      expect(text, file).not.toMatch(/^import\s+\{[^}]*\}\s+from\s+'\.\.\/index\.js'/m);
+    }
+    expect(used.length).toBeGreaterThan(10);
+    expect(used.filter((u) => !publicNames.has(u.split(': ')[1].split(' from ')[0]))).toEqual([]);
+  });
+});
 
 describe('words', () => {
   it('matches a non-empty prefix, as iproute2 does', () => {

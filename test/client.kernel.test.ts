@@ -116,9 +116,12 @@ describe('MptcpPm against the kernel', () => {
       expect((await pm.listEndpoints()).map((e) => e.id)).toEqual([3, 4, 5]);
 
       expect(await pm.setEndpointFlags(4, { backup: true })).toMatchObject({ id: 4, flags: ['signal', 'backup'] });
-      expect(await pm.setLimits({ subflows: 4, addAddrAccepted: 3 })).toEqual({ subflows: 4, addAddrAccepted: 3 });
-      expect(await pm.setLimits({ subflows: 8 })).toEqual({ subflows: 8, addAddrAccepted: 3 });
-      expect(await pm.setLimits({})).toEqual({ subflows: 8, addAddrAccepted: 3 });
+      await pm.setLimits({ subflows: 4, addAddrAccepted: 3 });
+      expect(await pm.getLimits()).toEqual({ subflows: 4, addAddrAccepted: 3 });
+      await pm.setLimits({ subflows: 8 });
+      expect(await pm.getLimits()).toEqual({ subflows: 8, addAddrAccepted: 3 });
+      await expect(pm.setLimits({})).rejects.toMatchObject({ name: 'ValidationError', field: 'limits' });
+      expect(await pm.getLimits()).toEqual({ subflows: 8, addAddrAccepted: 3 });
 
       await pm.deleteEndpoint(3);
       await pm.deleteEndpoint({ address: '203.0.113.3' });

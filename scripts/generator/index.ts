@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { SpecError } from './errors.js';
 import type { FamilyModel } from './model.js';
 import { parseSpec } from './parse.js';
-import { renderConsts, renderEnums, renderHeader, renderOpTable } from './render-definitions.js';
+import { groupKey, renderConsts, renderEnums, renderGroups, renderHeader, renderOpTable } from './render-definitions.js';
 import { renderFamily } from './render-family.js';
 import { messageTypes, renderEventTypes, renderMessageTypes, renderSetTypes } from './render-types.js';
 
@@ -30,6 +30,14 @@ function checkIdentifiers(model: FamilyModel): void {
   for (const fixed of ['FamilyDesc', 'UnknownAttr', 'FAMILY_NAME', 'FAMILY_VERSION', 'Op', 'family']) add(fixed, 'the generator');
   add(model.ident, 'the family descriptor');
   if (model.events.length > 0) add('EventMap', 'the event map');
+  if (model.mcastGroups.length > 0) add('McastGroup', 'the multicast group names');
+  const keys = new Map<string, string>();
+  for (const g of model.mcastGroups) {
+    const key = groupKey(model.name, g);
+    const other = keys.get(key);
+    if (other !== undefined) throw new SpecError('mcast-groups', `groups '${other}' and '${g}' give the same key '${key}'`);
+    keys.set(key, g);
+  }
   for (const c of model.consts) add(c.ident, `constant '${c.name}'`);
   for (const e of model.enums) add(e.ident, `${e.kind} '${e.name}'`);
   for (const s of model.attrSets) add(s.ident, `attribute set '${s.name}'`);
@@ -48,6 +56,7 @@ export function renderSpec(spec: Uint8Array | string, source: string): string {
     ...renderConsts(model),
     ...renderEnums(model),
     ...renderOpTable(model),
+    ...renderGroups(model),
     ...renderSetTypes(model),
     ...renderMessageTypes(model),
     ...renderEventTypes(model),

@@ -1,7 +1,7 @@
 // What a command runs with: the global options, the output streams, and a lazily opened client in
 // the chosen namespace (closed by the dispatcher when the command ends).
 
-import type { MptcpPm } from '../mptcp/pm.js';
+import type { MptcpPm } from '../index.js';
 
 export interface Context {
   readonly netns: string | undefined;

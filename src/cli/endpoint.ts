@@ -1,9 +1,13 @@
 // `mptcp-pm endpoint add|delete|change|show|flush`: the words `ip mptcp endpoint` takes (same
 // prefixes, same exit statuses), checked before anything is sent, and run through the client.
 
+// Each name used from outside src/cli is one src/index.ts exports (test/cli.test.ts checks); they are
+// imported from the modules that define them so that a command loads only what it needs.
+import type { EndpointFlag, EndpointSpec } from '../index.js';
+import { ENDPOINT_FLAGS, checkEndpointSpec } from '../mptcp/endpoint.js';
+import { canonicalAddress, isAddress } from '../mptcp/address.js';
 import { ValidationError } from '../netlink/errors.js';
-import { checkEndpointSpec, type EndpointFlag, type EndpointSpec } from '../mptcp/endpoint.js';
-import { isAddress, toWire } from '../mptcp/address.js';
+import { PM_MAX_ADDR_ID } from '../../generated/mptcp_pm.js';
 import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
 import { formatEndpoints } from './format.js';
@@ -18,7 +22,8 @@ export type EndpointAction =
 
 /** Sub-commands in the order iproute2 tries them, so `d` is delete and `s` is show. */
 const SUBCOMMANDS = ['add', 'change', 'delete', 'show', 'flush'] as const;
-const ADD_FLAGS: readonly EndpointFlag[] = ['signal', 'subflow', 'backup', 'fullmesh', 'laminar'];
+/** Every flag of the generated table but `implicit`, which only the kernel sets. */
+const ADD_FLAGS: readonly EndpointFlag[] = (Object.keys(ENDPOINT_FLAGS) as EndpointFlag[]).filter((f) => f !== 'implicit');
 const CHANGE_OPTS = ['backup', 'nobackup', 'fullmesh', 'nofullmesh'];
 
 /** Parses the words after `endpoint`; a bare `endpoint` is `show`. */
@@ -44,7 +49,7 @@ interface Common { id?: number; address?: string; port?: number; ifname?: string
 /** The words every endpoint command shares: `id`, `dev`, `port` (any prefix), one ADDRESS. */
 function common(w: Words, word: string, c: Common, opts: { minId: number; dev: boolean }): boolean {
   const key = pickWord(word, ['id', 'dev', 'port'] as const);
-  if (key === 'id') c.id = w.number('id', opts.minId, 255);
+  if (key === 'id') c.id = w.number('id', opts.minId, PM_MAX_ADDR_ID);
   else if (key === 'port') c.port = w.number('port', 0, 65535) || undefined; // port 0: none, as `ip` sends it
   else if (key === 'dev' && opts.dev) c.ifname = w.value('dev');
   else if (key === 'dev') throw w.fail('dev is not used by this command');
@@ -132,7 +137,7 @@ function parseShow(w: Words): EndpointAction {
   let address: string | undefined;
   while (!w.done) {
     const word = w.next() as string;
-    if (pickWord(word, ['id'] as const)) id = w.number('id', 0, 255);
+    if (pickWord(word, ['id'] as const)) id = w.number('id', 0, PM_MAX_ADDR_ID);
     else if (isAddress(word)) address = word;
     else throw notAnAddress(w, word);
   }
@@ -141,11 +146,7 @@ function parseShow(w: Words): EndpointAction {
 }
 
 function sameAddress(a: string, b: string): boolean {
-  return JSON.stringify(toWire(a), replacer) === JSON.stringify(toWire(b), replacer);
-}
-
-function replacer(_k: string, v: unknown): unknown {
-  return v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v;
+  return canonicalAddress(a) === canonicalAddress(b);
 }
 
 /** Runs a parsed endpoint command through the client of `ctx` (kernel refusals propagate). */
@@ -164,7 +165,7 @@ export async function runEndpoint(a: EndpointAction, ctx: Context): Promise<void
     case 'endpoint.delete':
       if (a.id === 0 && a.address !== undefined) {
         // id 0 means the initial subflows' address: the kernel looks for connections using it.
-        await pm.run('delAddr', { addr: { ...toWire(a.address), id: 0 } }, { offThread: true });
+        await pm.deleteInitialAddress(a.address);
       } else if (a.id !== undefined) {
         await pm.deleteEndpoint(a.id);
       } else {

@@ -42,7 +42,7 @@ export function parse(words: readonly string[]): ExporterAction {
 
 /** Serves until SIGINT or SIGTERM (exit 0). Prints one line with the URL once listening. */
 export async function run(a: ExporterAction, ctx: Context): Promise<number> {
-  const [{ createServer }, { MptcpExporter }] = await Promise.all([import('node:http'), import('../exporter/exporter.js')]);
+  const [{ createServer }, { MptcpExporter }] = await Promise.all([import('node:http'), import('../exporter/index.js')]);
   const namespaces: (string | undefined)[] = ctx.namespaces.length ? [...ctx.namespaces] : [undefined];
   const exporter = await MptcpExporter.open({ netns: namespaces, ...(a.timeoutMs !== undefined && { timeoutMs: a.timeoutMs }) });
   const server = createServer((req, res) => {

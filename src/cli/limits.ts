@@ -10,7 +10,7 @@ export type LimitsAction =
   | { cmd: 'limits.show' }
   | { cmd: 'limits.set'; subflows?: number; addAddrAccepted?: number };
 
-/** Values up to u32 are read; the library refuses those above 8 (exit 2, like the kernel's refusal under `ip`). */
+/** Values up to u32 are read; the library refuses those above PM_ADDR_MAX (exit 2, like the kernel's refusal under `ip`). */
 const LIMIT_MAX = 0xffffffff;
 
 /** Parses the words after `limits`. iproute2 tries `set` before `show`, so `s` means set. */

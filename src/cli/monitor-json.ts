@@ -1,7 +1,7 @@
 // `monitor -j` output shapes: upstream iproute2's (`ip -j mptcp monitor`, iproute2 ≥ 6.19: field
 // names event/token/remid/…, tokens and flag words as "0x…" strings) or the library's own objects.
 
-import type { MptcpEvent } from '../mptcp/events.js';
+import type { MptcpEvent } from '../index.js';
 import { formatToken } from './args.js';
 
 /** How `-j monitor` prints: upstream's objects one per line (default), upstream's array framing, or native. */

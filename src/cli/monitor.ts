@@ -2,7 +2,7 @@
 // attribute, listener events named) or JSON with `-j` (see monitor-json.ts); overruns on stderr;
 // SIGINT/SIGTERM end it.
 
-import type { MptcpEvent, MptcpEventFilterName } from '../mptcp/events.js';
+import type { MptcpEvent, MptcpEventFilterName } from '../index.js';
 import { Words, formatToken } from './args.js';
 import { JSON_FORMATS, jsonWriter, nativeEventJson, type JsonFormat } from './monitor-json.js';
 import type { Context } from './context.js';

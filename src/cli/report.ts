@@ -19,7 +19,7 @@ const HINTS: Array<[RegExp, string]> = [
 ];
 
 /** Expected failures of a request, from modules this one does not load (kept light for fast usage errors). */
-const REFUSAL_NAMES = ['EndpointNotFoundError'];
+const REFUSAL_NAMES = ['EndpointNotFoundError', 'SysctlPermissionError'];
 
 /** Exit statuses, as iproute2's `ip` gives them. */
 export const STATUS = { usage: 255, badAddress: 1, refused: 2, internal: 1 } as const;

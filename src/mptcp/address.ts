@@ -2,9 +2,9 @@
 // become { family, addr4 | addr6 } as the `address` attribute set carries them, and back.
 
 import { isIPv4, isIPv6 } from 'node:net';
+import { AF_INET, AF_INET6 } from '../../generated/mptcp_pm.js';
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+export { AF_INET, AF_INET6 };
 
 export type Family = 'inet' | 'inet6';
 
@@ -62,6 +62,42 @@ export function toWire(text: string): WireAddress {
   return { family: AF_INET6, addr6: parseV6(text) };
 }
 
+/** What kind of address `text` is, as far as an endpoint or subflow cares. */
+export type AddressKind = 'unicast' | 'unspecified' | 'multicast' | 'broadcast';
+
+/**
+ * Classifies a valid address (zone id ignored): 0.0.0.0 and :: are unspecified, 224.0.0.0/4 and
+ * ff00::/8 multicast, 255.255.255.255 broadcast; an IPv4-mapped IPv6 address by its IPv4 part.
+ */
+export function addressKind(text: string): AddressKind {
+  const w = toWire(text);
+  let v4 = w.addr4;
+  const b = w.addr6;
+  if (b !== undefined) {
+    if (b[0] === 0xff) return 'multicast';
+    const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+    if (mapped) v4 = ((b[12] << 24) | (b[13] << 16) | (b[14] << 8) | b[15]) >>> 0;
+    else return b.every((x) => x === 0) ? 'unspecified' : 'unicast';
+  }
+  const v = v4 ?? 0;
+  if (v === 0) return 'unspecified';
+  if (v === 0xffffffff) return 'broadcast';
+  if (v >>> 28 === 0xe) return 'multicast';
+  return 'unicast';
+}
+
+/** True for IPv6 link-local unicast (fe80::/10), the only addresses a zone id belongs to. */
+export function isLinkLocal(text: string): boolean {
+  const b = toWire(text).addr6;
+  return b !== undefined && b[0] === 0xfe && (b[1] & 0xc0) === 0x80;
+}
+
+/** Splits `fe80::1%eth0` into the address and the zone id (undefined when there is none). */
+export function splitZone(text: string): { address: string; zone?: string } {
+  const at = text.indexOf('%');
+  return at < 0 ? { address: text } : { address: text.slice(0, at), zone: text.slice(at + 1) };
+}
+
 export function familyOf(text: string): Family {
   return isIPv4(text) ? 'inet' : 'inet6';
 }
@@ -96,6 +132,12 @@ export function formatV6(bytes: Uint8Array): string {
   const hex = words.map((w) => w.toString(16));
   if (bestAt < 0) return hex.join(':');
   return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
+}
+
+/** The text the kernel's dumps use for an address: "2001:DB8::1" → "2001:db8::1" (valid input assumed). */
+export function canonicalAddress(text: string): string {
+  const w = toWire(text);
+  return (w.addr4 !== undefined ? formatV4(w.addr4) : formatV6(w.addr6 ?? new Uint8Array(16)));
 }
 
 /** Text of a wire address, or undefined when it carries neither form. */

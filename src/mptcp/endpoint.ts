@@ -1,21 +1,15 @@
 // Endpoint vocabulary of the API layer (flag names, Endpoint objects) and its mapping to and from
 // the `address` attribute set, with the checks `ip mptcp endpoint add` users expect.
 
+import { EndpointFlags } from '../../generated/mptcp_pm.js';
 import { DecodeError, ValidationError } from '../netlink/errors.js';
-import { fromWire, toWire, type WireAddress } from './address.js';
-import { checkAddress, checkId, checkIfname, checkInt, checkKeys, checkObject, checkPort, show } from './validate.js';
+import { canonicalAddress, fromWire, toWire, type WireAddress } from './address.js';
+import { checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, show } from './validate.js';
 
-/** Endpoint flags by name, with their bit values (`MPTCP_PM_ADDR_FLAG_*`). */
-export const ENDPOINT_FLAGS = {
-  signal: 0x01,
-  subflow: 0x02,
-  backup: 0x04,
-  fullmesh: 0x08,
-  implicit: 0x10,
-  laminar: 0x20,
-} as const;
+/** Endpoint flags by name, with their bit values (`MPTCP_PM_ADDR_FLAG_*`), from the generated table. */
+export const ENDPOINT_FLAGS = EndpointFlags;
 
-export type EndpointFlag = keyof typeof ENDPOINT_FLAGS;
+export type EndpointFlag = EndpointFlags;
 const FLAG_NAMES = Object.keys(ENDPOINT_FLAGS) as EndpointFlag[];
 const KNOWN_FLAG_BITS = FLAG_NAMES.reduce((m, n) => m | ENDPOINT_FLAGS[n], 0);
 
@@ -35,6 +29,7 @@ export interface Endpoint {
 
 /** What `addEndpoint` takes. */
 export interface EndpointSpec {
+  /** A unicast address; a link-local IPv6 one may carry its interface as a zone id (`fe80::1%eth0`). */
   address: string;
   id?: number;
   port?: number;
@@ -49,7 +44,8 @@ export function flagsToBits(field: string, flags: unknown): number {
   if (!Array.isArray(flags)) throw new ValidationError(field, `must be an array of flag names, got ${show(flags)}`);
   let bits = 0;
   flags.forEach((name, i) => {
-    if (typeof name !== 'string' || !(name in ENDPOINT_FLAGS)) {
+    // Own keys only: `in` would also accept 'toString' or '__proto__' from the prototype chain.
+    if (typeof name !== 'string' || !Object.hasOwn(ENDPOINT_FLAGS, name)) {
       throw new ValidationError(`${field}[${i}]`, `unknown flag ${show(name)} (known: ${FLAG_NAMES.join(', ')})`);
     }
     bits |= ENDPOINT_FLAGS[name as EndpointFlag];
@@ -69,22 +65,28 @@ export interface AddressAttrs extends Partial<WireAddress> {
   ifIdx?: number;
 }
 
-/** Validated wire form of an `addEndpoint` request, plus the interface name still to resolve. */
+/** Validated wire form of an `addEndpoint` request, plus the interface still to resolve in the namespace. */
 export interface CheckedEndpointSpec {
   wire: AddressAttrs;
+  /** The address without zone id. */
   address: string;
   ifname?: string;
+  ifindex?: number;
+  /** The zone id of a link-local address (`eth0` of `fe80::1%eth0`). */
+  zone?: string;
 }
 
 /**
  * Checks an endpoint spec the way the kernel would, but before sending: a valid address, id
  * 1–255, port 1–65535 only with `signal` and without `subflow`, no `signal` with `fullmesh`, no
- * `implicit`, known flag names, an interface given once.
+ * `implicit`, known flag names, an interface given once, a unicast address (no wildcard, multicast
+ * or broadcast), a zone id only on a link-local address. Whether the interface exists is checked by
+ * the caller, which holds the namespace.
  */
 export function checkEndpointSpec(input: unknown): CheckedEndpointSpec {
   const spec = checkObject('endpoint', input);
   checkKeys('endpoint', spec, ['address', 'id', 'port', 'ifname', 'ifindex', 'flags']);
-  const address = checkAddress('address', spec.address);
+  const { address, zone } = checkIpAddress('address', spec.address, { unicast: true, zone: true });
   const bits = flagsToBits('flags', spec.flags);
   const wire: AddressAttrs = { ...toWire(address), flags: bits };
   if (spec.id !== undefined) wire.id = checkId('id', spec.id);
@@ -100,13 +102,14 @@ export function checkEndpointSpec(input: unknown): CheckedEndpointSpec {
       throw new ValidationError('port', 'a port is allowed only on a "signal" endpoint without "subflow"');
     }
   }
-  let ifname: string | undefined;
-  if (spec.ifindex !== undefined) wire.ifIdx = checkInt('ifindex', spec.ifindex, 1, 0x7fffffff);
+  const out: CheckedEndpointSpec = { wire, address };
+  if (zone !== undefined) out.zone = zone;
+  if (spec.ifindex !== undefined) out.ifindex = checkInt('ifindex', spec.ifindex, 1, 0x7fffffff);
   if (spec.ifname !== undefined) {
-    ifname = checkIfname('ifname', spec.ifname);
+    out.ifname = checkIfname('ifname', spec.ifname);
     if (spec.ifindex !== undefined) throw new ValidationError('ifname', 'give either ifname or ifindex, not both');
   }
-  return { wire, address, ifname };
+  return out;
 }
 
 /** API object of a decoded `address` nest; `what` names the message for errors. */
@@ -125,4 +128,27 @@ export function endpointFromWire(a: AddressAttrs | undefined, what: string): End
     unknownFlags: flags & ~KNOWN_FLAG_BITS,
     ...(a.ifIdx ? { ifindex: a.ifIdx } : {}),
   };
+}
+
+/** No endpoint matched an address given by the caller. */
+export class EndpointNotFoundError extends Error {
+  override readonly name = 'EndpointNotFoundError';
+  readonly code = 'ENOENT';
+}
+
+/**
+ * The one endpoint of `all` with `address` (and `port`, when given). Without a port, like the
+ * kernel's own lookup by address, the endpoint without one wins when the address has several.
+ * @throws ValidationError when several match and no port tells them apart; EndpointNotFoundError.
+ */
+export function pickEndpoint(all: readonly Endpoint[], address: string, port: number | undefined, fn: string, where: string): Endpoint {
+  const canonical = canonicalAddress(address);
+  const hits = all.filter((e) => e.address === canonical && (port === undefined || e.port === port));
+  if (hits.length === 1) return hits[0];
+  const portless = port === undefined ? hits.filter((e) => e.port === undefined) : [];
+  if (portless.length === 1) return portless[0];
+  if (hits.length > 1) {
+    throw new ValidationError('endpoint.port', `${address} has ${hits.length} endpoints (ports ${hits.map((h) => h.port ?? 'none').join(', ')}); say which port`);
+  }
+  throw new EndpointNotFoundError(`${fn}: no endpoint with address ${address}${port ? ` port ${port}` : ''} in ${where}`);
 }

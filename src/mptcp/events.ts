@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'eventemitter3';
 import { constants as osConstants } from 'node:os';
-import { family } from '../../generated/mptcp_pm.js';
+import { EventType, family, McastGroup } from '../../generated/mptcp_pm.js';
 import { GenlSocket, type RawTransport } from '../netlink/genl/socket.js';
 import { SysError } from '../os/sys.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
@@ -18,16 +18,16 @@ export { DEFAULT_STREAM_LIMIT } from './events/queue.js';
 export type * from './events/types.js';
 
 /** The multicast group carrying every event. */
-export const EVENTS_GROUP = 'mptcp_pm_events';
+export const EVENTS_GROUP = McastGroup.events;
 /** Receive buffer asked for when none is given: about 4000 events of headroom. */
 export const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** After an overrun the drop counter is polled this often, until it stays still this many times. */
 const DROP_POLL_MS = 20;
 const DROP_POLL_STABLE = 5;
 
+/** Every event name of the generated table, plus the two this library adds for undecodable messages. */
 const FILTER_NAMES: readonly MptcpEventFilterName[] = [
-  'created', 'established', 'closed', 'announced', 'removed', 'subEstablished', 'subClosed',
-  'subPriority', 'listenerCreated', 'listenerClosed', 'unknown', 'invalid',
+  ...(Object.keys(EventType) as (keyof typeof EventType)[]), 'unknown', 'invalid',
 ];
 
 /** Options of {@link MptcpEvents.open}. */
@@ -66,7 +66,10 @@ export type MptcpEventListeners = {
   event: (event: MptcpEvent) => void;
   /** Events were lost (see {@link OverrunEvent}). */
   overrun: (event: OverrunEvent) => void;
-  /** A receive problem that is not an overrun (it is also reported as an overrun with `lost` undefined). */
+  /**
+   * A receive problem that is not an overrun (it is also reported as an overrun with `lost`
+   * undefined). With no listener it is only counted in {@link MptcpEvents.unmatchedErrors}.
+   */
   error: (err: Error) => void;
 };
 
@@ -100,6 +103,7 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
   private dropPoll: NodeJS.Timeout | undefined;
   private dropCheck: NodeJS.Immediate | undefined;
   private isClosed = false;
+  private unmatched = 0;
 
   private constructor(private readonly sock: GenlSocket, opts: MptcpEventsOptions, rcvbuf: number) {
     super();
@@ -164,6 +168,11 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
   /** Whether {@link close} was called. */
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** Receive problems (stray or malformed datagrams) that found no `error` listener. */
+  get unmatchedErrors(): number {
+    return this.unmatched;
   }
 
   /**
@@ -276,7 +285,8 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
   private receiveError(err: Error): void {
     if (this.isClosed) return;
     if (err instanceof NetlinkError && err.errno === osConstants.errno.ENOBUFS) return; // handled as overrun
-    if (this.listenerCount('error') === 0) process.emitWarning(err);
+    // No listener: counted, and reported as an overrun below; never a process warning.
+    if (this.listenerCount('error') === 0) this.unmatched++;
     else this.emit('error', err);
     this.overrun(undefined);
   }

@@ -1,8 +1,12 @@
-// What the running kernel offers, read from the family description (CTRL_CMD_GETFAMILY) and the
-// kernel release: which commands exist, whether the event group is there, and a few version gates.
+// What the running kernel offers, probed rather than guessed from the release string: the family
+// description (CTRL_CMD_GETFAMILY: commands, groups, op flags) and its policies (CTRL_CMD_GETPOLICY).
 
-import { release } from 'node:os';
-import { family, type Op } from '../../generated/mptcp_pm.js';
+import { family, McastGroup, type Op } from '../../generated/mptcp_pm.js';
+import { NetlinkError } from '../netlink/errors.js';
+import { GenlOpFlag } from '../netlink/genl/ctrl.js';
+import { acceptedAttrs, CtrlPolicy, decodePolicyDump, getPolicyRequest, hasPerOpPolicies, type FamilyPolicy } from '../netlink/genl/policy.js';
+import { GenlSocket, type RawTransport } from '../netlink/genl/socket.js';
+import type { Netns } from '../os/netns.js';
 
 export type OpName = keyof typeof Op;
 
@@ -19,34 +23,73 @@ export interface Features {
   readonly events: boolean;
   /** The userspace path-manager commands exist (5.19+). */
   readonly userspacePm: boolean;
-  /** GET_ADDR honours a connection token (6.9+); older kernels ignore it and answer for endpoints. */
+  /**
+   * GET_ADDR honours a connection token (6.9+): the policies of its do and dump forms accept the
+   * TOKEN attribute. Older kernels ignore the token and answer with in-kernel endpoints.
+   */
   readonly addressesByToken: boolean;
-  /** Listener events (LISTENER_CREATED/CLOSED, 6.2+). */
-  readonly listenerEvents: boolean;
-  /** The kernel release string these gates were read from. */
-  readonly kernelRelease: string;
+  /**
+   * Listener events (LISTENER_CREATED/CLOSED, 6.2+). No attribute or command came with them, so
+   * this is read from the kernel's shape: per-op policies (6.7+) → true; admin ops not allowed from
+   * user namespaces (no UNS_ADMIN_PERM: before 6.1) or no event group → false; in between
+   * (6.1–6.6) → undefined: the kernel gives no sign either way.
+   */
+  readonly listenerEvents: boolean | undefined;
+  /** Whether the kernel answered CTRL_CMD_GETPOLICY (5.10+); without it the policy-based answers are false. */
+  readonly policyDump: boolean;
 }
 
-/** [major, minor] of a release string such as "6.18.44-foo". */
-export function kernelVersion(text = release()): [number, number] {
-  const m = /^(\d+)\.(\d+)/.exec(text);
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+/** Attribute type number of `name` in the top-level `attr` set (from the generated table). */
+function attrType(name: string): number {
+  const a = family.attributeSets.attr?.attrs.find((x) => x.name === name);
+  if (!a) throw new Error(`generated table lacks attr.${name}`);
+  return a.type;
 }
 
-export function atLeast(v: [number, number], major: number, minor: number): boolean {
-  return v[0] > major || (v[0] === major && v[1] >= minor);
-}
-
-export function detectFeatures(ops: ReadonlyMap<number, number>, groups: ReadonlyMap<string, number>, rel = release()): Features {
+/**
+ * Features from the GETFAMILY answer (`ops`: command → CTRL op flags, `groups`) and, when the
+ * kernel gave one, its GETPOLICY answer for the family. Pure.
+ */
+export function detectFeatures(ops: ReadonlyMap<number, number>, groups: ReadonlyMap<string, number>, policy: FamilyPolicy | undefined): Features {
   const commands = {} as Record<OpName, boolean>;
   for (const op of family.operations) commands[op.field as OpName] = ops.has(op.value);
-  const v = kernelVersion(rel);
+  const events = groups.has(McastGroup.events);
+  const getAddr = family.operations.find((o) => o.field === 'getAddr')?.value ?? -1;
+  const token = attrType('token');
+  const perOp = policy !== undefined && hasPerOpPolicies(policy);
+  const addressesByToken = perOp
+    && acceptedAttrs(policy, getAddr, 'do').has(token)
+    && acceptedAttrs(policy, getAddr, 'dump').has(token);
+  const unsAdmin = [...ops.values()].some((f) => (f & GenlOpFlag.UNS_ADMIN_PERM) !== 0);
+  let listenerEvents: boolean | undefined;
+  if (!events || !unsAdmin) listenerEvents = false;
+  else if (perOp) listenerEvents = true;
   return {
     commands,
-    events: groups.has('mptcp_pm_events'),
+    events,
     userspacePm: commands.announce && commands.subflowCreate,
-    addressesByToken: atLeast(v, 6, 9),
-    listenerEvents: atLeast(v, 6, 2),
-    kernelRelease: rel,
+    addressesByToken,
+    listenerEvents,
+    policyDump: policy !== undefined,
   };
+}
+
+/**
+ * Asks nlctrl for the policies of `mptcp_pm` (CTRL_CMD_GETPOLICY dump, on a short-lived nlctrl
+ * socket in `netns`). Needs no privilege. Resolves undefined when the kernel has no policy dump
+ * (before 5.10) or refuses it; never rejects for that.
+ */
+export async function probePolicy(netns: Netns, opts: { transport?: RawTransport; timeoutMs?: number } = {}): Promise<FamilyPolicy | undefined> {
+  let ctrl: GenlSocket | undefined;
+  try {
+    ctrl = await GenlSocket.open('nlctrl', { netns, transport: opts.transport, timeoutMs: opts.timeoutMs });
+    const replies = await ctrl.request(CtrlPolicy.CMD_GETPOLICY, getPolicyRequest(family.name), { op: 'getpolicy', dump: true });
+    return decodePolicyDump(replies);
+  } catch (e) {
+    // A kernel without the policy dump refuses the command (EOPNOTSUPP/EINVAL): "no policy", not a failure.
+    if (e instanceof NetlinkError) return undefined;
+    throw e;
+  } finally {
+    ctrl?.close();
+  }
 }

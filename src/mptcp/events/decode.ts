@@ -1,7 +1,7 @@
 // Event decoding: one event message (genl cmd + attribute bytes) → the API object of types.ts.
 // Pure; the table-driven codec does the wire work, this file maps attributes to user fields.
 
-import { family, EventFlags, EventType, ResetReason, type EventAttr } from '../../../generated/mptcp_pm.js';
+import { AF_INET, AF_INET6, family, EventFlags, EventType, ResetFlags, ResetReason, type EventAttr } from '../../../generated/mptcp_pm.js';
 import { decodeAttrs } from '../../netlink/codec.js';
 import { readAttrs } from '../../netlink/attr.js';
 import { formatV4, formatV6 } from '../address.js';
@@ -9,17 +9,14 @@ import { errnoName } from '../../netlink/errors.js';
 import type { UnknownAttr } from '../../netlink/spec-types.js';
 import type { EventFields, MptcpEvent, MptcpEventName } from './types.js';
 
-const AF_INET = 2;
-const AF_INET6 = 10;
-const RESET_TRANSIENT = 0x1;
 const KNOWN_EVENT_FLAGS = EventFlags.denyJoinId0 | EventFlags.serverSide;
 
 /** Event name by genl command number. */
 const NAME_BY_CMD: ReadonlyMap<number, MptcpEventName> = new Map(
   Object.entries(EventType).map(([name, value]) => [value, name as MptcpEventName]),
 );
-const RESET_NAME: ReadonlyMap<number, string> = new Map(
-  Object.entries(ResetReason).map(([name, value]) => [value, name]),
+const RESET_NAME: ReadonlyMap<number, ResetReason> = new Map(
+  Object.entries(ResetReason).map(([name, value]) => [value, name as ResetReason]),
 );
 
 /** The name of event command `cmd`, or undefined for a number this library does not know. */
@@ -99,7 +96,7 @@ function toFields(w: EventAttr): EventFields {
   if (w.error !== undefined) f.error = { errno: w.error, code: errnoName(w.error) };
   if (w.ifIdx !== undefined) f.ifindex = w.ifIdx;
   if (w.resetReason !== undefined) f.resetReason = { value: w.resetReason, name: RESET_NAME.get(w.resetReason) ?? 'unknown' };
-  if (w.resetFlags !== undefined) f.resetFlags = { value: w.resetFlags, transient: (w.resetFlags & RESET_TRANSIENT) !== 0 };
+  if (w.resetFlags !== undefined) f.resetFlags = { value: w.resetFlags, transient: (w.resetFlags & ResetFlags.transient) !== 0 };
   if (w.flags !== undefined || w.serverSide !== undefined) {
     const flags = w.flags ?? 0;
     f.serverSide = (flags & EventFlags.serverSide) !== 0 || (w.serverSide ?? 0) !== 0;

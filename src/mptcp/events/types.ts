@@ -2,11 +2,10 @@
 // per kernel event (camelCase of the spec name), plus `unknown`, `invalid` and `overrun`.
 
 import type { UnknownAttr } from '../../netlink/spec-types.js';
+import type { EventType, ResetReason } from '../../../generated/mptcp_pm.js';
 
-/** Names of the events the kernel sends (spec names in camelCase). */
-export type MptcpEventName =
-  | 'created' | 'established' | 'closed' | 'announced' | 'removed'
-  | 'subEstablished' | 'subClosed' | 'subPriority' | 'listenerCreated' | 'listenerClosed';
+/** Names of the events the kernel sends (spec names in camelCase), from the generated table. */
+export type MptcpEventName = EventType;
 
 /** A socket error copied from a subflow: the number and its symbolic name, e.g. 111 / ECONNREFUSED. */
 export interface EventError {
@@ -17,7 +16,7 @@ export interface EventError {
 /** Reason of an MP_TCPRST received from the peer: the number and its name (`eunspec` … `emiddlebox`, or `unknown`). */
 export interface EventResetReason {
   value: number;
-  name: string;
+  name: ResetReason | 'unknown';
 }
 
 /** Flags of an MP_TCPRST received from the peer. */
@@ -159,3 +158,8 @@ export interface MptcpEventMap {
 
 /** Names accepted by the `types` filter: kernel events plus `unknown` and `invalid`. */
 export type MptcpEventFilterName = keyof MptcpEventMap;
+
+// Every generated event name has an entry in the map above (a compile error otherwise).
+type MissingEvents = Exclude<EventType, keyof MptcpEventMap>;
+const everyEventMapped: [MissingEvents] extends [never] ? true : MissingEvents = true;
+void everyEventMapped;
