@@ -2,7 +2,8 @@
 // `ip -batch`, in scratch namespaces it removes afterwards; prints a table and writes bench/out/<date>.json.
 //
 // Options: --rounds N (default 5), --storm N connections per storm run (default 2000),
-// --lag-seconds S (default 3), --no-profile, --quick (1 round, fewer operations).
+// --lag-seconds S (default 3), --no-profile, --quick (1 round, fewer operations),
+// --diag N connections held for the connection-dump phase (default 2000), --diag-only (that phase alone).
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -19,6 +20,7 @@ import { measureDecode, type DecodeResult } from './lib/decode.js';
 import { profilePhase } from './lib/cpuprof.js';
 import type { ProfileLine } from './lib/profile.js';
 import { formatColdStart, measureColdStart, type ColdStartResult } from './lib/cold-start.js';
+import { diagLines, measureDiag, type DiagResult } from './lib/diag.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
@@ -30,6 +32,7 @@ const quick = flag('--quick');
 const ROUNDS = opt('--rounds', quick ? 1 : 5);
 const STORM = opt('--storm', quick ? 500 : 2000);
 const LAG_S = opt('--lag-seconds', quick ? 1 : 3);
+const DIAG = opt('--diag', quick ? 500 : 2000);
 const N: OpCounts = quick ? { add: 160, dump: 500, limits: 5000 } : { add: 400, dump: 2000, limits: 20000 };
 const PHASES = ['add', 'delete', 'dump', 'limits'] as const;
 const BARS: Record<string, number> = { add: 1.3, delete: 1.3, dump: 3, limits: 3 };
@@ -112,7 +115,29 @@ async function profiles(): Promise<Record<string, { functions: ProfileLine[]; fi
   return out;
 }
 
+/** The connection-dump phase in its own topology (server on 5201, kernel PM joining over path 2). */
+async function diagPhase(): Promise<DiagResult> {
+  log(`connection dump: ${DIAG} MPTCP connections held open, MptcpDiag.connections() against ss -Mtni`);
+  const topo = buildTopology();
+  const stopServer = await startServer(topo.srv);
+  try {
+    return await measureDiag(topo, DIAG, quick ? 3 : 7);
+  } finally {
+    stopServer();
+    deleteNetns(topo.cli);
+    deleteNetns(topo.srv);
+  }
+}
+
 async function main(): Promise<void> {
+  if (flag('--diag-only')) {
+    const d = await diagPhase();
+    const text = diagLines(d).join('\n');
+    process.stdout.write(`${text}\n`);
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(join(OUT_DIR, `diag-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ diag: d, text }, null, 2));
+    return;
+  }
   const started = new Date();
   const t0 = performance.now();
   refDir();
@@ -140,6 +165,7 @@ async function main(): Promise<void> {
     deleteNetns(topo.cli);
     deleteNetns(topo.srv);
   }
+  const diag = await diagPhase();
   log('codec: decoding the captured event bytes');
   const decode: DecodeResult = measureDecode(captured);
 
@@ -167,6 +193,7 @@ async function main(): Promise<void> {
   out.push('');
   out.push(table(rows));
   out.push('');
+  out.push(...diagLines(diag), '');
   out.push('Event storm (client namespace, MptcpEvents with default settings):');
   out.push('| run | connections (with subflow) | events received | kernel counted | lost | overruns reported (lost) | socket drops | events/s |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -210,7 +237,7 @@ async function main(): Promise<void> {
   const file = join(OUT_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({
     date: started.toISOString(), kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version,
-    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, lag, decode, coldStart: cold, profile, elapsedSeconds: elapsed, text,
+    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, lag, decode, coldStart: cold, profile, elapsedSeconds: elapsed, text,
   }, null, 2)}\n`);
   log(`wrote ${file}`);
 }

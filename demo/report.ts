@@ -6,7 +6,7 @@ import { ZERO, type Sample } from './measure.js';
 import type { ProcLine } from './proc.js';
 import type { LinkCounters } from './sandbox.js';
 import { FLOWING, NET } from './settings.js';
-import type { SubflowBytes } from './ss.js';
+import type { SubflowBytes } from './connections.js';
 import type { SubflowTracker } from './subflows.js';
 import { mb, type Check, type DemoSummary, type PathStats } from './summary.js';
 import type { PathManagerStats } from './userspace-pm.js';
@@ -84,7 +84,7 @@ export function buildReport(r: RunRecord): ScenarioResult {
     { name: 'wi-fi carried data', ok: wifi.rxWhileDown >= 256 * 1024, detail: `${mb(wifi.rxWhileDown)} received over ${NET.wifi.ifname} while ethernet was down` },
     {
       name: 'backup flag on the wi-fi subflow', ok: tracker.backupSeen,
-      detail: tracker.backupSeen ? `seen in the ${[...tracker.backupSeenBy].join(' and ')} events${backupFlagInSs ? ' and in ss (flag b)' : ''}`
+      detail: tracker.backupSeen ? `seen in the ${[...tracker.backupSeenBy].join(' and ')} events${backupFlagInSs ? ' and in sock_diag (flag b)' : ''}`
         : `no event for ${NET.wifi.address} had backup set (${wifiSubflows.length} wi-fi subflow(s) seen)`,
     },
     {

@@ -9,7 +9,7 @@ import { Proc, siblingScript } from './proc.js';
 import { buildReport, type ScenarioResult } from './report.js';
 import type { SandboxNames } from './sandbox.js';
 import { FLOWING, NET, TIMING } from './settings.js';
-import { readSubflowBytes, showSubflows, type SubflowBytes } from './ss.js';
+import { readSubflowBytes, showSubflows, type SubflowBytes } from './connections.js';
 import { SubflowTracker } from './subflows.js';
 import { mb } from './summary.js';
 import { runPathManager, type LocalAddress, type PathManagerStats } from './userspace-pm.js';

@@ -23,9 +23,22 @@ export type {
   UnknownEvent, InvalidEvent,
 } from './mptcp/events.js';
 export type { MptcpPmEvents } from './mptcp/pm.js';
+export type { MptcpPmWarning } from './mptcp/pm-types.js';
 export { SysctlPermissionError } from './mptcp/pathmanager.js';
 export { isAddress, familyOf, canonicalAddress, addressKind } from './mptcp/address.js';
 export type { Family, AddressKind } from './mptcp/address.js';
 export { checkEndpointSpec } from './mptcp/endpoint.js';
 export { McastGroup } from '../generated/mptcp_pm.js';
 export { PM_ADDR_MAX, PM_MAX_ADDR_ID } from '../generated/mptcp_pm.js';
+export { MptcpDiag } from './mptcp/diag.js';
+export type { MptcpDiagOptions } from './mptcp/diag.js';
+export { subflowFlagLetters } from './mptcp/diag-model.js';
+export type {
+  MptcpConnection, MptcpConnectionInfo, MptcpSubflow, MptcpListener, SocketAddress, SocketState, TcpSubflowInfo, SubflowMapping,
+} from './mptcp/diag-model.js';
+export { readMptcpCounters, parseMptcpCounters, counterDeltas } from './mptcp/counters.js';
+export type { CountersOptions } from './mptcp/counters.js';
+export { readMptcpStatus } from './mptcp/status.js';
+export type { MptcpStatus, StatusOptions } from './mptcp/status.js';
+export { ConnectionTracker } from './mptcp/tracker.js';
+export type { ConnectionTrackerOptions, TrackedConnection, TrackedSubflow, ResyncReport, TrackerEvents } from './mptcp/tracker.js';

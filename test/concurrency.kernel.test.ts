@@ -155,3 +155,21 @@ describe('the request core under concurrency (real kernel)', () => {
     }
   }, 60_000);
 });
+
+describe('MPTCP disabled in the namespace', () => {
+  it('accepts endpoints, and says so to warning listeners and through mptcpEnabled()', async () => {
+    await withPm('cdisabled', async (pm, ns) => {
+      const warnings: { code: string; fix: string }[] = [];
+      pm.on('warning', (w) => warnings.push(w));
+      expect(pm.mptcpEnabled()).toBe(true);
+      await pm.addEndpoint({ address: '192.0.2.1', id: 1, flags: ['subflow'] });
+      expect(warnings).toEqual([]);
+      await ns.exec('sysctl', ['-qw', 'net.mptcp.enabled=0']);
+      expect(pm.mptcpEnabled()).toBe(false);
+      const added = await pm.addEndpoint({ address: '192.0.2.2', id: 2, flags: ['subflow'] });
+      expect(added.id).toBe(2);
+      expect(warnings.map((w) => w.code)).toEqual(['mptcp-disabled']);
+      expect(warnings[0].fix).toBe(`ip netns exec ${ns.name} sysctl -w net.mptcp.enabled=1`);
+    });
+  }, 30_000);
+});

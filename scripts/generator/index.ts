@@ -1,7 +1,7 @@
 // Generator entry points: render spec text to the TypeScript module, or generate a file from a spec path.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpecError } from './errors.js';
@@ -10,6 +10,7 @@ import { parseSpec } from './parse.js';
 import { groupKey, renderConsts, renderEnums, renderGroups, renderHeader, renderOpTable } from './render-definitions.js';
 import { renderFamily } from './render-family.js';
 import { messageTypes, renderEventTypes, renderMessageTypes, renderSetTypes } from './render-types.js';
+import { parseRawSpec, renderRaw, specProtocol } from './raw.js';
 
 export { SpecError } from './errors.js';
 export { parseSpec } from './parse.js';
@@ -49,7 +50,9 @@ function checkIdentifiers(model: FamilyModel): void {
 export function renderSpec(spec: Uint8Array | string, source: string): string {
   const bytes = typeof spec === 'string' ? Buffer.from(spec, 'utf8') : spec;
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const model = parseSpec(Buffer.from(bytes).toString('utf8'));
+  const text = Buffer.from(bytes).toString('utf8');
+  if (specProtocol(text) === 'netlink-raw') return `${renderRaw(parseRawSpec(text), source, sha256).join('\n')}\n`;
+  const model = parseSpec(text);
   checkIdentifiers(model);
   const lines = [
     ...renderHeader(model, source, sha256),
@@ -63,6 +66,15 @@ export function renderSpec(spec: Uint8Array | string, source: string): string {
     ...renderFamily(model),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** Every spec under scripts/spec/ with the generated module it renders to (generated/<name>.ts). */
+export function allSpecs(): { spec: string; out: string }[] {
+  const dir = resolve(REPO_ROOT, 'scripts/spec');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({ spec: resolve(dir, f), out: resolve(REPO_ROOT, 'generated', f.replace(/\.yaml$/, '.ts')) }));
 }
 
 /** Path of `file` relative to the repository root, with forward slashes. */

@@ -90,7 +90,9 @@ export class Words {
 }
 
 /** Options that belong to one command and are handed to it as words. */
-const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf', '--json-format', '--listen', '--timeout'];
+const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf', '--json-format', '--listen', '--timeout', '--watch', '--count'];
+/** A command's own options without a value (stat -z). */
+const COMMAND_FLAGS = ['-z', '--zeros'];
 
 /** Options that apply to every command. */
 export interface GlobalOptions {
@@ -125,7 +127,9 @@ export function splitGlobals(argv: readonly string[]): { globals: GlobalOptions;
     }
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(0, eq) : a;
-    if (COMMAND_OPTIONS.includes(name)) {
+    if (eq < 0 && COMMAND_FLAGS.includes(a)) {
+      words.push(a);
+    } else if (COMMAND_OPTIONS.includes(name)) {
       // A command's own option (monitor --type/--token): kept, with its value, for that command.
       if (eq >= 0) words.push(name, a.slice(eq + 1));
       else {

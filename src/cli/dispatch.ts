@@ -48,6 +48,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { word: 'remove', load: () => userspace('parseRemove') },
   { word: 'subflow', subcommands: ['create', 'destroy', 'backup', 'nobackup'], load: () => userspace('parseSubflow') },
   { word: 'addresses', load: () => userspace('parseAddresses') },
+  { word: 'connections', load: async () => { const m = await import('./connections.js'); return as({ parse: m.parseConnections, run: m.runConnections }); } },
+  { word: 'stat', load: async () => { const m = await import('./stat.js'); return as({ parse: m.parseStat, run: m.runStat }); } },
   { word: 'exporter', load: async () => as(await import('./exporter.js')) },
 ];
 

@@ -21,6 +21,8 @@ const LINES: Record<string, string> = {
   'subflow.destroy': 'mptcp-pm subflow destroy token TOKEN local ADDRESS port PORT remote ADDRESS port PORT',
   'subflow.backup': 'mptcp-pm subflow backup|nobackup token TOKEN local ADDRESS [port PORT] remote ADDRESS [port PORT]',
   addresses: 'mptcp-pm addresses token TOKEN',
+  connections: 'mptcp-pm connections [token TOKEN]',
+  stat: 'mptcp-pm stat [-z] [--watch SECONDS [--count N]]',
   exporter: 'mptcp-pm exporter --listen HOST:PORT [--netns NAME]... [--timeout MS]',
 };
 
@@ -78,6 +80,10 @@ const MEANING: Record<string, string> = {
     'Userspace path manager: opens (create), closes (destroy) or marks backup / not backup one subflow\n' +
     'of connection TOKEN, named by its local and remote address (and ports).',
   addresses: 'Userspace path manager: lists the local addresses connection TOKEN announced.',
+  connections:
+    'Lists the MPTCP connections of the namespace (sock_diag, as ss -M) with their subflows beneath:\n' +
+    'addresses, device, address ids, flags, rtt, cwnd, bytes. TOKEN: only that connection.',
+  stat: 'MPTcpExt counters as nstat -az shows them; -z also prints zeros; --watch prints deltas until SIGINT.',
   exporter:
     'Serves the MPTCP state of one or more namespaces as Prometheus metrics on http://HOST:PORT/metrics:\n' +
     'MPTcpExt counters, connections and subflows, endpoints, limits, events and lost events.\n' +

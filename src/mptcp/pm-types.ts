@@ -36,4 +36,18 @@ export interface MptcpPmEvents {
    * `MptcpPm.unmatchedErrors`; no process warning is raised.
    */
   error: (err: Error) => void;
+  /**
+   * Something the kernel accepted but that will not work as the caller likely expects, e.g.
+   * `mptcp-disabled`: an endpoint was added while `net.mptcp.enabled` is 0 in the namespace, so
+   * no connection will use it until MPTCP is enabled.
+   */
+  warning: (w: MptcpPmWarning) => void;
+}
+
+/** See {@link MptcpPmEvents.warning}. */
+export interface MptcpPmWarning {
+  code: 'mptcp-disabled';
+  message: string;
+  /** What fixes it. */
+  fix: string;
 }

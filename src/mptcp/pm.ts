@@ -1,6 +1,7 @@
 // The typed async API of the in-kernel path manager (endpoints, limits) and the entry point of
 // the userspace path manager (userspace.ts), over one generic-netlink socket in one namespace.
 
+import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'eventemitter3';
 import { family, PM_ADDR_MAX, type Op } from '../../generated/mptcp_pm.js';
 import { decodeAttrs } from '../netlink/codec.js';
@@ -131,6 +132,7 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
     });
     if (ifIdx !== undefined) checked.wire.ifIdx = ifIdx;
     await this.ops.run('addAddr', { addr: checked.wire });
+    this.warnIfDisabled();
     if (!returnStored) return;
     // The add succeeded: nothing after this point may turn it into an error. When the endpoint
     // cannot be read back (removed meanwhile by another caller, or the read failed), it resolves
@@ -144,6 +146,29 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
     } catch {
       return requested();
     }
+  }
+
+  /**
+   * Whether MPTCP is enabled in the namespace (`net.mptcp.enabled`); undefined when the sysctl is
+   * not there (no MPTCP in this kernel). Needs no privilege.
+   */
+  mptcpEnabled(): boolean | undefined {
+    this.ops.assertOpen();
+    try {
+      return this.ns.run(() => readFileSync('/proc/sys/net/mptcp/enabled', 'utf8').trim()) !== '0';
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Endpoints are accepted with MPTCP disabled, and then do nothing: say so to `warning` listeners. */
+  private warnIfDisabled(): void {
+    if (this.listenerCount('warning') === 0 || this.mptcpEnabled() !== false) return;
+    this.emit('warning', {
+      code: 'mptcp-disabled',
+      message: `MPTCP is disabled in ${this.netns === undefined ? 'this network namespace' : `network namespace "${this.netns}"`} (net.mptcp.enabled = 0): endpoints are kept but no connection uses MPTCP`,
+      fix: `${this.netns === undefined ? '' : `ip netns exec ${this.netns} `}sysctl -w net.mptcp.enabled=1`,
+    });
   }
 
   /**
