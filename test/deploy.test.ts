@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { pmFamilies } from '../src/exporter/pm-source.js';
 import { eventFamilies } from '../src/exporter/events-source.js';
+import { connectionFamilies } from '../src/exporter/connections-source.js';
 import { counterMetricName, parseMptcpExt } from '../src/exporter/netstat.js';
 
 const DEPLOY = fileURLToPath(new URL('../deploy/', import.meta.url));
@@ -125,8 +126,7 @@ describe('Prometheus configuration and alerting rules', () => {
     const served = new Set([
       ...pmFamilies([], { subflows: 0, addAddrAccepted: 0 }, 'kernel').map((f) => f.name),
       ...eventFamilies({ byType: new Map(), lost: 0, overrunsUnknown: 0 }).map((f) => f.name),
-      // Served by the connections source (sock_diag).
-      'mptcp_connections', 'mptcp_subflows',
+      ...connectionFamilies([], 'kernel').map((f) => f.name),
     ]);
     expect([...used].filter((m) => !served.has(m) && !m.startsWith('mptcp_ext_'))).toEqual([]);
     // The fallback selector matches counters this kernel has.

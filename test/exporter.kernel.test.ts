@@ -1,5 +1,6 @@
 // The exporter against namespaces with live MPTCP connections, scraped by a real Prometheus server
-// (Debian's `prometheus`): up == 1, every MPTcpExt counter equal to nstat's, endpoints and limits.
+// (Debian's `prometheus`): up == 1, every MPTcpExt counter equal to nstat's, connections and subflows
+// equal to ss -M / ss -t, endpoints and limits.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -118,12 +119,23 @@ describe('exporter scraped by Prometheus', () => {
     }
 
     const value = async (q: string): Promise<number> => Number((await query(base, q))[0]?.value[1]);
+    // Connections and subflows as ss sees them: MPTCP sockets (ss -M) and their TCP subflows (ss -t).
+    for (const ns of [t.client, t.server]) {
+      const count = async (args: string[]): Promise<number> => (await ns.exec('ss', args)).split('\n').filter((l) => l.trim()).length;
+      const [conns, subs] = await Promise.all([count(['-HMn', 'state', 'established']), count(['-Htn', 'state', 'established'])]);
+      expect(conns).toBe(3);
+      expect(subs).toBe(6);
+      await waitFor(async () => (await value(`mptcp_connections{netns="${ns.name}", state="established"}`)) === conns &&
+        (await value(`mptcp_subflows{netns="${ns.name}", state="established"}`)) === subs,
+      { timeoutMs: 15_000, what: `connections and subflows of ${ns.name} equal to ss -M / ss -t`, intervalMs: 250 });
+    }
+    expect(await value(`mptcp_connections{netns="${t.client.name}", state="established", path_manager="kernel"}`)).toBe(3);
     expect(await value(`mptcp_endpoints{netns="${t.client.name}", flag="subflow"}`)).toBe(1);
     expect(await value(`mptcp_endpoints{netns="${t.server.name}", flag="signal"}`)).toBe(1);
     expect(await value(`mptcp_limit_subflows{netns="${t.client.name}"}`)).toBe(2);
     expect((await query(base, `mptcp_endpoint_info{netns="${t.client.name}", address="${p2.client}", flags="subflow", dev="${p2.ifname}"}`)).length).toBe(1);
     expect(await value(`mptcp_path_manager_info{netns="${t.client.name}", type="kernel"}`)).toBe(1);
-    expect(await value('sum(mptcp_exporter_source_up)')).toBe(6);
+    expect(await value('sum(mptcp_exporter_source_up)')).toBe(8);
 
     // Events counted while the exporter runs: closing the three connections gives three `closed` on each side.
     client.send('close');

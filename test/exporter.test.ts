@@ -46,7 +46,7 @@ describe('MptcpExporter with fake sources', () => {
       collect: () => (slow ? new Promise(() => undefined) : Promise.resolve([family('t_late', 7)])),
       close: () => undefined,
     });
-    const ex = await MptcpExporter.open({ netns: ['a', 'b'], without: ['counters', 'pm', 'events'], sources: [fast, late], timeoutMs: 100, processMetrics: false });
+    const ex = await MptcpExporter.open({ netns: ['a', 'b'], without: ['counters', 'pm', 'events', 'connections'], sources: [fast, late], timeoutMs: 100, processMetrics: false });
     try {
       const texts = await Promise.all(Array.from({ length: 20 }, () => ex.metrics()));
       expect(calls).toBe(2); // one per namespace, shared by the 20 scrapes

@@ -5,6 +5,10 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { netstatSource } from './netstat.js';
 import { pmSource } from './pm-source.js';
 import { eventsSource } from './events-source.js';
+import { connectionsSource } from './connections-source.js';
+import { MptcpDiag } from '../mptcp/diag.js';
+import { getPathManager } from '../mptcp/pathmanager.js';
+import { Netns } from '../os/netns.js';
 import type { MetricFamily, Source, SourceFactory, Target } from './source.js';
 
 export interface MptcpExporterOptions {
@@ -12,7 +16,7 @@ export interface MptcpExporterOptions {
   netns?: (string | undefined)[];
   /** How long one scrape waits for the kernel, in ms (default 2000). */
   timeoutMs?: number;
-  /** Built-in sources to leave out ('counters', 'pm', 'events'). */
+  /** Built-in sources to leave out ('counters', 'pm', 'events', 'connections'). */
   without?: string[];
   /** Extra sources, one factory called per namespace (connections, subflows, …). */
   sources?: SourceFactory[];
@@ -65,6 +69,7 @@ export class MptcpExporter {
       ...(without.has('counters') ? [] : [netstatSource]),
       ...(without.has('pm') ? [] : [(t: Target) => pmSource(t, timeoutMs)]),
       ...(without.has('events') ? [] : [eventsSource]),
+      ...(without.has('connections') ? [] : [(t: Target) => connectionsSource(t, (netns) => MptcpDiag.open({ netns, timeoutMs }), pathManagerOf)]),
       ...(options.sources ?? []),
     ];
     try {
@@ -144,6 +149,16 @@ export class MptcpExporter {
       if (metric instanceof Counter) metric.inc(labels, s.value);
       else metric.set(labels, s.value);
     }
+  }
+}
+
+/** The path manager new connections of `netns` get (the pm_type / path_manager sysctl). */
+async function pathManagerOf(netns: string | undefined): Promise<string> {
+  const ns = Netns.open(netns);
+  try {
+    return getPathManager(ns);
+  } finally {
+    ns.close();
   }
 }
 
