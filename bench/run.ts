@@ -20,6 +20,7 @@ import { buildTopology, startServer, storm, type StormResult } from './lib/storm
 import { measureDecode, type DecodeResult } from './lib/decode.js';
 import { profilePhase } from './lib/cpuprof.js';
 import type { ProfileLine } from './lib/profile.js';
+import { formatColdStart, measureColdStart, type ColdStartResult } from './lib/cold-start.js';
 import { diagLines, measureDiag, type DiagResult } from './lib/diag.js';
 import { upmLines, type UpmRun } from './lib/upm.js';
 import { upmPhase } from './upm.js';
@@ -173,6 +174,15 @@ async function main(): Promise<void> {
   log('codec: decoding the captured event bytes');
   const decode: DecodeResult = measureDecode(captured);
 
+  log('cold start: mptcp-pm limits show against node -e 0, paired runs');
+  const coldNs = createNetns('cold');
+  let cold: ColdStartResult;
+  try {
+    cold = measureColdStart(coldNs, quick ? 7 : 21);
+  } finally {
+    deleteNetns(coldNs);
+  }
+
   let profile: Awaited<ReturnType<typeof profiles>> | undefined;
   if (!flag('--no-profile')) {
     log('profiling the mptcp-pm phases (node:inspector, 25 µs sampling)');
@@ -200,6 +210,7 @@ async function main(): Promise<void> {
   out.push('');
   out.push(`Event-loop lag (monitorEventLoopDelay, 1 ms resolution, ${LAG_S} s windows): idle p99 ${lag.idleP99Ms.toFixed(2)} ms (after: ${lag.idleP99AfterMs.toFixed(2)} ms); ` +
     `deleting + re-adding endpoints (${lag.cycles} cycles) p50 ${lag.busyP50Ms.toFixed(2)} ms, p99 ${lag.busyP99Ms.toFixed(2)} ms, max ${lag.busyMaxMs.toFixed(2)} ms; excess over idle p99 ${lag.excessMs.toFixed(2)} ms.`);
+  out.push(formatColdStart(cold));
   out.push(`Codec on ${decode.captured} captured event datagrams (${decode.check}): decodeEvent ${decode.decodeEventPerSec.toFixed(0)} events/s, decodeAttrs alone ${decode.decodeAttrsPerSec.toFixed(0)} events/s.`);
   out.push('');
   out.push('Bars:');
@@ -209,6 +220,7 @@ async function main(): Promise<void> {
       out.push(bar((r.ratio ?? Infinity) <= BARS[phase], `${phase.padEnd(6)} ${r.tool}: ${r.ratio?.toFixed(2)}× C (bar ≤ ${BARS[phase]}×${phase === 'delete' ? ', "≈ 1×"' : ''}), p50 ${r.ratioP50?.toFixed(2)}×`));
     }
   }
+  out.push(bar(cold.ratio <= 1.3, `cold start: mptcp-pm limits show ${cold.ratio.toFixed(2)}× node -e 0 (median of ${cold.runs} pairs, bar ≤ 1.3×)`));
   out.push(bar(storms[0].lost === 0, `storm, consumer keeping up: ${storms[0].lost} lost of ${storms[0].receivedTotal + storms[0].lost}`));
   const st = storms[1];
   out.push(bar(st.lost === 0 || (st.overrunReported !== null && st.overrunReported >= st.lost), `storm, consumer stalling 300 ms: ${st.lost} lost, ${st.overruns} overrun(s) reporting ${st.overrunReported ?? 'no count'}`));
@@ -231,7 +243,7 @@ async function main(): Promise<void> {
   const file = join(OUT_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({
     date: started.toISOString(), kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version,
-    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, upm, lag, decode, profile, elapsedSeconds: elapsed, text,
+    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, upm, lag, decode, coldStart: cold, profile, elapsedSeconds: elapsed, text,
   }, null, 2)}\n`);
   log(`wrote ${file}`);
 }

@@ -5,6 +5,8 @@ import type { MptcpPm } from '../index.js';
 
 export interface Context {
   readonly netns: string | undefined;
+  /** Every -n/--netns given, in order (the exporter watches them all; netns is the last). */
+  readonly namespaces: readonly string[];
   readonly json: boolean;
   /** Writes to stdout. */
   out(text: string): void;
@@ -15,10 +17,11 @@ export interface Context {
 }
 
 /** A context over process.stdout/stderr; `close()` releases the client if one was opened. */
-export function processContext(netns: string | undefined, json: boolean): Context & { close(): void } {
+export function processContext(netns: string | undefined, json: boolean, namespaces: readonly string[] = netns === undefined ? [] : [netns]): Context & { close(): void } {
   let client: Promise<MptcpPm> | undefined;
   return {
     netns,
+    namespaces,
     json,
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),

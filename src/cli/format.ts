@@ -1,7 +1,8 @@
 // Output of `endpoint show`, `addresses` and `limits show`, byte for byte what `ip mptcp` prints
 // for the same state: one line per endpoint with a trailing space, or one line of JSON (`-j`).
 
-import { ENDPOINT_FLAGS, type Endpoint, type EndpointFlag, type Limits } from '../index.js';
+import type { Endpoint, EndpointFlag, Limits } from '../index.js';
+import { ENDPOINT_FLAGS } from '../mptcp/endpoint.js';
 
 /** Flag names in the order iproute2 prints them: by bit, as the generated table lists them. */
 const FLAG_ORDER = (Object.keys(ENDPOINT_FLAGS) as EndpointFlag[]).sort((a, b) => ENDPOINT_FLAGS[a] - ENDPOINT_FLAGS[b]);

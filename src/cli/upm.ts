@@ -48,7 +48,7 @@ export function parseUserspacePm(words: readonly string[]): UpmCliAction {
 
 /** Runs until SIGINT or SIGTERM (exit 0); start failures (wrong path manager, …) end it with 1. */
 export async function runUserspacePm(a: UpmCliAction, ctx: Context): Promise<number> {
-  const { UserspacePathManager, policies } = await import('../index.js');
+  const [{ UserspacePathManager }, policies] = await Promise.all([import('../upm/manager.js'), import('../upm/policies/index.js')]);
   const addresses = a.addresses.length > 0 ? a.addresses.map((x) => ({ ...x, backup: a.backup.includes(x.address) })) : undefined;
   const opts = { ...(addresses ? { addresses } : {}), backup: a.backup };
   const policy = a.policy === 'announce-addresses' ? policies.announceAddresses(opts)

@@ -5,7 +5,9 @@ import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
 import { formatEndpoints } from './format.js';
 import type { Context } from './context.js';
-import { PM_MAX_ADDR_ID, ValidationError, familyOf, isAddress, type PathManagerType } from '../index.js';
+import type { PathManagerType } from '../index.js';
+import { familyOf, isAddress } from '../mptcp/address.js';
+import { PM_MAX_ADDR_ID } from '../../generated/mptcp_pm.js';
 
 interface Side { address: string; port?: number }
 
@@ -169,3 +171,5 @@ export async function runUserspace(a: UserspaceAction, ctx: Context): Promise<vo
       ctx.out(formatEndpoints(await pm.listAddresses(a.token), ctx.json));
   }
 }
+
+export const run = runUserspace;
