@@ -1,7 +1,8 @@
 // Transport layer: moves raw datagrams between a netlink socket of any protocol and the kernel. The
 // real one wraps the `netlink` package's RawNetlinkSocket; tests inject a fake peer.
 
-import { RawNetlinkSocket } from 'netlink';
+// The raw socket only: the package's entry point loads every family it ships (slow to start).
+import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import type { Netns } from '../os/netns.js';
 import { findNetlinkFd } from '../os/procfs.js';
 import {
