@@ -1,6 +1,7 @@
 // IP address text ⇄ wire form for the API layer: strings such as "192.0.2.1" or "2001:db8::1"
 // become { family, addr4 | addr6 } as the `address` attribute set carries them, and back.
 
+import { formatIPv6 } from '../netlink/inet.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { AF_INET, AF_INET6 } from '../../generated/mptcp_pm.js';
 
@@ -106,33 +107,8 @@ export function formatV4(value: number): string {
   return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join('.');
 }
 
-/** RFC 5952 text of 16 bytes: lower case, longest run of ≥ 2 zero words as `::`, v4-mapped dotted. */
-export function formatV6(bytes: Uint8Array): string {
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((bytes[i] << 8) | bytes[i + 1]);
-  const mapped = words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff;
-  if (mapped) {
-    return `::ffff:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
-  }
-  let bestAt = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (bestAt < 0) return hex.join(':');
-  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
-}
+/** RFC 5952 text of 16 bytes (see formatIPv6). */
+export const formatV6 = formatIPv6;
 
 /** The text the kernel's dumps use for an address: "2001:DB8::1" → "2001:db8::1" (valid input assumed). */
 export function canonicalAddress(text: string): string {

@@ -211,3 +211,20 @@ export const read = {
     return a.data.toString('utf8', 0, nul);
   },
 };
+
+/** Integer kinds with a fixed size, as the spec names them. */
+export type ScalarKind = 'u8' | 's8' | 'u16' | 's16' | 'u32' | 's32' | 'u64' | 's64';
+
+/** Reads an integer of `kind` at `p` (network byte order when `be`); 64-bit kinds as bigint. */
+export function readScalar(kind: ScalarKind, b: Buffer, p: number, be: boolean): number | bigint {
+  switch (kind) {
+    case 'u8': return b[p];
+    case 's8': return b.readInt8(p);
+    case 'u16': return be ? b.readUInt16BE(p) : b.readUInt16LE(p);
+    case 's16': return be ? b.readInt16BE(p) : b.readInt16LE(p);
+    case 'u32': return be ? b.readUInt32BE(p) : b.readUInt32LE(p);
+    case 's32': return be ? b.readInt32BE(p) : b.readInt32LE(p);
+    case 'u64': return be ? b.readBigUInt64BE(p) : b.readBigUInt64LE(p);
+    case 's64': return be ? b.readBigInt64BE(p) : b.readBigInt64LE(p);
+  }
+}

@@ -2,7 +2,7 @@
 // (generated/*.ts) on top of the TLV primitives of attr.ts. Knows nothing of MPTCP.
 
 import { DecodeError, ValidationError } from './errors.js';
-import { AttrWriter, NLA_HDRLEN, NLA_TYPE_MASK, asBuffer, walkAttrs } from './attr.js';
+import { AttrWriter, NLA_HDRLEN, NLA_TYPE_MASK, asBuffer, readScalar, walkAttrs } from './attr.js';
 import type { AttrDesc, AttrSetDesc, FamilyDesc, UnknownAttr, WireKind } from './spec-types.js';
 
 /** Key under which unknown attributes are kept in decoded objects and read back by encodeAttrs. */
@@ -258,16 +258,9 @@ function decodeOne(family: FamilyDesc, a: AttrDesc, b: Buffer, p: number, size: 
   if (fixed !== undefined && size !== fixed) {
     throw new DecodeError(pathOf(parent, a), `expected ${fixed} bytes, got ${size}`);
   }
-  const be = a.byteOrder === 'big-endian';
   switch (a.kind) {
-    case 'u8': return b[p];
-    case 's8': return b.readInt8(p);
-    case 'u16': return be ? b.readUInt16BE(p) : b.readUInt16LE(p);
-    case 's16': return be ? b.readInt16BE(p) : b.readInt16LE(p);
-    case 'u32': return be ? b.readUInt32BE(p) : b.readUInt32LE(p);
-    case 's32': return be ? b.readInt32BE(p) : b.readInt32LE(p);
-    case 'u64': return be ? b.readBigUInt64BE(p) : b.readBigUInt64LE(p);
-    case 's64': return be ? b.readBigInt64BE(p) : b.readBigInt64LE(p);
+    case 'u8': case 's8': case 'u16': case 's16': case 'u32': case 's32': case 'u64': case 's64':
+      return readScalar(a.kind, b, p, a.byteOrder === 'big-endian');
     case 'flag': return true;
     case 'binary': {
       const rule = lengthRule(a, size);

@@ -2,6 +2,7 @@
 // struct-fu, little-endian unless a member says otherwise. Knows no protocol; generated/*.ts hold the layouts.
 
 import fu from 'struct-fu';
+import { readScalar } from './attr.js';
 import { DecodeError } from './errors.js';
 
 export type ScalarKind = 'u8' | 'u16' | 'u32' | 'u64' | 's8' | 's16' | 's32' | 's64';
@@ -120,16 +121,9 @@ export function offsetOf(desc: StructDesc<unknown>, name: string): number {
 }
 
 function readMember(m: MemberInfo, b: Buffer, p: number): unknown {
-  const be = m.bigEndian;
   switch (m.kind) {
-    case 'u8': return b[p];
-    case 's8': return b.readInt8(p);
-    case 'u16': return be ? b.readUInt16BE(p) : b.readUInt16LE(p);
-    case 's16': return be ? b.readInt16BE(p) : b.readInt16LE(p);
-    case 'u32': return be ? b.readUInt32BE(p) : b.readUInt32LE(p);
-    case 's32': return be ? b.readInt32BE(p) : b.readInt32LE(p);
-    case 'u64': return be ? b.readBigUInt64BE(p) : b.readBigUInt64LE(p);
-    case 's64': return be ? b.readBigInt64BE(p) : b.readBigInt64LE(p);
+    case 'u8': case 's8': case 'u16': case 's16': case 'u32': case 's32': case 'u64': case 's64':
+      return readScalar(m.kind, b, p, m.bigEndian === true);
     case 'binary': return new Uint8Array(b.subarray(p, p + m.size));
     case 'struct': return readFields(m.struct as StructDesc<unknown>, b, p, m.size);
   }

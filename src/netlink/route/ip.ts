@@ -1,6 +1,7 @@
 // rtnetlink layer: IP addresses as the route messages carry them (4 or 16 raw bytes) and as the
 // API shows them (RFC 5952 text), plus the prefix arithmetic the routing code needs.
 
+import { formatIPv6 } from '../inet.js';
 import { isIPv4, isIPv6 } from 'node:net';
 
 export const AF_INET = 2;
@@ -41,26 +42,7 @@ export function ipToBytes(text: string): Buffer {
 export function bytesToIp(buf: Uint8Array): string {
   if (buf.length === 4) return Array.from(buf).join('.');
   if (buf.length !== 16) throw new RangeError(`an IP address has 4 or 16 bytes, got ${buf.length}`);
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((buf[i * 2] << 8) | buf[i * 2 + 1]);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(w);
-  return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
+  return formatIPv6(buf);
 }
 
 /** Canonical text of an address (`2001:DB8:0::1` → `2001:db8::1`). */
