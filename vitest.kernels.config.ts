@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-/** The files of the tier; the diag tests join through the last pattern as they land. */
+/**
+ * The files of the tier. The diag tests are not in it: they check counters and mptcp_info fields
+ * that 6.1 lacks (MPJoinSynTx, bytes_sent) and would need adapting first.
+ */
 export const KERNEL_TIER = [
   'test/socket.kernel.test.ts',
   'test/client.kernel.test.ts',
@@ -13,7 +16,7 @@ export const KERNEL_TIER = [
   'test/events.kernel.test.ts',
   'test/events.v6.kernel.test.ts',
   'test/userspace.kernel.test.ts',
-  'test/**/*diag*.kernel.test.ts',
+  'test/concurrency.kernel.test.ts',
 ];
 
 const scale = Math.max(1, Number(process.env.MPTCPPM_TIME_SCALE) || 1);

@@ -2,12 +2,14 @@
 // `ip -batch`, in scratch namespaces it removes afterwards; prints a table and writes bench/out/<date>.json.
 //
 // Options: --rounds N (default 5), --storm N connections per storm run (default 2000),
-// --lag-seconds S (default 3), --no-profile, --quick (1 round, fewer operations).
+// --lag-seconds S (default 3), --no-profile, --quick (1 round, fewer operations),
+// --diag N connections held for the connection-dump phase (default 2000), --diag-only (that phase alone),
+// --upm N connections of the path-manager framework phase (default 1000; --no-upm skips it; bench/upm.ts runs it alone).
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
-import { MptcpPm } from '../src/client.js';
+import { MptcpPm } from '../src/mptcp/pm.js';
 import { OUT_DIR, buildRef, refDir, runRef } from './lib/cref.js';
 import { cleanupAll, createNetns, deleteNetns } from './lib/netns.js';
 import { checkPyroute2, runIpBatch, runPyroute2 } from './lib/peers.js';
@@ -18,6 +20,10 @@ import { buildTopology, startServer, storm, type StormResult } from './lib/storm
 import { measureDecode, type DecodeResult } from './lib/decode.js';
 import { profilePhase } from './lib/cpuprof.js';
 import type { ProfileLine } from './lib/profile.js';
+import { formatColdStart, measureColdStart, type ColdStartResult } from './lib/cold-start.js';
+import { diagLines, measureDiag, type DiagResult } from './lib/diag.js';
+import { upmLines, type UpmRun } from './lib/upm.js';
+import { upmPhase } from './upm.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
@@ -29,6 +35,8 @@ const quick = flag('--quick');
 const ROUNDS = opt('--rounds', quick ? 1 : 5);
 const STORM = opt('--storm', quick ? 500 : 2000);
 const LAG_S = opt('--lag-seconds', quick ? 1 : 3);
+const DIAG = opt('--diag', quick ? 500 : 2000);
+const UPM = opt('--upm', quick ? 200 : 1000);
 const N: OpCounts = quick ? { add: 160, dump: 500, limits: 5000 } : { add: 400, dump: 2000, limits: 20000 };
 const PHASES = ['add', 'delete', 'dump', 'limits'] as const;
 const BARS: Record<string, number> = { add: 1.3, delete: 1.3, dump: 3, limits: 3 };
@@ -111,7 +119,29 @@ async function profiles(): Promise<Record<string, { functions: ProfileLine[]; fi
   return out;
 }
 
+/** The connection-dump phase in its own topology (server on 5201, kernel PM joining over path 2). */
+async function diagPhase(): Promise<DiagResult> {
+  log(`connection dump: ${DIAG} MPTCP connections held open, MptcpDiag.connections() against ss -Mtni`);
+  const topo = buildTopology();
+  const stopServer = await startServer(topo.srv);
+  try {
+    return await measureDiag(topo, DIAG, quick ? 3 : 7);
+  } finally {
+    stopServer();
+    deleteNetns(topo.cli);
+    deleteNetns(topo.srv);
+  }
+}
+
 async function main(): Promise<void> {
+  if (flag('--diag-only')) {
+    const d = await diagPhase();
+    const text = diagLines(d).join('\n');
+    process.stdout.write(`${text}\n`);
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(join(OUT_DIR, `diag-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ diag: d, text }, null, 2));
+    return;
+  }
   const started = new Date();
   const t0 = performance.now();
   refDir();
@@ -120,6 +150,14 @@ async function main(): Promise<void> {
   log(`mptcp-pm bench: kernel ${release()}, ${cpus().length} CPUs, node ${process.version}; ${ROUNDS} round(s), ops per round ${JSON.stringify(N)}`);
 
   const ops = await opsRounds(bin);
+  if (flag('--ops-only')) {
+    // The request/response table and the event-loop lag only (a minute instead of several).
+    const lagNs = createNetns('lag');
+    const lag: LagResult = await measureLag(lagNs, LAG_S);
+    deleteNetns(lagNs);
+    process.stdout.write(`${table(ops.rows)}\n\nevent-loop lag: ${JSON.stringify(lag)}\n`);
+    return;
+  }
 
   log(`event-loop lag: ${LAG_S} s idle, ${LAG_S} s deleting/re-adding endpoints, ${LAG_S} s idle`);
   const lagNs = createNetns('lag');
@@ -139,8 +177,19 @@ async function main(): Promise<void> {
     deleteNetns(topo.cli);
     deleteNetns(topo.srv);
   }
+  const diag = await diagPhase();
+  const upm: UpmRun[] = flag('--no-upm') ? [] : await upmPhase(UPM, 2 * UPM, log);
   log('codec: decoding the captured event bytes');
   const decode: DecodeResult = measureDecode(captured);
+
+  log('cold start: mptcp-pm limits show against node -e 0, paired runs');
+  const coldNs = createNetns('cold');
+  let cold: ColdStartResult;
+  try {
+    cold = measureColdStart(coldNs, quick ? 7 : 21);
+  } finally {
+    deleteNetns(coldNs);
+  }
 
   let profile: Awaited<ReturnType<typeof profiles>> | undefined;
   if (!flag('--no-profile')) {
@@ -157,6 +206,8 @@ async function main(): Promise<void> {
   out.push('');
   out.push(table(rows));
   out.push('');
+  out.push(...diagLines(diag), '');
+  if (upm.length > 0) out.push(...upmLines(upm), '');
   out.push('Event storm (client namespace, MptcpEvents with default settings):');
   out.push('| run | connections (with subflow) | events received | kernel counted | lost | overruns reported (lost) | socket drops | events/s |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -167,6 +218,7 @@ async function main(): Promise<void> {
   out.push('');
   out.push(`Event-loop lag (monitorEventLoopDelay, 1 ms resolution, ${LAG_S} s windows): idle p99 ${lag.idleP99Ms.toFixed(2)} ms (after: ${lag.idleP99AfterMs.toFixed(2)} ms); ` +
     `deleting + re-adding endpoints (${lag.cycles} cycles) p50 ${lag.busyP50Ms.toFixed(2)} ms, p99 ${lag.busyP99Ms.toFixed(2)} ms, max ${lag.busyMaxMs.toFixed(2)} ms; excess over idle p99 ${lag.excessMs.toFixed(2)} ms.`);
+  out.push(formatColdStart(cold));
   out.push(`Codec on ${decode.captured} captured event datagrams (${decode.check}): decodeEvent ${decode.decodeEventPerSec.toFixed(0)} events/s, decodeAttrs alone ${decode.decodeAttrsPerSec.toFixed(0)} events/s.`);
   out.push('');
   out.push('Bars:');
@@ -176,6 +228,7 @@ async function main(): Promise<void> {
       out.push(bar((r.ratio ?? Infinity) <= BARS[phase], `${phase.padEnd(6)} ${r.tool}: ${r.ratio?.toFixed(2)}× C (bar ≤ ${BARS[phase]}×${phase === 'delete' ? ', "≈ 1×"' : ''}), p50 ${r.ratioP50?.toFixed(2)}×`));
     }
   }
+  out.push(bar(cold.ratio <= 1.3, `cold start: mptcp-pm limits show ${cold.ratio.toFixed(2)}× node -e 0 (median of ${cold.runs} pairs, bar ≤ 1.3×)`));
   out.push(bar(storms[0].lost === 0, `storm, consumer keeping up: ${storms[0].lost} lost of ${storms[0].receivedTotal + storms[0].lost}`));
   const st = storms[1];
   out.push(bar(st.lost === 0 || (st.overrunReported !== null && st.overrunReported >= st.lost), `storm, consumer stalling 300 ms: ${st.lost} lost, ${st.overruns} overrun(s) reporting ${st.overrunReported ?? 'no count'}`));
@@ -198,7 +251,7 @@ async function main(): Promise<void> {
   const file = join(OUT_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({
     date: started.toISOString(), kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version,
-    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, lag, decode, profile, elapsedSeconds: elapsed, text,
+    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, upm, lag, decode, coldStart: cold, profile, elapsedSeconds: elapsed, text,
   }, null, 2)}\n`);
   log(`wrote ${file}`);
 }

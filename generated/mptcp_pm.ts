@@ -144,6 +144,13 @@ export const Op = {
 } as const;
 export type Op = keyof typeof Op;
 
+/** Multicast group names (their ids are resolved at run time). */
+export const McastGroup = {
+  cmds: 'mptcp_pm_cmds',
+  events: 'mptcp_pm_events',
+} as const;
+export type McastGroup = keyof typeof McastGroup;
+
 /** One address with its port, id and endpoint flags; always nested. C: MPTCP_PM_ADDR_ATTR_*. */
 export interface Address {
   /** MPTCP_PM_ADDR_ATTR_FAMILY: u16. Address family, af-inet or af-inet6. */

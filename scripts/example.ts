@@ -21,7 +21,8 @@ async function main(): Promise<void> {
     const pm = await MptcpPm.open({ netns: ns });
     try {
       console.log(`namespace ${ns}: limits at start`, await pm.getLimits());
-      console.log('set limits  ', await pm.setLimits({ subflows: 4, addAddrAccepted: 4 }));
+      await pm.setLimits({ subflows: 4, addAddrAccepted: 4 });
+      console.log('set limits  ', await pm.getLimits());
       console.log('add         ', await pm.addEndpoint({ address: '192.0.2.10', ifname: 'eth1', flags: ['subflow'] }));
       console.log('add         ', await pm.addEndpoint({ address: '198.51.100.10', id: 7, flags: ['subflow', 'backup'] }));
       console.log('add         ', await pm.addEndpoint({ address: '192.0.2.10', port: 8080, flags: ['signal'] }));

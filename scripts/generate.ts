@@ -1,12 +1,15 @@
-// `npm run generate`: renders a genetlink YAML spec into a TypeScript module of tables and types.
-// Usage: tsx scripts/generate.ts [spec.yaml] [out.ts]   (defaults: scripts/spec/mptcp_pm.yaml, generated/mptcp_pm.ts)
+// `npm run generate`: renders the YAML specs (genetlink, netlink-raw) into TypeScript modules of tables and types.
+// Usage: tsx scripts/generate.ts [spec.yaml out.ts]   (default: every scripts/spec/NAME.yaml to generated/NAME.ts)
 
-import { DEFAULT_OUT, DEFAULT_SPEC, generate, sourceName } from './generator/index.js';
+import { allSpecs, generate, sourceName } from './generator/index.js';
 
-const [spec = DEFAULT_SPEC, out = DEFAULT_OUT] = process.argv.slice(2);
+const [spec, out] = process.argv.slice(2);
+const jobs = spec === undefined ? allSpecs() : [{ spec, out: out ?? spec.replace(/\.yaml$/, '.ts') }];
 try {
-  generate(spec, out);
-  process.stdout.write(`generated ${sourceName(out)} from ${sourceName(spec)}\n`);
+  for (const job of jobs) {
+    generate(job.spec, job.out);
+    process.stdout.write(`generated ${sourceName(job.out)} from ${sourceName(job.spec)}\n`);
+  }
 } catch (err) {
   process.stderr.write(`generate: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;

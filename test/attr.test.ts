@@ -2,7 +2,7 @@
 // Expected bytes come from test/helpers/bytes.ts, which shares no code with the writer.
 import { describe, expect, it } from 'vitest';
 import { AttrWriter, NLA_F_NESTED, NLA_TYPE_MASK, align4, read, readAttrs, type RawAttr } from '../src/netlink/attr.js';
-import { DecodeError } from '../src/errors.js';
+import { DecodeError } from '../src/netlink/errors.js';
 import {
   cat, cstr, hex, nest, nla, s16be, s16le, s32be, s32le, s64be, s64le, s8, toHex,
   u16be, u16le, u32be, u32le, u64be, u64le, u8,

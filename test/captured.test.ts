@@ -11,8 +11,8 @@
 import { describe, expect, it } from 'vitest';
 import { family } from '../generated/mptcp_pm.js';
 import { decodeAttrs } from '../src/netlink/codec.js';
-import { endpointFromWire, type AddressAttrs } from '../src/endpoint.js';
-import { decodeEvent } from '../src/events.js';
+import { endpointFromWire, type AddressAttrs } from '../src/mptcp/endpoint.js';
+import { decodeEvent } from '../src/mptcp/events.js';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 

@@ -1,19 +1,20 @@
 // The mptcp-pm command without a kernel: word matching, number and token parsing, output formats,
-// and every usage error, both as pure parsing and as a spawned process (exit 2, usage on stderr).
+// and every usage error, both as parsing and as a spawned process (ip's status: 255, or 1 for a bad address).
 
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatToken, matches, parseToken, parseUint, pickWord, splitGlobals } from '../src/cli/args.js';
 import { parseCommandLine, helpSection, runCommandLine } from '../src/cli/dispatch.js';
 import { endpointLine, formatEndpoints, formatLimits } from '../src/cli/format.js';
 import { eventJson, eventLine } from '../src/cli/monitor.js';
+import { iproute2EventObject, jsonWriter } from '../src/cli/monitor-json.js';
 import { report } from '../src/cli/report.js';
-import { runDemoCommand } from '../src/cli/demo.js';
 import { UsageError, usageLines, type Section } from '../src/cli/usage.js';
-import { NetlinkError, ValidationError } from '../src/errors.js';
-import type { Endpoint } from '../src/endpoint.js';
-import type { MptcpEvent } from '../src/events.js';
+import { NetlinkError, ValidationError } from '../src/netlink/errors.js';
+import type { Endpoint } from '../src/mptcp/endpoint.js';
+import type { MptcpEvent } from '../src/mptcp/events.js';
 
 const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
@@ -26,15 +27,58 @@ function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: 
   });
 }
 
-function usageError(argv: string[]): UsageError {
+async function usageError(argv: string[]): Promise<UsageError> {
   try {
-    parseCommandLine(argv);
+    await parseCommandLine(argv);
   } catch (e) {
     if (e instanceof UsageError) return e;
     throw e;
   }
   throw new Error(`no usage error for: ${argv.join(' ')}`);
 }
+
+describe('the CLI and the library', () => {
+  /** Names a public entry exports (values and types). */
+  function exported(file: string): Set<string> {
+    const text = readFileSync(new URL(file, import.meta.url), 'utf8');
+    const names = new Set<string>();
+    for (const m of text.matchAll(/export\s+\*\s+as\s+(\w+)\s+from\s+'([^']+)'/g)) {
+      names.add(m[1]); // the namespace, and what it holds
+      for (const n of exported(new URL(m[2].replace(/\.js$/, '.ts'), new URL(file, import.meta.url)).href)) names.add(n);
+    }
+    for (const m of text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)) {
+      for (const part of m[1].split(',')) {
+        const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/).pop();
+        if (name) names.add(name);
+      }
+    }
+    return names;
+  }
+
+  it('uses only what src/index.ts (and mptcp-pm/exporter) export, whichever module it loads them from', () => {
+    const publicNames = new Set([...exported('../src/index.ts'), ...exported('../src/exporter/index.ts')]);
+    const dir = new URL('../src/cli/', import.meta.url);
+    const used: string[] = [];
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(new URL(file, dir), 'utf8');
+      // Static imports from outside src/cli.
+      for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'(\.\.\/[^']+)'/g)) {
+        for (const part of m[1].split(',')) {
+          const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0];
+          if (name) used.push(`${file}: ${name} from ${m[2]}`);
+        }
+      }
+      // Dynamic imports: the names destructured from them.
+      for (const m of text.matchAll(/\{\s*([A-Za-z, ]+)\s*\}\)?\s*(?:=>|\]?\s*=\s*await)[^;]*?import\('(\.\.\/[^']+)'\)/g)) {
+        for (const name of m[1].split(',').map((n) => n.trim()).filter(Boolean)) used.push(`${file}: ${name} from ${m[2]}`);
+      }
+      // The library's entry itself is imported for types only: loading it would load every module.
+      expect(text, file).not.toMatch(/^import\s+\{[^}]*\}\s+from\s+'\.\.\/index\.js'/m);
+    }
+    expect(used.length).toBeGreaterThan(10);
+    expect(used.filter((u) => !publicNames.has(u.split(': ')[1].split(' from ')[0]))).toEqual([]);
+  });
+});
 
 describe('words', () => {
   it('matches a non-empty prefix, as iproute2 does', () => {
@@ -70,9 +114,11 @@ describe('words', () => {
   });
 
   it('finds global options anywhere, in every spelling', () => {
-    expect(splitGlobals(['-n', 'ns1', 'endpoint', '-j'])).toEqual({ globals: { netns: 'ns1', json: true, help: false }, words: ['endpoint'] });
-    expect(splitGlobals(['--netns=ns2', 'limits', '--json'])).toEqual({ globals: { netns: 'ns2', json: true, help: false }, words: ['limits'] });
-    expect(splitGlobals(['-netns', 'ns3', '-json', 'e', '--help']).globals).toEqual({ netns: 'ns3', json: true, help: true });
+    expect(splitGlobals(['-n', 'ns1', 'endpoint', '-j'])).toEqual({ globals: { netns: 'ns1', namespaces: ['ns1'], json: true, help: false }, words: ['endpoint'] });
+    expect(splitGlobals(['exporter', '-n', 'a', '--netns=b']).globals).toEqual({ netns: 'b', namespaces: ['a', 'b'], json: false, help: false });
+    expect(splitGlobals(['-b', 'f', '-force', '-V']).globals).toEqual({ json: false, help: false, batch: 'f', force: true, version: true });
+    expect(splitGlobals(['--netns=ns2', 'limits', '--json'])).toEqual({ globals: { netns: 'ns2', namespaces: ['ns2'], json: true, help: false }, words: ['limits'] });
+    expect(splitGlobals(['-netns', 'ns3', '-json', 'e', '--help']).globals).toEqual({ netns: 'ns3', namespaces: ['ns3'], json: true, help: true });
     expect(splitGlobals(['monitor', '--type', 'created', '--token=ab']).words).toEqual(['monitor', '--type', 'created', '--token', 'ab']);
   });
 });
@@ -87,6 +133,13 @@ describe('command lines', () => {
     ['e fl', { cmd: 'endpoint.flush' }],
     ['e f', { cmd: 'endpoint.flush' }],
     ['e a 192.0.2.1', { cmd: 'endpoint.add', spec: { address: '192.0.2.1', flags: [] } }],
+    ['e a 192.0.2.1 id 0 signal', { cmd: 'endpoint.add', spec: { address: '192.0.2.1', flags: ['signal'] } }],
+    ['e s id 0', { cmd: 'endpoint.show', id: 0 }],
+    ['e s 192.0.2.1', { cmd: 'endpoint.show', id: 0, address: '192.0.2.1' }],
+    ['e c id 3', { cmd: 'endpoint.change', id: 3, backup: false, fullmesh: false }],
+    ['e flush now', { cmd: 'endpoint.flush' }],
+    ['limits set', { cmd: 'limits.set' }],
+    ['limits set subflows 9', { cmd: 'limits.set', subflows: 9 }],
     ['endpoint add 2001:db8::1 dev eth0 id 7 signal backup', { cmd: 'endpoint.add', spec: { address: '2001:db8::1', flags: ['signal', 'backup'], id: 7, ifname: 'eth0' } }],
     ['e a 192.0.2.1 p 8080 signal', { cmd: 'endpoint.add', spec: { address: '192.0.2.1', flags: ['signal'], port: 8080 } }],
     ['e a 192.0.2.1 subflow fullmesh laminar', { cmd: 'endpoint.add', spec: { address: '192.0.2.1', flags: ['subflow', 'fullmesh', 'laminar'] } }],
@@ -102,6 +155,7 @@ describe('command lines', () => {
     ['m', { cmd: 'monitor' }],
     ['monitor --type created --type sub-closed,SF_PRIO --token 0xAB', { cmd: 'monitor', types: ['created', 'subClosed', 'subPriority'], token: 0xab }],
     ['monitor type listener_created token 1', { cmd: 'monitor', types: ['listenerCreated'], token: 1 }],
+    ['monitor --json-format native', { cmd: 'monitor', jsonFormat: 'native' }],
     ['path-manager', { cmd: 'path-manager' }],
     ['p u', { cmd: 'path-manager', set: 'userspace' }],
     ['path k', { cmd: 'path-manager', set: 'kernel' }],
@@ -121,16 +175,19 @@ describe('command lines', () => {
       { cmd: 'subflow.backup', token: 255, local: { address: '2001:db8::1', port: 5 }, remote: { address: '2001:db8::2', port: 6 }, backup: false }],
     ['addresses token 0x00000001', { cmd: 'addresses', token: 1 }],
     ['ad t 1', { cmd: 'addresses', token: 1 }],
-    ['help', { cmd: 'help', section: 'top' }],
-    ['endpoint add --help', { cmd: 'help', section: 'endpoint.add' }],
-    ['demo --fast x', { cmd: 'demo', args: ['--fast', 'x'] }],
-    ['-n ns1 demo --json', { cmd: 'demo', args: ['--json'] }],
+    ['help', { cmd: 'help' }],
   ];
-  it.each(cases)('%s', (line, action) => {
-    expect(parseCommandLine(line.split(' ')).action).toEqual(action);
+  it.each(cases)('%s', async (line, action) => {
+    expect((await parseCommandLine(line.split(' '))).action).toEqual(action);
+  });
+
+  it('--help and --version run nothing else', async () => {
+    expect((await parseCommandLine(['endpoint', 'add', '--help'])).action).toBeUndefined();
+    expect((await parseCommandLine(['-V'])).action).toBeUndefined();
   });
 
   it('knows which help to show', () => {
+    expect(helpSection(['m'])).toBe('monitor');
     expect(helpSection(['e', 'd'])).toBe('endpoint.delete');
     expect(helpSection(['subflow', 'nobackup'])).toBe('subflow.backup');
     expect(helpSection(['lim'])).toBe('limits');
@@ -138,98 +195,85 @@ describe('command lines', () => {
   });
 });
 
-/** Every usage error: the command line and the section whose usage goes with it. */
-const USAGE_ERRORS: Array<[string, Section]> = [
-  ['', 'top'],
-  ['frobnicate', 'top'],
-  ['--bogus endpoint', 'top'],
-  ['-n', 'top'],
-  ['endpoint frob', 'endpoint'],
-  ['endpoint add', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 bogus', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 198.51.100.1', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 id 0', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 id 256', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 id', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 port 0 signal', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 port 70000 signal', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 port 80', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 port 80 signal subflow', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 signal fullmesh', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 implicit', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 nobackup', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 dev', 'endpoint.add'],
-  ['endpoint add 192.0.2.1 dev a/b', 'endpoint.add'],
-  ['endpoint add 300.1.1.1', 'endpoint.add'],
-  ['endpoint delete', 'endpoint.delete'],
-  ['endpoint delete id 3 192.0.2.1', 'endpoint.delete'],
-  ['endpoint delete id 0', 'endpoint.delete'],
-  ['endpoint delete id 3 port 80', 'endpoint.delete'],
-  ['endpoint delete id x', 'endpoint.delete'],
-  ['endpoint delete signal', 'endpoint.delete'],
-  ['endpoint delete dev eth0', 'endpoint.delete'],
-  ['endpoint change id 3', 'endpoint.change'],
-  ['endpoint change backup', 'endpoint.change'],
-  ['endpoint change id 3 signal', 'endpoint.change'],
-  ['endpoint change id 3 port 80 backup', 'endpoint.change'],
-  ['endpoint change id 0 backup', 'endpoint.change'],
-  ['endpoint change id 3 bogus', 'endpoint.change'],
-  ['endpoint show 192.0.2.1', 'endpoint.show'],
-  ['endpoint show id 0', 'endpoint.show'],
-  ['endpoint show id', 'endpoint.show'],
-  ['endpoint flush now', 'endpoint.flush'],
-  ['limits frob', 'limits'],
-  ['limits set', 'limits.set'],
-  ['limits set subflows 9', 'limits.set'],
-  ['limits set add_addr_accepted -1', 'limits.set'],
-  ['limits set subflows', 'limits.set'],
-  ['limits set bogus 1', 'limits.set'],
-  ['limits show extra', 'limits.show'],
-  ['monitor bogus', 'monitor'],
-  ['monitor --type', 'monitor'],
-  ['monitor --type nosuch', 'monitor'],
-  ['monitor --token xyz', 'monitor'],
-  ['monitor --token 123456789', 'monitor'],
-  ['path-manager fancy', 'path-manager'],
-  ['path-manager kernel extra', 'path-manager'],
-  ['announce', 'announce'],
-  ['announce 192.0.2.1 token ff', 'announce'],
-  ['announce 192.0.2.1 id 2', 'announce'],
-  ['announce id 2 token ff', 'announce'],
-  ['announce 192.0.2.1 id 0 token ff', 'announce'],
-  ['announce 192.0.2.1 id 2 token zz', 'announce'],
-  ['announce 192.0.2.1 id 2 token ff bogus', 'announce'],
-  ['remove id 1', 'remove'],
-  ['remove token ff', 'remove'],
-  ['remove id 256 token ff', 'remove'],
-  ['remove id 1 token ff x', 'remove'],
-  ['subflow', 'subflow'],
-  ['subflow frob', 'subflow'],
-  ['subflow create local 192.0.2.1 id 2 remote 198.51.100.1 port 80', 'subflow.create'],
-  ['subflow create token ff remote 198.51.100.1 port 80', 'subflow.create'],
-  ['subflow create token ff local 192.0.2.1 id 2 port 80', 'subflow.create'],
-  ['subflow create token ff local 192.0.2.1 port 5 remote 198.51.100.1 port 80', 'subflow.create'],
-  ['subflow create token ff local 192.0.2.1 remote 198.51.100.1 port 80', 'subflow.create'],
-  ['subflow create token ff local 192.0.2.1 id 2 remote 198.51.100.1', 'subflow.create'],
-  ['subflow create token ff local 192.0.2.1 id 2 remote 2001:db8::1 port 80', 'subflow.create'],
-  ['subflow create token ff local nothere id 2 remote 198.51.100.1 port 80', 'subflow.create'],
-  ['subflow create token ff port 80', 'subflow.create'],
-  ['subflow destroy token ff local 192.0.2.1 remote 198.51.100.1 port 80', 'subflow.destroy'],
-  ['subflow destroy token ff local 192.0.2.1 port 1 remote 198.51.100.1', 'subflow.destroy'],
-  ['subflow destroy token ff local 192.0.2.1 port 1 remote 198.51.100.1 port 2 id 3', 'subflow.destroy'],
-  ['subflow backup token ff local 192.0.2.1', 'subflow.backup'],
-  ['subflow nobackup local 192.0.2.1 remote 198.51.100.1', 'subflow.backup'],
-  ['addresses', 'addresses'],
-  ['addresses token', 'addresses'],
-  ['addresses token ff extra', 'addresses'],
+/** Every usage error: the command line, the section whose usage goes with it, and ip's exit status. */
+const USAGE_ERRORS: Array<[string, Section, number]> = [
+  ['', 'top', 255],
+  ['frobnicate', 'top', 255],
+  ['--bogus endpoint', 'top', 255],
+  ['-n', 'top', 255],
+  ['endpoint frob', 'endpoint', 255],
+  ['endpoint add', 'endpoint.add', 255],
+  ['endpoint add 192.0.2.1 bogus', 'endpoint.add', 1],
+  ['endpoint add 192.0.2.1 id 256', 'endpoint.add', 255],
+  ['endpoint add 192.0.2.1 id', 'endpoint.add', 255],
+  ['endpoint add 192.0.2.1 port 70000 signal', 'endpoint.add', 255],
+  ['endpoint add 192.0.2.1 port 80', 'endpoint.add', 255],
+  ['endpoint add 192.0.2.1 signal fullmesh', 'endpoint.add', 255],
+  ['endpoint add 192.0.2.1 implicit', 'endpoint.add', 1],
+  ['endpoint add 192.0.2.1 dev', 'endpoint.add', 255],
+  ['endpoint add 192.0.2.1 dev a/b', 'endpoint.add', 255],
+  ['endpoint add 300.1.1.1', 'endpoint.add', 1],
+  ['endpoint delete', 'endpoint.delete', 255],
+  ['endpoint delete id 3 192.0.2.1', 'endpoint.delete', 255],
+  ['endpoint delete id 0', 'endpoint.delete', 255],
+  ['endpoint delete id x', 'endpoint.delete', 255],
+  ['endpoint delete dev eth0', 'endpoint.delete', 255],
+  ['endpoint change backup', 'endpoint.change', 255],
+  ['endpoint change id 3 signal', 'endpoint.change', 255],
+  ['endpoint change id 3 port 80 backup', 'endpoint.change', 255],
+  ['endpoint change id 3 bogus', 'endpoint.change', 1],
+  ['endpoint show id', 'endpoint.show', 255],
+  ['limits frob', 'limits', 255],
+  ['limits set add_addr_accepted -1', 'limits.set', 255],
+  ['limits set subflows', 'limits.set', 255],
+  ['limits set bogus 1', 'limits.set', 255],
+  ['limits show extra', 'limits.show', 255],
+  ['monitor bogus', 'monitor', 255],
+  ['monitor --type', 'monitor', 255],
+  ['monitor --type nosuch', 'monitor', 255],
+  ['monitor --token xyz', 'monitor', 255],
+  ['monitor --token 123456789', 'monitor', 255],
+  ['path-manager fancy', 'path-manager', 255],
+  ['path-manager kernel extra', 'path-manager', 255],
+  ['announce', 'announce', 255],
+  ['announce 192.0.2.1 token ff', 'announce', 255],
+  ['announce 192.0.2.1 id 2', 'announce', 255],
+  ['announce id 2 token ff', 'announce', 255],
+  ['announce 192.0.2.1 id 0 token ff', 'announce', 255],
+  ['announce 192.0.2.1 id 2 token zz', 'announce', 255],
+  ['announce 192.0.2.1 id 2 token ff bogus', 'announce', 255],
+  ['remove id 1', 'remove', 255],
+  ['remove token ff', 'remove', 255],
+  ['remove id 256 token ff', 'remove', 255],
+  ['remove id 1 token ff x', 'remove', 255],
+  ['subflow', 'subflow', 255],
+  ['subflow frob', 'subflow', 255],
+  ['subflow create local 192.0.2.1 id 2 remote 198.51.100.1 port 80', 'subflow.create', 255],
+  ['subflow create token ff remote 198.51.100.1 port 80', 'subflow.create', 255],
+  ['subflow create token ff local 192.0.2.1 id 2 port 80', 'subflow.create', 255],
+  ['subflow create token ff local 192.0.2.1 port 5 remote 198.51.100.1 port 80', 'subflow.create', 255],
+  ['subflow create token ff local 192.0.2.1 remote 198.51.100.1 port 80', 'subflow.create', 255],
+  ['subflow create token ff local 192.0.2.1 id 2 remote 198.51.100.1', 'subflow.create', 255],
+  ['subflow create token ff local 192.0.2.1 id 2 remote 2001:db8::1 port 80', 'subflow.create', 255],
+  ['subflow create token ff local nothere id 2 remote 198.51.100.1 port 80', 'subflow.create', 255],
+  ['subflow create token ff port 80', 'subflow.create', 255],
+  ['subflow destroy token ff local 192.0.2.1 remote 198.51.100.1 port 80', 'subflow.destroy', 255],
+  ['subflow destroy token ff local 192.0.2.1 port 1 remote 198.51.100.1', 'subflow.destroy', 255],
+  ['subflow destroy token ff local 192.0.2.1 port 1 remote 198.51.100.1 port 2 id 3', 'subflow.destroy', 255],
+  ['subflow backup token ff local 192.0.2.1', 'subflow.backup', 255],
+  ['subflow nobackup local 192.0.2.1 remote 198.51.100.1', 'subflow.backup', 255],
+  ['addresses', 'addresses', 255],
+  ['addresses token', 'addresses', 255],
+  ['addresses token ff extra', 'addresses', 255],
 ];
 
 describe('usage errors (parsing)', () => {
-  it.each(USAGE_ERRORS)('"%s" → usage of %s', (line, section) => {
-    const e = usageError(line === '' ? [] : line.split(' '));
+  it.each(USAGE_ERRORS)('"%s" → usage of %s, status %d', async (line, section, status) => {
+    const e = await usageError(line === '' ? [] : line.split(' '));
     expect(e.section).toBe(section);
+    expect(e.status).toBe(status);
     const text = e.render();
-    expect(text).toMatch(/^mptcp-pm: .+\nUsage: /);
+    expect(text).toMatch(/^Error: .+\nUsage: /);
     for (const l of usageLines(section)) expect(text).toContain(l);
   });
 });
@@ -239,7 +283,7 @@ async function runInProcess(args: string[]): Promise<{ status: number; stdout: s
   let stdout = '';
   let stderr = '';
   const status = await runCommandLine(args, (g) => ({
-    netns: g.netns, json: g.json,
+    netns: g.netns, namespaces: g.namespaces ?? [], json: g.json,
     out: (t) => void (stdout += t),
     err: (t) => void (stderr += t),
     pm: () => Promise.reject(new Error('a usage error must not reach the kernel')),
@@ -247,10 +291,10 @@ async function runInProcess(args: string[]): Promise<{ status: number; stdout: s
   return { status, stdout, stderr };
 }
 
-describe('usage errors (whole command line: exit 2, usage on stderr, nothing on stdout)', () => {
-  it.each(USAGE_ERRORS)('"%s"', async (line, section) => {
+describe('usage errors (whole command line: the status of ip, usage on stderr, nothing on stdout)', () => {
+  it.each(USAGE_ERRORS)('"%s"', async (line, section, status) => {
     const r = await runInProcess(line === '' ? [] : line.split(' '));
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(status);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`Usage: ${usageLines(section)[0]}`);
   });
@@ -259,55 +303,63 @@ describe('usage errors (whole command line: exit 2, usage on stderr, nothing on 
 /** One usage error per section, run as a real process. */
 const SPAWNED = USAGE_ERRORS.filter(([, section], i) => USAGE_ERRORS.findIndex(([, s]) => s === section) === i);
 
-describe.concurrent('usage errors (spawned process: exit 2, usage on stderr, no stack trace)', () => {
-  it.each(SPAWNED)('"%s"', async (line, section) => {
+describe.concurrent('usage errors (spawned process: the status of ip, usage on stderr, no stack trace)', () => {
+  it.each(SPAWNED)('"%s"', async (line, section, status) => {
     const r = await cli(line === '' ? [] : line.split(' '));
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(status);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`Usage: ${usageLines(section)[0]}`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('--help prints the section usage on stdout and exits 0, wherever it is', async () => {
-    for (const args of [['--help'], ['endpoint', 'add', '--help'], ['-h', 'lim', 'set'], ['help'], ['subflow', 'create', '-help']]) {
+    for (const args of [['--help'], ['endpoint', 'add', '--help'], ['-h', 'lim', 'set'], ['subflow', 'create', '-help']]) {
       const r = await cli(args);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/^Usage: mptcp-pm /);
       expect(r.stderr).toBe('');
     }
-    expect((await cli(['endpoint', 'add', '--help'])).stdout).toContain(usageLines('endpoint.add')[0]);
+    const add = (await cli(['endpoint', 'add', '--help'])).stdout;
+    expect(add).toContain(usageLines('endpoint.add')[0]);
+    expect(add).toMatch(/signal.*ADD_ADDR/);
   });
 
-  it('a missing namespace is an error (exit 1), not a usage error', async () => {
+  it('the word "help" prints every usage line on stderr and exits 255, as `ip mptcp help` does', async () => {
+    const r = await cli(['help']);
+    expect(r.status).toBe(255);
+    expect(r.stdout).toBe('');
+    for (const l of usageLines('top')) expect(r.stderr).toContain(l);
+  });
+
+  it('--version / -V print the version of package.json', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await cli([flag]);
+      expect(r).toEqual({ status: 0, stdout: `mptcp-pm ${version}\n`, stderr: '' });
+    }
+  });
+
+  it('a missing namespace exits 255 as `ip -n` does, without a stack trace', async () => {
     const r = await cli(['-n', 'mptcppm-no-such-netns-for-sure', 'endpoint', 'show']);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(255);
     expect(r.stderr).toContain('mptcppm-no-such-netns-for-sure');
     expect(r.stderr).not.toMatch(/\n\s+at /);
-  });
-
-  it('demo without the demo module: a clear error, exit 1', async () => {
-    let stderr = '';
-    const ctx = { netns: undefined, json: false, out: () => undefined, err: (t: string) => void (stderr += t), pm: () => Promise.reject(new Error('unused')) };
-    const status = await runDemoCommand([], ctx, new URL('./no-such-demo/index.js', import.meta.url).href);
-    expect(status).toBe(1);
-    expect(stderr).toContain('demo is not part of this build');
   });
 });
 
 describe('errors while running', () => {
-  it('kernel refusals: exit 1, the kernel message and a hint', () => {
+  it('kernel refusals: exit 2, "Error: <kernel text>." first (as ip prints it), then a hint', () => {
     const e = new NetlinkError('mptcp_pm', 'add-addr', 16, { message: 'too many addresses or duplicate one: -16' });
     expect(report(e, 'endpoint.add')).toEqual({
-      status: 1, stderr: 'Error: too many addresses or duplicate one: -16 (EBUSY: this id is already in use).\n',
+      status: 2, stderr: 'Error: too many addresses or duplicate one: -16.\nmptcp-pm: EBUSY: this id is already in use\n',
     });
     const plain = new NetlinkError('mptcp_pm', 'del-addr', 1);
-    expect(report(plain, 'endpoint.delete').stderr).toMatch(/^Error: operation not permitted.*CAP_NET_ADMIN.* \(EPERM\)\.\n$/);
+    expect(report(plain, 'endpoint.delete').stderr).toMatch(/^Error: operation not permitted.*CAP_NET_ADMIN.*\.\nmptcp-pm: EPERM\n$/);
   });
 
-  it('input refused by the library: exit 2 with the usage of the command', () => {
-    const r = report(new ValidationError('ifname', 'no interface named "x"'), 'announce');
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(usageLines('announce')[0]);
+  it('input refused by the library before sending: exit 2, like the kernel refusal it stands for', () => {
+    const r = report(new ValidationError('limits.subflows', 'must be at most 8'), 'limits.set');
+    expect(r).toEqual({ status: 2, stderr: 'Error: limits.subflows: must be at most 8.\n' });
   });
 
   it('anything else: exit 1 and no stack trace', () => {
@@ -349,6 +401,25 @@ describe('output formats', () => {
     expect(eventLine({ type: 'established', token: 1, serverSide: true, denyJoinId0: false })).toBe('[     ESTABLISHED] token=00000001 server_side=1 deny_join_id0=0\n');
     expect(eventLine({ type: 'unknown', eventType: 42, token: 5, attributes: [{ type: 99, data: Uint8Array.of(1, 2) }] })).toBe('[      UNKNOWN 42] token=00000005 attr99=0102\n');
     expect(eventLine({ type: 'invalid', eventType: 2, reason: 'bad', data: Uint8Array.of(0xff) })).toBe('[         INVALID] event=2 reason="bad" data=ff\n');
+  });
+
+  it('prints upstream iproute2 JSON monitor objects (and its array framing) by default with -j', () => {
+    const sub: MptcpEvent = {
+      type: 'subClosed', token: 0xab, family: 'inet6', localAddress: '2001:db8::1', localPort: 1000,
+      remoteAddress: '2001:db8::2', remotePort: 80, localId: 1, remoteId: 2, backup: true,
+      error: { errno: 111, code: 'ECONNREFUSED' }, ifindex: 3, resetReason: { value: 1, name: 'emptcp' },
+      resetFlags: { value: 1, transient: true }, serverSide: true, unknownFlags: 0x10,
+    };
+    expect(JSON.stringify(iproute2EventObject(sub, (i) => (i === 3 ? 'eth0' : undefined)))).toBe(
+      '{"event":"SF_CLOSED","token":"0xab","remid":2,"locid":1,"saddr6":"2001:db8::1","daddr6":"2001:db8::2","sport":1000,"dport":80,' +
+      '"backup":1,"error":111,"ifindex":3,"dev":"eth0","reset_reason":1,"reset_flags":"0x1","server_side":true,"flags":"0x10"}',
+    );
+    expect(iproute2EventObject({ type: 'unknown', eventType: 42, attributes: [] })).toEqual({ event: 'UNKNOWN 42' });
+    const w = jsonWriter('iproute2-array', () => undefined);
+    const lines = [w.line({ type: 'closed', token: 1 }), w.line({ type: 'closed', token: 2 }), w.end()].join('');
+    expect(JSON.parse(lines)).toEqual([{ event: 'CLOSED', token: '0x1' }, { event: 'CLOSED', token: '0x2' }]);
+    expect(jsonWriter('iproute2-array', () => undefined).end()).toBe('[]\n');
+    expect(jsonWriter('iproute2', () => undefined).line({ type: 'established', token: 0, serverSide: false, denyJoinId0: false })).toBe('{"event":"ESTABLISHED","token":"0"}\n');
   });
 
   it('prints NDJSON: one object per line, tokens in hex, bytes in hex', () => {

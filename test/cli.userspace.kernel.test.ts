@@ -140,8 +140,8 @@ describe('mptcp-pm userspace-PM commands and monitor on live connections', () =>
     expect(await ok(cli(S, 'path-manager'))).toBe('kernel\n');
 
     // The client-side monitor is also the events listener the userspace PM needs.
-    const monC = monitor(C, ['-j', 'monitor']);
-    const monS = monitor(S, ['-j', 'monitor']);
+    const monC = monitor(C, ['-j', 'monitor', '--json-format', 'native']);
+    const monS = monitor(S, ['-j', 'monitor', '--json-format', 'native']);
     await subscribed(t.client, 1);
     await subscribed(t.server, 1);
 
@@ -233,7 +233,7 @@ describe('mptcp-pm userspace-PM commands and monitor on live connections', () =>
     const t = await topology('clio');
     const [p1] = t.paths;
     const port = 5100;
-    const mon = monitor(t.client.name, ['-j', 'monitor', '--rcvbuf', '4096']);
+    const mon = monitor(t.client.name, ['-j', 'monitor', '--json-format', 'native', '--rcvbuf', '4096']);
     await subscribed(t.client, 1);
     const srv = await t.peer(t.server, ['server', '--addr', '0.0.0.0', '--port', String(port), '--count', '0', '--quiet']);
     await srv.waitLine(/^READY/);

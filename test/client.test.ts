@@ -3,13 +3,13 @@
 // extack, missing commands, and every input rule of issue 2 §5 refused with nothing sent.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MptcpPm, EndpointNotFoundError } from '../src/client.js';
-import { ClosedError, NetlinkError, UnsupportedError, ValidationError } from '../src/errors.js';
+import { MptcpPm, EndpointNotFoundError } from '../src/mptcp/pm.js';
+import { ClosedError, NetlinkError, UnsupportedError, ValidationError } from '../src/netlink/errors.js';
 import { FakeGenl, type FakeExtAck, type RecordedRequest } from './helpers/fake-genl.js';
 import { cat, hex, ipv4, nest, nla, s32le, toHex, u16le, u32le, type Bytes } from './helpers/bytes.js';
 import { ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, expectRequest, rejection, addressReply, type FakeAddress } from './helpers/pm-fake.js';
 
-// The flag gates come from the kernel release; pin it so the host kernel does not matter.
+// The endpoint-flag gates come from the kernel release; pin it so the host kernel does not matter.
 const kernelRelease = vi.hoisted(() => ({ value: '6.18.44' }));
 vi.mock('node:os', async (importOriginal) => {
   const os = await importOriginal<typeof import('node:os')>();
@@ -392,21 +392,24 @@ describe('flushEndpoints, getLimits, setLimits', () => {
     expectRequest(peer.familyRequests[0], CMD.getLimits, DO_REPLY, EMPTY);
   });
 
-  it('setLimits sends both as u32 (rcv-add-addrs 2, subflows 3), then reads them back', async () => {
-    const { pm, peer } = await setup();
-    expect(await pm.setLimits({ subflows: 4, addAddrAccepted: 8 })).toEqual({ subflows: 4, addAddrAccepted: 8 });
-    const [set, get] = peer.familyRequests;
-    expectRequest(set, CMD.setLimits, DO, cat(nla(2, u32le(8)), nla(3, u32le(4))));
-    expectRequest(get, CMD.getLimits, DO_REPLY, EMPTY);
+  it('setLimits sends both as u32 (rcv-add-addrs 2, subflows 3) in one SET_LIMITS and nothing else', async () => {
+    const { pm, peer, kernel } = await setup();
+    expect(await pm.setLimits({ subflows: 4, addAddrAccepted: 8 })).toBeUndefined();
+    expect(peer.familyRequests).toHaveLength(1);
+    expectRequest(peer.familyRequests[0], CMD.setLimits, DO, cat(nla(2, u32le(8)), nla(3, u32le(4))));
+    expect(kernel.limits).toEqual({ rcvAddAddrs: 8, subflows: 4 });
   });
 
-  it('setLimits sends only the limit given (0 included), so the kernel keeps the other', async () => {
+  it('setLimits sends only the limit given (0 included), one request each, so the kernel keeps the other', async () => {
     const { pm, peer, kernel } = await setup();
     kernel.limits = { rcvAddAddrs: 5, subflows: 2 };
-    expect(await pm.setLimits({ subflows: 0 })).toEqual({ subflows: 0, addAddrAccepted: 5 });
+    await pm.setLimits({ subflows: 0 });
+    expect(peer.familyRequests).toHaveLength(1);
     expectRequest(peer.familyRequests[0], CMD.setLimits, DO, nla(3, u32le(0)));
     await pm.setLimits({ addAddrAccepted: 1 });
-    expectRequest(peer.familyRequests[2], CMD.setLimits, DO, nla(2, u32le(1)));
+    expect(peer.familyRequests).toHaveLength(2);
+    expectRequest(peer.familyRequests[1], CMD.setLimits, DO, nla(2, u32le(1)));
+    expect(await pm.getLimits()).toEqual({ subflows: 0, addAddrAccepted: 1 });
   });
 });
 
@@ -417,7 +420,9 @@ describe('kernel errors', () => {
     const err = await rejection(pm.addEndpoint({ address: '192.0.2.1', id: 1, flags: ['signal'] }));
     expect(err).toBeInstanceOf(NetlinkError);
     const ne = err as NetlinkError;
-    expect(ne.message).toBe('mptcp_pm add-addr: EBUSY: too many addresses or duplicate one: -16');
+    // Offset 20 is the first attribute after nlmsghdr + genlmsghdr: the addr nest.
+    expect(ne.message).toBe('mptcp_pm add-addr: EBUSY: too many addresses or duplicate one: -16 [attribute addr]');
+    expect(ne.attribute).toBe('addr');
     expect(ne).toMatchObject({ op: 'add-addr', errno: 16, code: 'EBUSY', kernelMessage: 'too many addresses or duplicate one: -16' });
     expect(ne.extack).toEqual({ message: 'too many addresses or duplicate one: -16', offset: 20 });
   });
@@ -436,7 +441,7 @@ describe('kernel errors', () => {
   it('an unknown id on get-addr carries "address not found"', async () => {
     const { pm } = await setup();
     const err = await rejection(pm.getEndpoint(42));
-    expect(err.message).toBe('mptcp_pm get-addr: EINVAL: address not found');
+    expect(err.message).toBe('mptcp_pm get-addr: EINVAL: address not found [attribute addr]');
   });
 
   it('a missing attribute (MISS_TYPE only) is named', async () => {
@@ -444,7 +449,9 @@ describe('kernel errors', () => {
     kernel.fail.set(CMD.delAddr, { errno: EINVAL, extack: { missingType: 1 } });
     const err = (await rejection(pm.deleteEndpoint(3))) as NetlinkError;
     expect(err.extack.missingType).toBe(1);
-    expect(err.message).toMatch(/^mptcp_pm del-addr: EINVAL: .*attribute type 1/);
+    // Type 1 of the request's attribute set (`attr`) is the addr nest.
+    expect(err.message).toBe('mptcp_pm del-addr: EINVAL: required attribute addr missing');
+    expect(err.attribute).toBe('addr');
   });
 
   it('an error ending a dump rejects listEndpoints', async () => {

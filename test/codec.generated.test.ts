@@ -6,7 +6,7 @@ import {
   EndpointFlags, EventType, mptcpPmFamily as family,
   type Attr, type Endpoint, type SubEstablishedEvent,
 } from '../generated/mptcp_pm.js';
-import { DecodeError } from '../src/errors.js';
+import { DecodeError } from '../src/netlink/errors.js';
 import { be16, cat, hex, ipv4, nest, nla, s32le, toHex, u16le, u32le, u8 } from './helpers/bytes.js';
 
 const op = (name: string) => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AttrWriter } from '../src/netlink/attr.js';
 import { decodeAttrs, encodeAttrs } from '../src/netlink/codec.js';
 import type { AttrDesc, AttrSetDesc, FamilyDesc } from '../src/netlink/spec-types.js';
-import { DecodeError, ValidationError } from '../src/errors.js';
+import { DecodeError, ValidationError } from '../src/netlink/errors.js';
 import {
   be16, be32, cat, cstr, hex, ipv4, nest, nla, s16be, s32le, s64le, s8, toHex,
   u16le, u32le, u64le, u8,

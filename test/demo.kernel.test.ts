@@ -6,20 +6,17 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect } from 'vitest';
 import { kernelIt, waitFor } from './helpers/netns.js';
-import { namespacesOf, removeNamespacesSync, removeStaleNamespaces } from '../src/demo/sandbox.js';
-import type { DemoSummary } from '../src/demo/index.js';
+import { namespacesOf, removeNamespacesSync, removeStaleNamespaces } from '../demo/sandbox.js';
+import type { DemoSummary } from '../demo/index.js';
 
 const it = kernelIt();
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = `${ROOT}dist/src/cli/main.js`;
-const DEMO = `${ROOT}dist/src/demo/index.js`;
+const DEMO = `${ROOT}dist/demo/main.js`;
 const RUN_MS = 60_000;
 
-/** The command that runs the demo: the CLI when it is built, else the demo module directly. */
+/** The command that runs the demo (`npm run demo` runs the same built file). */
 function demoCommand(args: string[]): string[] {
-  if (existsSync(CLI) && existsSync(`${ROOT}dist/src/cli/demo.js`)) return [CLI, 'demo', ...args];
-  const code = `const m = await import(${JSON.stringify(DEMO)}); process.exit(await m.runDemo(process.argv.slice(1)));`;
-  return ['--input-type=module', '-e', code, ...args];
+  return [DEMO, ...args];
 }
 
 interface Run {

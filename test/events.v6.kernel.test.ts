@@ -2,8 +2,8 @@
 // ADD_ADDR and its path-2 join, checked field by field on both sides, with the v6 endpoints behind it.
 
 import { describe, expect } from 'vitest';
-import { MptcpEvents, type MptcpEvent } from '../src/events.js';
-import { MptcpPm } from '../src/client.js';
+import { MptcpEvents, type MptcpEvent } from '../src/mptcp/events.js';
+import { MptcpPm } from '../src/mptcp/pm.js';
 import { kernelIt, scaled } from './helpers/netns.js';
 import { kernelFeatures } from './helpers/features.js';
 import { EventLog, testResources } from './helpers/topology.js';
@@ -34,8 +34,10 @@ describe('MptcpEvents on the kernel, IPv6', () => {
     // The server sets the MP_CAPABLE C flag: the client PM then never joins towards the initial
     // address, so the only extra subflow is the one the ADD_ADDR leads to, whatever the timing.
     await t.server.exec('sysctl', ['-qw', 'net.mptcp.allow_join_initial_addr_port=0']);
-    expect(await pmS.setLimits({ subflows: 1, addAddrAccepted: 0 })).toEqual({ subflows: 1, addAddrAccepted: 0 });
-    expect(await pmC.setLimits({ subflows: 1, addAddrAccepted: 1 })).toEqual({ subflows: 1, addAddrAccepted: 1 });
+    await pmS.setLimits({ subflows: 1, addAddrAccepted: 0 });
+    await pmC.setLimits({ subflows: 1, addAddrAccepted: 1 });
+    expect(await pmS.getLimits()).toEqual({ subflows: 1, addAddrAccepted: 0 });
+    expect(await pmC.getLimits()).toEqual({ subflows: 1, addAddrAccepted: 1 });
     const serverEndpoint = { id: SERVER_ID, address: p2.server6, family: 'inet6', flags: ['signal'], unknownFlags: 0 };
     const clientEndpoint = { id: CLIENT_ID, address: p2.client6, family: 'inet6', flags: ['subflow'], unknownFlags: 0 };
     expect(await pmS.addEndpoint({ address: p2.server6, id: SERVER_ID, flags: ['signal'] })).toEqual(serverEndpoint);

@@ -584,6 +584,23 @@ describe('operations, events and groups', () => {
     `);
   });
 
+  it('renders the group names as an object keyed without the family prefix', () => {
+    const out = render(spec(EVENTS.replace('STOPPED_VALUE', '4'), { sets: false, ops: false }));
+    expectSnippet(out, `
+      /** Multicast group names (their ids are resolved at run time). */
+      export const McastGroup = {
+        cmds: 'demo_cmds',
+        events: 'demo_events',
+      } as const;
+      export type McastGroup = keyof typeof McastGroup;
+    `);
+  });
+
+  it('refuses two groups that give the same key', () => {
+    const text = spec('mcast-groups:\n  list:\n    - { name: demo_events }\n    - { name: events }');
+    expect(() => render(text)).toThrow(/groups 'demo_events' and 'events' give the same key 'events'/);
+  });
+
   it('refuses an event whose value differs from the async-enum entry', () => {
     expect(() => render(spec(EVENTS.replace('STOPPED_VALUE', '2'), { sets: false, ops: false }))).toThrow(
       /stopped.*value 2 differs from 4/,
@@ -599,6 +616,7 @@ describe('operations, events and groups', () => {
       };
     `);
     expect(out).not.toContain('EventMap');
+    expect(out).not.toContain('McastGroup');
   });
 });
 
@@ -611,7 +629,7 @@ describe('unsupported constructs fail loudly', () => {
   `, { sets: false });
   const cases: [string, string, RegExp][] = [
     ['unknown top-level key', spec('family-flavour: x'), /unsupported key 'family-flavour'/],
-    ['raw netlink protocol', spec('').replace('genetlink-legacy', 'netlink-raw'), /unsupported protocol 'netlink-raw'/],
+    ['operations in a netlink-raw spec', spec('').replace('genetlink-legacy', 'netlink-raw'), /unsupported key 'operations'/],
     ['struct definition', spec('definitions:\n  - { type: struct, name: hdr, members: [] }'), /unsupported definition type 'struct'/],
     ['unknown definition key', spec('definitions:\n  - { type: enum, name: e, entries: [a], colour: red }'), /unsupported key 'colour'/],
     ['bitfield32 attribute', attr('type: bitfield32'), /unsupported attribute type 'bitfield32'/],

@@ -1,9 +1,9 @@
-// Framing layer tests: byte-exact nlmsghdr/genlmsghdr encoding, and parsing of family messages,
+// Framing layer tests: byte-exact nlmsghdr encoding (with a genl fixed header), and parsing of data messages,
 // NLMSG_ERROR with extended ACK (capped and uncapped), NLMSG_DONE and malformed datagrams.
 
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../src/errors.js';
-import { encodeGenl, parseMessages, NlmF, type ErrorMessage, type DoneMessage, type GenlMessage } from '../src/netlink/message.js';
+import { DecodeError } from '../src/netlink/errors.js';
+import { encodeMessage, parseMessages, NlmF, type ErrorMessage, type DoneMessage, type DataMessage } from '../src/netlink/message.js';
 import { cat, cstr, hex, nla, toHex, u16le, u32le } from './helpers/bytes.js';
 
 function msg(type: number, flags: number, seq: number, pid: number, payload: Uint8Array | number[]): Uint8Array {
@@ -11,17 +11,17 @@ function msg(type: number, flags: number, seq: number, pid: number, payload: Uin
   return cat(u32le(len), u16le(type), u16le(flags), u32le(seq), u32le(pid), payload, new Array((4 - (len % 4)) % 4).fill(0));
 }
 
-describe('encodeGenl', () => {
+describe('encodeMessage', () => {
   it('writes the protocol document example byte for byte', () => {
     const attrs = hex(`2c 00 01 80  06 00 01 00 02 00 00 00  05 00 02 00 05 00 00 00
       08 00 03 00 0a 00 00 01  06 00 05 00 00 00 00 00  08 00 06 00 03 00 00 00`);
-    const out = encodeGenl({ type: 0x1c, flags: NlmF.REQUEST | NlmF.ACK, seq: 7, pid: 0, cmd: 1, version: 1 }, attrs);
+    const out = encodeMessage({ type: 0x1c, flags: NlmF.REQUEST | NlmF.ACK, seq: 7, pid: 0 }, new Uint8Array([1, 1, 0, 0]), attrs);
     expect(toHex(out.subarray(0, 20))).toBe('40 00 00 00 1c 00 05 00 07 00 00 00 00 00 00 00 01 01 00 00');
     expect(toHex(out.subarray(20))).toBe(toHex(attrs));
   });
 
   it('encodes a dump request with no attributes and large field values', () => {
-    const out = encodeGenl({ type: 0xffff, flags: NlmF.REQUEST | NlmF.ACK | NlmF.DUMP, seq: 0xfffffffe, pid: 0x01020304, cmd: 3, version: 2 }, new Uint8Array(0));
+    const out = encodeMessage({ type: 0xffff, flags: NlmF.REQUEST | NlmF.ACK | NlmF.DUMP, seq: 0xfffffffe, pid: 0x01020304 }, new Uint8Array([3, 2, 0, 0]), new Uint8Array(0));
     expect(toHex(out)).toBe('14 00 00 00 ff ff 05 03 fe ff ff ff 04 03 02 01 03 02 00 00');
   });
 
@@ -32,18 +32,18 @@ describe('encodeGenl', () => {
 
 describe('parseMessages', () => {
   it('round-trips an encoded header', () => {
-    const out = encodeGenl({ type: 28, flags: 5, seq: 9, pid: 77, cmd: 6, version: 1 }, nla(2, u32le(3)));
-    const [m] = parseMessages(out) as GenlMessage[];
-    expect(m).toMatchObject({ kind: 'genl', cmd: 6, version: 1, header: { length: 28, type: 28, flags: 5, seq: 9, pid: 77 } });
-    expect(toHex(m.attrs)).toBe('08 00 02 00 03 00 00 00');
+    const out = encodeMessage({ type: 28, flags: 5, seq: 9, pid: 77 }, new Uint8Array([6, 1, 0, 0]), nla(2, u32le(3)));
+    const [m] = parseMessages(out) as DataMessage[];
+    expect(m).toMatchObject({ kind: 'data', header: { length: 28, type: 28, flags: 5, seq: 9, pid: 77 } });
+    expect(toHex(m.payload)).toBe('06 01 00 00 08 00 02 00 03 00 00 00');
   });
 
   it('splits several messages of one datagram (reply + ACK), honouring padding', () => {
     const data = msg(28, 0, 4, 99, cat([3, 1, 0, 0], nla(1, [7]))); // 16 + 4 + 8
     const ack = msg(2, NlmF.CAPPED, 4, 99, cat(u32le(0), msg(28, 5, 4, 0, []).subarray(0, 16)));
     const ms = parseMessages(Buffer.from(cat(data, ack)));
-    expect(ms.map((m) => m.kind)).toEqual(['genl', 'error']);
-    expect((ms[0] as GenlMessage).attrs.length).toBe(8);
+    expect(ms.map((m) => m.kind)).toEqual(['data', 'error']);
+    expect((ms[0] as DataMessage).payload.length).toBe(12);
     expect((ms[1] as ErrorMessage).errno).toBe(0);
     expect((ms[1] as ErrorMessage).request).toMatchObject({ length: 16, type: 28, flags: 5, seq: 4 });
   });
@@ -97,7 +97,6 @@ describe('parseMessages', () => {
     ['short header', Uint8Array.from([20, 0, 0, 0, 28, 0])],
     ['length below 16', cat(u32le(8), u16le(28), u16le(0), u32le(0), u32le(0))],
     ['length past the end', cat(u32le(64), u16le(28), u16le(0), u32le(0), u32le(0), [1, 1, 0, 0])],
-    ['genl without its header', msg(28, 0, 0, 0, [1, 1])],
     ['short NLMSG_ERROR', msg(2, 0, 0, 0, u32le(0))],
     ['echoed request longer than the error', msg(2, 0, 1, 0, cat(u32le(-22 >>> 0), u32le(200), u16le(28), u16le(5), u32le(1), u32le(0)))],
     ['DONE with 2 payload bytes', msg(3, 2, 0, 0, [0, 0]).subarray(0, 18)],

@@ -2,8 +2,8 @@
 // reply matching, dumps, errors with extack, timeouts, close, notifications, overruns, send order.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClosedError, NetlinkError, TimeoutError } from '../src/errors.js';
-import { GenlSocket } from '../src/netlink/socket.js';
+import { ClosedError, NetlinkError, TimeoutError } from '../src/netlink/errors.js';
+import { GenlSocket } from '../src/netlink/genl/socket.js';
 import { FakeGenl, type RecordedRequest } from './helpers/fake-genl.js';
 import { cat, cstr, nest, nla, toHex, u16le, u32le } from './helpers/bytes.js';
 import { waitFor } from './helpers/netns.js';
@@ -124,6 +124,7 @@ describe('GenlSocket.request', () => {
     const held: RecordedRequest[] = [];
     peer.handler = (req) => held.push(req);
     const ps = [0, 1, 2, 3, 4].map((i) => sock.request(6, nla(1, u32le(i)), { op: `op${i}` }));
+    await null; // requests made while others are in flight leave together, on the next microtask
     expect(held.map((r) => r.seq)).toEqual([2, 3, 4, 5, 6]);
     for (const req of [...held].reverse()) peer.reply(req, nla(7, u32le(req.attrs.readUInt32LE(4))));
     const out = await Promise.all(ps);
@@ -255,6 +256,7 @@ describe('notifications, groups and overruns', () => {
 
   it('joins groups by name, and refuses an unknown one', async () => {
     const { sock, peer } = await setup();
+    await new Promise((r) => setImmediate(r)); // the family lookup's reference goes once idle
     expect(peer.ref).toBe(false);
     sock.joinGroup('mptcp_pm_events');
     expect(peer.memberships).toEqual([9]);
@@ -262,13 +264,17 @@ describe('notifications, groups and overruns', () => {
     expect(() => sock.joinGroup('nope')).toThrow(/no multicast group "nope"/);
   });
 
-  it('is referenced only while requests are pending', async () => {
+  it('is referenced only while requests are pending (let go once a turn passed idle)', async () => {
     const { sock, peer } = await setup();
+    await new Promise((r) => setImmediate(r));
     expect(peer.ref).toBe(false);
     peer.handler = (req) => peer.ack(req);
     const p = sock.request(6, new Uint8Array(0), { op: 'x' });
     expect(peer.ref).toBe(true);
     await p;
+    await sock.request(6, new Uint8Array(0), { op: 'x' }); // back to back: still referenced
+    expect(peer.ref).toBe(true);
+    await new Promise((r) => setImmediate(r));
     expect(peer.ref).toBe(false);
   });
 

@@ -3,11 +3,11 @@
 
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { describe, expect } from 'vitest';
-import { MptcpPm } from '../src/client.js';
-import { MptcpEvents } from '../src/events.js';
-import { NetlinkError } from '../src/errors.js';
-import { GenlSocket } from '../src/netlink/socket.js';
-import { withNetns } from '../src/netlink/netns.js';
+import { MptcpPm } from '../src/mptcp/pm.js';
+import { MptcpEvents } from '../src/mptcp/events.js';
+import { NetlinkError } from '../src/netlink/errors.js';
+import { GenlSocket } from '../src/netlink/genl/socket.js';
+import { withNetns } from '../src/os/netns.js';
 import { kernelIt, waitFor, type TestNetns } from './helpers/netns.js';
 import { expectUnsupported, kernelFeatures } from './helpers/features.js';
 import { ANNOUNCED, EventLog, SUBFLOW_ID, runUserspaceScenario, testResources, type Peer, type Topology } from './helpers/topology.js';

@@ -1,20 +1,20 @@
 // Userspace path-manager tests (tier 2) against the fake generic-netlink peer: exact command, flags
 // and attribute bytes of every per-connection call, reply decoding, kernel refusals and input checks.
 
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MptcpPm } from '../src/client.js';
-import { NetlinkError, UnsupportedError, ValidationError } from '../src/errors.js';
-import { detectFeatures } from '../src/features.js';
-import { FakeGenl, type FakeExtAck, type RecordedRequest } from './helpers/fake-genl.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MptcpPm } from '../src/mptcp/pm.js';
+import { NetlinkError, UnsupportedError, ValidationError } from '../src/netlink/errors.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { detectFeatures, pathManagerSysctl } from '../src/mptcp/features.js';
+import type { FamilyPolicy } from '../src/netlink/genl/policy.js';
+import { FakeGenl, type FakeExtAck, type FakePolicy, type RecordedRequest } from './helpers/fake-genl.js';
 import { cat, hex, ipv4, nest, nla, s32le, u16le, u32le, type Bytes } from './helpers/bytes.js';
-import { ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, expectRequest, rejection, addressReply, type FakeAddress } from './helpers/pm-fake.js';
-
-// The token gate of GET_ADDR comes from the kernel release; pin it so the host kernel does not matter.
-const kernel = vi.hoisted(() => ({ release: '6.18.44' }));
-vi.mock('node:os', async (importOriginal) => {
-  const os = await importOriginal<typeof import('node:os')>();
-  return { ...os, release: () => kernel.release, default: { ...os, release: () => kernel.release } };
-});
+import {
+  ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, POLICY_6_18, POLICY_6_8, POLICY_SHARED, expectRequest, rejection, addressReply,
+  type FakeAddress,
+} from './helpers/pm-fake.js';
 
 
 const CMD = { getAddr: 3, setFlags: 7, announce: 8, remove: 9, subflowCreate: 10, subflowDestroy: 11 } as const;
@@ -91,17 +91,14 @@ class FakeConnection {
 }
 
 const opened: MptcpPm[] = [];
-async function setup(): Promise<{ pm: MptcpPm; peer: FakeGenl; conn: FakeConnection }> {
+async function setup(policy: FakePolicy | null = POLICY_6_18): Promise<{ pm: MptcpPm; peer: FakeGenl; conn: FakeConnection }> {
   const peer = new FakeGenl(FAMILY);
   const conn = new FakeConnection();
   peer.handler = (req, p) => conn.handle(req, p);
-  const pm = await MptcpPm.open({ transport: peer, timeoutMs: 2000 });
+  const pm = await MptcpPm.open({ transport: peer, ctrlTransport: FakeGenl.nlctrl(policy ?? undefined), timeoutMs: 2000 });
   opened.push(pm);
   return { pm, peer, conn };
 }
-beforeEach(() => {
-  kernel.release = '6.18.44';
-});
 afterEach(() => {
   for (const pm of opened.splice(0)) pm.close();
 });
@@ -288,34 +285,89 @@ describe('listAddresses / getAddress', () => {
     const err = await rejection(pm.getAddress(TOKEN, 42));
     expect(err).toBeInstanceOf(NetlinkError);
     expect(err).toMatchObject({ op: 'get-addr', errno: EINVAL, code: 'EINVAL', kernelMessage: 'address not found' });
-    expect(err.message).toBe('mptcp_pm get-addr: EINVAL: address not found');
+    expect(err.message).toBe('mptcp_pm get-addr: EINVAL: address not found [attribute addr]');
   });
 });
 
+/** The fixture as the decoder would give it (built here, without the decoder). */
+function asPolicy(p: FakePolicy): FamilyPolicy {
+  return {
+    ops: new Map(p.ops.map(([cmd, d, u]) => [cmd, { ...(d !== undefined && { do: d }), ...(u !== undefined && { dump: u }) }])),
+    policies: new Map(Object.entries(p.policies).map(([i, rows]) => [Number(i), new Map(rows.map(([t, k]) => [t, { type: k, kind: String(k) }]))])),
+  };
+}
+
 describe('GET_ADDR with a token on kernels before 6.9', () => {
-  it('detectFeatures reads addressesByToken from the release', () => {
-    const ops = new Map(ALL_OPS);
-    const groups = new Map([['mptcp_pm_events', 9]]);
-    expect(detectFeatures(ops, groups, '6.8.12-200.fc39.x86_64').addressesByToken).toBe(false);
-    expect(detectFeatures(ops, groups, '5.19.0').addressesByToken).toBe(false);
-    expect(detectFeatures(ops, groups, '6.9.0').addressesByToken).toBe(true);
-    expect(detectFeatures(ops, groups, '7.0.1').addressesByToken).toBe(true);
+  const ops = new Map(ALL_OPS);
+  const groups = new Map([['mptcp_pm_events', 9]]);
+
+  it('detectFeatures reads addressesByToken from the policy of GET_ADDR', () => {
+    expect(detectFeatures(ops, groups, asPolicy(POLICY_6_18)).addressesByToken).toBe(true);
+    // 6.7/6.8: per-op policies, GET_ADDR's without TOKEN.
+    expect(detectFeatures(ops, groups, asPolicy(POLICY_6_8)).addressesByToken).toBe(false);
+    // Before 6.7 one policy served every op: it lists TOKEN, but GET_ADDR ignored it.
+    expect(detectFeatures(ops, groups, asPolicy(POLICY_SHARED)).addressesByToken).toBe(false);
+    // No policy dump at all (before 5.10).
+    expect(detectFeatures(ops, groups, undefined).addressesByToken).toBe(false);
+  });
+
+  it('detectFeatures derives listenerEvents from per-op policies and UNS_ADMIN_PERM, undefined when the kernel gives no sign', () => {
+    expect(detectFeatures(ops, groups, asPolicy(POLICY_6_18)).listenerEvents).toBe(true);
+    expect(detectFeatures(ops, groups, asPolicy(POLICY_SHARED)).listenerEvents).toBeUndefined();
+    const oldOps = new Map(ALL_OPS.map(([cmd, flags]) => [cmd, flags & ~0x10 | (flags & 0x10 ? 0x1 : 0)]));
+    expect(detectFeatures(oldOps, groups, asPolicy(POLICY_SHARED)).listenerEvents).toBe(false);
+    expect(detectFeatures(ops, new Map(), asPolicy(POLICY_6_18)).listenerEvents).toBe(false);
+  });
+
+  it('detectFeatures: endpoint flags from the release (laminar from 6.18, fullmesh from 5.15), the path-manager sysctl as given', () => {
+    expect(detectFeatures(ops, groups, undefined, '6.18.0').endpointFlags).toEqual(['signal', 'subflow', 'backup', 'fullmesh', 'implicit', 'laminar']);
+    expect(detectFeatures(ops, groups, undefined, '6.1.0-57-amd64').endpointFlags).toEqual(['signal', 'subflow', 'backup', 'fullmesh', 'implicit']);
+    expect(detectFeatures(ops, groups, undefined, '5.14.21').endpointFlags).toEqual(['signal', 'subflow', 'backup']);
+    expect(detectFeatures(ops, groups, undefined, '6.1.0', 'pm_type').pathManagerSysctl).toBe('pm_type');
+  });
+
+  it('pathManagerSysctl: path_manager before pm_type, null with neither', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mptcppm-sysctl-'));
+    try {
+      expect(pathManagerSysctl(dir)).toBeNull();
+      writeFileSync(join(dir, 'pm_type'), '0\n');
+      expect(pathManagerSysctl(dir)).toBe('pm_type');
+      writeFileSync(join(dir, 'path_manager'), 'kernel\n');
+      expect(pathManagerSysctl(dir)).toBe('path_manager');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('open asks nlctrl for the policies of mptcp_pm (one GETPOLICY dump)', async () => {
+    const peer = new FakeGenl(FAMILY);
+    const ctrl = FakeGenl.nlctrl(POLICY_6_18);
+    const pm = await MptcpPm.open({ transport: peer, ctrlTransport: ctrl, timeoutMs: 2000 });
+    opened.push(pm);
+    const policyRequests = ctrl.requests.filter((r) => r.type === 0x10 && r.cmd === 10);
+    expect(policyRequests).toHaveLength(1);
+    expect(policyRequests[0].flags).toBe(DUMP);
+    expect(policyRequests[0].attrs.subarray(4, 12).toString()).toBe('mptcp_pm');
+    expect(ctrl.closed).toBe(true);
+    expect(pm.features).toMatchObject({ addressesByToken: true, listenerEvents: true, policyDump: true });
   });
 
   for (const [name, call] of [
     ['listAddresses', (pm: MptcpPm) => pm.listAddresses(TOKEN)],
     ['getAddress', (pm: MptcpPm) => pm.getAddress(TOKEN, 1)],
   ] as const) {
-    it(`${name} → UnsupportedError naming Linux 6.9, nothing sent`, async () => {
-      kernel.release = '6.8.12';
-      const { pm, peer } = await setup();
-      expect(pm.features.addressesByToken).toBe(false);
-      const err = await rejection(call(pm));
-      expect(err).toBeInstanceOf(UnsupportedError);
-      expect((err as UnsupportedError).sinceKernel).toBe('6.9');
-      expect(err.message).toMatch(new RegExp(`^${name} \\(GET_ADDR with a token\\) is not supported by this kernel \\(added in Linux 6\\.9\\)`));
-      expect(peer.familyRequests).toHaveLength(0);
-    });
+    for (const [kernel, policy] of [['6.8', POLICY_6_8], ['6.6', POLICY_SHARED], ['5.9', null]] as const) {
+      it(`${name} on a ${kernel}-like kernel → UnsupportedError naming Linux 6.9, nothing sent`, async () => {
+        const { pm, peer } = await setup(policy);
+        expect(pm.features.addressesByToken).toBe(false);
+        expect(pm.features.policyDump).toBe(policy !== null);
+        const err = await rejection(call(pm));
+        expect(err).toBeInstanceOf(UnsupportedError);
+        expect((err as UnsupportedError).sinceKernel).toBe('6.9');
+        expect(err.message).toMatch(new RegExp(`^${name} \\(GET_ADDR with a token\\) is not supported by this kernel \\(added in Linux 6\\.9\\)`));
+        expect(peer.familyRequests).toHaveLength(0);
+      });
+    }
   }
 });
 
@@ -325,9 +377,10 @@ describe('kernel refusals', () => {
   const v4Tuple = { local: { address: '192.0.2.2', port: 40000 }, remote: { address: '198.51.100.1', port: 5000 } };
   const cases: { name: string; cmd: number; call: Call; errno: number; extack: FakeExtAck; message: string }[] = [
     {
-      name: 'announce on an unknown token', cmd: CMD.announce, errno: EINVAL, extack: { message: 'invalid token', offset: 24 },
+      name: 'announce on an unknown token', cmd: CMD.announce, errno: EINVAL, extack: { message: 'invalid token', offset: 56 },
       call: (pm) => pm.announce({ token: TOKEN, address: '192.0.2.1', id: 1 }),
-      message: 'mptcp_pm announce: EINVAL: invalid token',
+      // 56 = 16 (nlmsghdr) + 4 (genlmsghdr) + 36 (the addr nest: family, id, addr4, flags): the token.
+      message: 'mptcp_pm announce: EINVAL: invalid token [attribute token]',
     },
     {
       name: 'createSubflow on a kernel-PM connection', cmd: CMD.subflowCreate, errno: EINVAL, extack: { message: 'userspace PM not selected' },
@@ -393,7 +446,7 @@ describe('kernel refusals', () => {
     const err = (await rejection(pm.removeAddress({ token: TOKEN, id: 1 }))) as NetlinkError;
     expect(err).toBeInstanceOf(NetlinkError);
     expect(err.extack.missingType).toBe(A.token);
-    expect(err.message).toMatch(/^mptcp_pm remove: EINVAL: .*attribute type 4/);
+    expect(err.message).toBe('mptcp_pm remove: EINVAL: required attribute token missing');
   });
 });
 

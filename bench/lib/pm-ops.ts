@@ -1,7 +1,7 @@
 // mptcp-pm on the request/response phases: the public API (addEndpoint, deleteEndpoint,
 // listEndpoints, getLimits) and the raw op path (pm.run), timed per call with hrtime.
 
-import { MptcpPm } from '../../src/client.js';
+import { MptcpPm } from '../../src/mptcp/pm.js';
 import { type Row, nowNs, rowFromNs } from './stats.js';
 
 export interface OpCounts { add: number; dump: number; limits: number }
@@ -39,6 +39,27 @@ async function cycles(pm: MptcpPm, n: number, mode: 'public' | 'raw' | 'noReturn
   }
 }
 
+/** How many requests the "in flight" rows keep outstanding at once. */
+export const IN_FLIGHT = 64;
+
+/**
+ * Runs `n` calls of `call` with `window` of them outstanding at any time (a sliding window, as many
+ * concurrent callers of a daemon would) and returns a row whose mean is the total time over `n`.
+ */
+async function inFlight(phase: string, tool: string, n: number, window: number, call: () => Promise<unknown>, note: string): Promise<Row> {
+  let next = 0;
+  const t0 = nowNs();
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      next++;
+      await call();
+    }
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  const total = nowNs() - t0;
+  return { phase, tool, ops: n, opsPerSec: n / (total / 1e9), meanUs: total / n / 1e3, p50Us: null, p99Us: null, note };
+}
+
 /** One round of every request/response phase in namespace `ns`. */
 export async function runPm(ns: string, n: OpCounts): Promise<Row[]> {
   const pm = await MptcpPm.open({ netns: ns });
@@ -67,6 +88,10 @@ export async function runPm(ns: string, n: OpCounts): Promise<Row[]> {
       dump.push(nowNs() - t0);
       if (list.length !== 8) throw new Error(`full dump: ${list.length} endpoints`);
     }
+    const dumpInFlight = await inFlight('dump', `mptcp-pm ${IN_FLIGHT} in flight`, n.dump, IN_FLIGHT, async () => {
+      const list = await pm.listEndpoints();
+      if (list.length !== 8) throw new Error(`full dump: ${list.length} endpoints`);
+    }, `listEndpoints by ${IN_FLIGHT} concurrent callers (dumps run one at a time per socket)`);
     await pm.flushEndpoints();
 
     const lim: number[] = [];
@@ -75,6 +100,8 @@ export async function runPm(ns: string, n: OpCounts): Promise<Row[]> {
       await pm.getLimits();
       lim.push(nowNs() - t0);
     }
+    const limInFlight = await inFlight('limits', `mptcp-pm ${IN_FLIGHT} in flight`, n.limits, IN_FLIGHT, () => pm.getLimits(),
+      `getLimits by ${IN_FLIGHT} concurrent callers`);
     const rows = [
       rowFromNs('add', 'mptcp-pm addEndpoint', addPub, 'ADD_ADDR + a lookup to return the stored endpoint'),
       rowFromNs('add', 'mptcp-pm addEndpoint(…, {returnStored:false})', addNoRet, 'validation + one ADD_ADDR'),
@@ -83,7 +110,9 @@ export async function runPm(ns: string, n: OpCounts): Promise<Row[]> {
     rows.push(
       rowFromNs('delete', 'mptcp-pm', del, 'deleteEndpoint (sendto on a worker thread)'),
       rowFromNs('dump', 'mptcp-pm', dump, 'listEndpoints, 8 endpoints'),
+      dumpInFlight,
       rowFromNs('limits', 'mptcp-pm', lim, 'getLimits'),
+      limInFlight,
     );
     return rows;
   } finally {

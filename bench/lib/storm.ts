@@ -4,8 +4,8 @@
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { MptcpEvents } from '../../src/events.js';
-import { GenlSocket } from '../../src/netlink/socket.js';
+import { MptcpEvents } from '../../src/mptcp/events.js';
+import { GenlSocket } from '../../src/netlink/genl/socket.js';
 import { REPO } from './cref.js';
 import { createNetns, ip, nsExec, trackChild, untrackChild } from './netns.js';
 import { SYSTEM_PYTHON } from './peers.js';

@@ -1,7 +1,10 @@
 # Load generator of the event-storm phase: real MPTCP connections (IPPROTO_MPTCP). `server PORT`
 # accepts and echoes; `client DST PORT COUNT WORKERS` opens COUNT connections, each waits for its
 # extra subflow (MPTCP_INFO subflows >= 1, created by the kernel PM) and closes; JSON result on stdout.
+# `hold DST PORT COUNT` opens COUNT connections, waits (bounded) for their extra subflows, prints
+# `held N J` (connections, joined) and keeps them open until stdin closes.
 import json
+import resource
 import selectors
 import socket
 import sys
@@ -14,7 +17,12 @@ MPTCP_INFO = 1
 SUBFLOW_WAIT_S = 2.0
 
 
+def more_files() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (16384, 16384))
+
+
 def server(port: int) -> None:
+    more_files()
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(('0.0.0.0', port))
@@ -99,8 +107,29 @@ def client(dst: str, port: int, count: int, workers: int) -> None:
     json.dump(state, sys.stdout)
 
 
+def hold(dst: str, port: int, count: int) -> None:
+    more_files()
+    socks = []
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+        s.settimeout(5)
+        s.connect((dst, port))
+        s.sendall(b'x')
+        s.recv(1)
+        socks.append(s)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(subflows(s) < 1 for s in socks):
+        time.sleep(0.05)
+    print('held', len(socks), sum(1 for s in socks if subflows(s) >= 1), flush=True)
+    sys.stdin.read()
+    for s in socks:
+        s.close()
+
+
 if __name__ == '__main__':
-    if sys.argv[1] == 'server':
+    if sys.argv[1] == 'hold':
+        hold(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == 'server':
         server(int(sys.argv[2]))
     else:
         client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))

@@ -1,15 +1,16 @@
 // Generator entry points: render spec text to the TypeScript module, or generate a file from a spec path.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpecError } from './errors.js';
 import type { FamilyModel } from './model.js';
 import { parseSpec } from './parse.js';
-import { renderConsts, renderEnums, renderHeader, renderOpTable } from './render-definitions.js';
+import { groupKey, renderConsts, renderEnums, renderGroups, renderHeader, renderOpTable } from './render-definitions.js';
 import { renderFamily } from './render-family.js';
 import { messageTypes, renderEventTypes, renderMessageTypes, renderSetTypes } from './render-types.js';
+import { parseRawSpec, renderRaw, specProtocol } from './raw.js';
 
 export { SpecError } from './errors.js';
 export { parseSpec } from './parse.js';
@@ -30,6 +31,14 @@ function checkIdentifiers(model: FamilyModel): void {
   for (const fixed of ['FamilyDesc', 'UnknownAttr', 'FAMILY_NAME', 'FAMILY_VERSION', 'Op', 'family']) add(fixed, 'the generator');
   add(model.ident, 'the family descriptor');
   if (model.events.length > 0) add('EventMap', 'the event map');
+  if (model.mcastGroups.length > 0) add('McastGroup', 'the multicast group names');
+  const keys = new Map<string, string>();
+  for (const g of model.mcastGroups) {
+    const key = groupKey(model.name, g);
+    const other = keys.get(key);
+    if (other !== undefined) throw new SpecError('mcast-groups', `groups '${other}' and '${g}' give the same key '${key}'`);
+    keys.set(key, g);
+  }
   for (const c of model.consts) add(c.ident, `constant '${c.name}'`);
   for (const e of model.enums) add(e.ident, `${e.kind} '${e.name}'`);
   for (const s of model.attrSets) add(s.ident, `attribute set '${s.name}'`);
@@ -41,19 +50,31 @@ function checkIdentifiers(model: FamilyModel): void {
 export function renderSpec(spec: Uint8Array | string, source: string): string {
   const bytes = typeof spec === 'string' ? Buffer.from(spec, 'utf8') : spec;
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const model = parseSpec(Buffer.from(bytes).toString('utf8'));
+  const text = Buffer.from(bytes).toString('utf8');
+  if (specProtocol(text) === 'netlink-raw') return `${renderRaw(parseRawSpec(text), source, sha256).join('\n')}\n`;
+  const model = parseSpec(text);
   checkIdentifiers(model);
   const lines = [
     ...renderHeader(model, source, sha256),
     ...renderConsts(model),
     ...renderEnums(model),
     ...renderOpTable(model),
+    ...renderGroups(model),
     ...renderSetTypes(model),
     ...renderMessageTypes(model),
     ...renderEventTypes(model),
     ...renderFamily(model),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** Every spec under scripts/spec/ with the generated module it renders to (generated/<name>.ts). */
+export function allSpecs(): { spec: string; out: string }[] {
+  const dir = resolve(REPO_ROOT, 'scripts/spec');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({ spec: resolve(dir, f), out: resolve(REPO_ROOT, 'generated', f.replace(/\.yaml$/, '.ts')) }));
 }
 
 /** Path of `file` relative to the repository root, with forward slashes. */

@@ -1,6 +1,7 @@
 // Renders the file header, family name and version, constants, enum and flag objects, and the Op table.
 
 import type { EnumModel, FamilyModel } from './model.js';
+import { camel } from './names.js';
 import { docComment, joinDoc, quote } from './text.js';
 
 export function renderHeader(model: FamilyModel, source: string, sha256: string): string[] {
@@ -54,5 +55,20 @@ export function renderOpTable(model: FamilyModel): string[] {
   const lines = ['', `/** Command numbers (genl cmd). C: ${model.cmdPrefix}*. */`, 'export const Op = {'];
   for (const row of rows) lines.push(...docComment('  ', row.doc), `  ${row.field}: ${row.value},`);
   lines.push('} as const;', 'export type Op = keyof typeof Op;');
+  return lines;
+}
+
+/** Key of a multicast group in the McastGroup object: its name without the `<family>_` prefix, camelCased. */
+export function groupKey(family: string, group: string): string {
+  const prefix = `${family}_`;
+  const short = group.startsWith(prefix) && group.length > prefix.length ? group.slice(prefix.length) : group;
+  return camel(short, `mcast-groups: ${group}`);
+}
+
+export function renderGroups(model: FamilyModel): string[] {
+  if (model.mcastGroups.length === 0) return [];
+  const lines = ['', '/** Multicast group names (their ids are resolved at run time). */', 'export const McastGroup = {'];
+  for (const g of model.mcastGroups) lines.push(`  ${groupKey(model.name, g)}: ${quote(g)},`);
+  lines.push('} as const;', 'export type McastGroup = keyof typeof McastGroup;');
   return lines;
 }

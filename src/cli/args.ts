@@ -1,7 +1,7 @@
 // Command-line words the way iproute2 reads them: keyword prefixes, numbers in C's base-0 notation,
-// hex connection tokens, and the global options (-n/--netns, -j/--json, --help) wherever they appear.
+// hex connection tokens, and the global options (-n/--netns, -j/--json, --help, -V, -b, -force) wherever they appear.
 
-import { isAddress } from '../address.js';
+import { isAddress } from '../mptcp/address.js';
 import { UsageError, type Section } from './usage.js';
 
 /** iproute2's `matches()`: true when `word` is a non-empty prefix of `keyword` ("del" → "delete"). */
@@ -90,13 +90,22 @@ export class Words {
 }
 
 /** Options that belong to one command and are handed to it as words. */
-const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf'];
+const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf', '--json-format', '--listen', '--timeout', '--watch', '--count', '--config', '--policy', '--address', '--backup'];
+/** A command's own options without a value (stat -z). */
+const COMMAND_FLAGS = ['-z', '--zeros', '--switch'];
 
 /** Options that apply to every command. */
 export interface GlobalOptions {
   netns?: string;
+  /** Every -n/--netns value in order, when more than one may count (the exporter's). */
+  namespaces?: string[];
   json: boolean;
   help: boolean;
+  version?: boolean;
+  /** -b/-batch FILE: read commands from FILE ("-" for stdin), one per line. */
+  batch?: string;
+  /** -force: in a batch, go on after a command fails. */
+  force?: boolean;
 }
 
 /**
@@ -118,7 +127,9 @@ export function splitGlobals(argv: readonly string[]): { globals: GlobalOptions;
     }
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(0, eq) : a;
-    if (COMMAND_OPTIONS.includes(name)) {
+    if (eq < 0 && COMMAND_FLAGS.includes(a)) {
+      words.push(a);
+    } else if (COMMAND_OPTIONS.includes(name)) {
       // A command's own option (monitor --type/--token): kept, with its value, for that command.
       if (eq >= 0) words.push(name, a.slice(eq + 1));
       else {
@@ -129,12 +140,21 @@ export function splitGlobals(argv: readonly string[]): { globals: GlobalOptions;
       const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
       if (v === undefined || v === '') throw new UsageError('top', `${name} needs a namespace name`);
       globals.netns = v;
+      (globals.namespaces ??= []).push(v);
     } else if (eq < 0 && ['-j', '--json', '-json'].includes(a)) {
       globals.json = true;
     } else if (eq < 0 && ['-h', '--help', '-help'].includes(a)) {
       globals.help = true;
+    } else if (eq < 0 && ['-V', '--version', '-Version'].includes(a)) {
+      globals.version = true;
+    } else if (['-b', '-batch', '--batch'].includes(name)) {
+      const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '') throw new UsageError('top', `${name} needs a file name ("-" for stdin)`);
+      globals.batch = v;
+    } else if (eq < 0 && ['-force', '--force'].includes(a)) {
+      globals.force = true;
     } else {
-      throw new UsageError('top', `unknown option "${a}"`);
+      throw new UsageError('top', `option "${a}" is unknown`);
     }
   }
   return { globals, words };

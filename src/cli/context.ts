@@ -1,10 +1,12 @@
 // What a command runs with: the global options, the output streams, and a lazily opened client in
 // the chosen namespace (closed by the dispatcher when the command ends).
 
-import type { MptcpPm } from '../client.js';
+import type { MptcpPm } from '../index.js';
 
 export interface Context {
   readonly netns: string | undefined;
+  /** Every -n/--netns given, in order (the exporter watches them all; netns is the last). */
+  readonly namespaces: readonly string[];
   readonly json: boolean;
   /** Writes to stdout. */
   out(text: string): void;
@@ -15,14 +17,15 @@ export interface Context {
 }
 
 /** A context over process.stdout/stderr; `close()` releases the client if one was opened. */
-export function processContext(netns: string | undefined, json: boolean): Context & { close(): void } {
+export function processContext(netns: string | undefined, json: boolean, namespaces: readonly string[] = netns === undefined ? [] : [netns]): Context & { close(): void } {
   let client: Promise<MptcpPm> | undefined;
   return {
     netns,
+    namespaces,
     json,
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
-    pm: () => (client ??= import('../client.js').then(({ MptcpPm }) => MptcpPm.open({ netns }))),
+    pm: () => (client ??= import('../mptcp/pm.js').then(({ MptcpPm }) => MptcpPm.open({ netns }))),
     close: () => {
       client?.then((c) => c.close(), () => undefined);
     },

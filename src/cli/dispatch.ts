@@ -1,140 +1,158 @@
 // The command line as a whole: global options, the top-level word (matched by prefix in iproute2's
-// order, then this tool's own words), the parsed action, and running it to an exit status.
+// order, then this tool's own words), the command's module (loaded only when that word is used),
+// and running it to an exit status.
 
 import { pickWord, splitGlobals, type GlobalOptions } from './args.js';
 import { helpText, UsageError, type Section } from './usage.js';
-import { parseEndpoint, runEndpoint, type EndpointAction } from './endpoint.js';
-import { parseLimits, runLimits, type LimitsAction } from './limits.js';
-import {
-  parseAddresses, parseAnnounce, parsePathManager, parseRemove, parseSubflow, runUserspace, type UserspaceAction,
-} from './userspace.js';
-import { parseMonitor, runMonitor, type MonitorAction } from './monitor.js';
-import { runDemoCommand } from './demo.js';
-import { report } from './report.js';
 import type { Context } from './context.js';
 
-export type Action =
-  | EndpointAction | LimitsAction | UserspaceAction | MonitorAction
-  | { cmd: 'help'; section: Section }
-  | { cmd: 'demo'; args: string[] };
+/** What a parsed command line runs: `cmd` names its usage section ("endpoint.add"). */
+export interface Action {
+  cmd: string;
+  [key: string]: unknown;
+}
 
-/** Top-level words: iproute2's first, in its order (so `m` is monitor), then this tool's. */
-const TOP = [
-  'help', 'endpoint', 'limits', 'monitor',
-  'path-manager', 'announce', 'remove', 'subflow', 'addresses', 'demo',
-] as const;
+/** A command's code: a pure parser (throws UsageError) and a runner (resolves with the exit status, or 0). */
+export interface CommandModule {
+  parse(words: readonly string[]): Action;
+  run(action: Action, ctx: Context): Promise<number | void>;
+}
+
+/** One top-level word. `subcommands` (in iproute2's order) only serve to find the help section. */
+export interface CommandEntry {
+  word: string;
+  subcommands?: readonly string[];
+  load(): Promise<CommandModule>;
+}
+
+const as = (m: unknown): CommandModule => m as CommandModule;
+
+/** One of the userspace-PM commands, which share a module: its parser by name, the shared runner. */
+async function userspace(parser: 'parsePathManager' | 'parseAnnounce' | 'parseRemove' | 'parseSubflow' | 'parseAddresses'): Promise<CommandModule> {
+  const m = await import('./userspace.js');
+  return as({ parse: m[parser], run: m.run });
+}
+
+/**
+ * The top-level words: iproute2's first, in its order (so `m` is monitor), then this tool's.
+ * A new command is one row here (its module exports parse/run) and its lines in usage.ts.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  // `help` prints every usage line on stderr and exits 255, as `ip mptcp help` does (--help is the friendly one).
+  { word: 'help', load: async () => ({ parse: () => ({ cmd: 'help' }), run: async (_a, ctx) => { ctx.err(helpText('top')); return 255; } }) },
+  { word: 'endpoint', subcommands: ['add', 'change', 'delete', 'show', 'flush'], load: async () => as(await import('./endpoint.js')) },
+  { word: 'limits', subcommands: ['set', 'show'], load: async () => as(await import('./limits.js')) },
+  { word: 'monitor', load: async () => as(await import('./monitor.js')) },
+  { word: 'path-manager', load: () => userspace('parsePathManager') },
+  { word: 'announce', load: () => userspace('parseAnnounce') },
+  { word: 'remove', load: () => userspace('parseRemove') },
+  { word: 'subflow', subcommands: ['create', 'destroy', 'backup', 'nobackup'], load: () => userspace('parseSubflow') },
+  { word: 'addresses', load: () => userspace('parseAddresses') },
+  { word: 'connections', load: async () => { const m = await import('./connections.js'); return as({ parse: m.parseConnections, run: m.runConnections }); } },
+  { word: 'stat', load: async () => { const m = await import('./stat.js'); return as({ parse: m.parseStat, run: m.runStat }); } },
+  { word: 'exporter', load: async () => as(await import('./exporter.js')) },
+  { word: 'route', subcommands: ['add', 'delete', 'show'], load: async () => { const m = await import('./route.js'); return as({ parse: m.parseRoute, run: m.runRoute }); } },
+  { word: 'auto', load: async () => { const m = await import('./auto.js'); return as({ parse: m.parseAuto, run: m.runAuto }); } },
+  { word: 'doctor', load: async () => { const m = await import('./doctor.js'); return as({ parse: m.parseDoctor, run: m.runDoctorCommand }); } },
+  { word: 'userspace-pm', load: async () => { const m = await import('./upm.js'); return as({ parse: m.parseUserspacePm, run: m.runUserspacePm }); } },
+];
 
 export interface ParsedCommandLine {
   globals: GlobalOptions;
-  action: Action;
+  /** undefined for --help / --version, which print and run nothing else. */
+  action?: Action;
+  command?: CommandModule;
 }
 
-/** Parses argv (without node and the script). Pure: throws UsageError for a line that cannot run. */
-export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
-  // `demo` takes its own options: everything after the word is handed over untouched.
-  const demoAt = firstWord(argv);
-  if (demoAt >= 0 && pickWord(argv[demoAt], TOP) === 'demo') {
-    const { globals } = splitGlobals(argv.slice(0, demoAt));
-    return { globals, action: { cmd: 'demo', args: argv.slice(demoAt + 1) } };
-  }
+function entryOf(word: string | undefined): CommandEntry | undefined {
+  const words = COMMANDS.map((c) => c.word);
+  const w = pickWord(word, words);
+  return COMMANDS.find((c) => c.word === w);
+}
+
+/** Parses argv (without node and the script). Throws UsageError for a line that cannot run. */
+export async function parseCommandLine(argv: readonly string[]): Promise<ParsedCommandLine> {
   const { globals, words } = splitGlobals(argv);
-  if (globals.help) return { globals, action: { cmd: 'help', section: helpSection(words) } };
-  if (words.length === 0) throw new UsageError('top', 'no command given');
-  const top = pickWord(words[0], TOP);
-  const rest = words.slice(1);
-  switch (top) {
-    case 'help': return { globals, action: { cmd: 'help', section: helpSection(rest) } };
-    case 'endpoint': return { globals, action: parseEndpoint(rest) };
-    case 'limits': return { globals, action: parseLimits(rest) };
-    case 'monitor': return { globals, action: parseMonitor(rest) };
-    case 'path-manager': return { globals, action: parsePathManager(rest) };
-    case 'announce': return { globals, action: parseAnnounce(rest) };
-    case 'remove': return { globals, action: parseRemove(rest) };
-    case 'subflow': return { globals, action: parseSubflow(rest) };
-    case 'addresses': return { globals, action: parseAddresses(rest) };
-    default: throw new UsageError('top', `unknown command "${words[0]}"`);
-  }
+  return parseWords(globals, words);
 }
 
-/** Index of the first command word in argv (skipping global options and their values), or -1. */
-function firstWord(argv: readonly string[]): number {
-  for (let i = 0; i < argv.length; i++) {
-    if (['-n', '--netns', '-netns'].includes(argv[i])) i++;
-    else if (!argv[i].startsWith('-')) return i;
-  }
-  return -1;
+/** Parses the words of one command (after the global options were taken out). */
+export async function parseWords(globals: GlobalOptions, words: readonly string[]): Promise<ParsedCommandLine> {
+  if (globals.help || globals.version) return { globals };
+  if (words.length === 0) throw new UsageError('top', 'no command given');
+  const entry = entryOf(words[0]);
+  if (!entry) throw new UsageError('top', `command "${words[0]}" is unknown`);
+  const command = await entry.load();
+  return { globals, action: command.parse(words.slice(1)), command };
 }
 
 /** The section whose help `words` ask for: as deep as the words name one. */
 export function helpSection(words: readonly string[]): Section {
-  const top = pickWord(words[0], TOP);
-  const sub = words[1];
-  switch (top) {
-    case 'endpoint': {
-      const s = pickWord(sub, ['add', 'change', 'delete', 'show', 'flush'] as const);
-      return s ? `endpoint.${s}` : 'endpoint';
+  const entry = entryOf(words[0]);
+  if (!entry || entry.word === 'help') return 'top';
+  const sub = pickWord(words[1], entry.subcommands ?? []);
+  if (!sub) return entry.word;
+  return entry.word === 'subflow' && sub === 'nobackup' ? 'subflow.backup' : `${entry.word}.${sub}`;
+}
+
+/** The version of the package, read from its package.json. */
+async function version(): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'mptcp-pm' && pkg.version) return pkg.version;
+    } catch {
+      // try the next place (dist/src/cli → package root, or src/cli when run from source)
     }
-    case 'limits': {
-      const s = pickWord(sub, ['set', 'show'] as const);
-      return s ? `limits.${s}` : 'limits';
-    }
-    case 'subflow': {
-      const s = pickWord(sub, ['create', 'destroy', 'backup', 'nobackup'] as const);
-      return s === 'create' || s === 'destroy' ? `subflow.${s}` : s ? 'subflow.backup' : 'subflow';
-    }
-    case 'monitor': case 'path-manager': case 'announce': case 'remove': case 'addresses': case 'demo':
-      return top;
-    default:
-      return 'top';
   }
+  return 'unknown';
 }
 
-/** The usage section of an action, for errors raised while it runs. */
-function sectionOf(a: Action): Section {
-  if (a.cmd === 'help') return a.section;
-  return a.cmd;
-}
-
-async function run(action: Action, ctx: Context): Promise<number> {
-  switch (action.cmd) {
-    case 'help':
-      ctx.out(helpText(action.section));
+/**
+ * Runs one command (its words, the global options already split off) and resolves with the exit
+ * status; expected failures are printed on `ctx.err` (never with a stack trace).
+ */
+export async function runWords(globals: GlobalOptions, words: readonly string[], ctx: Context): Promise<number> {
+  let section: Section = 'top';
+  try {
+    if (globals.version) {
+      ctx.out(`mptcp-pm ${await version()}\n`);
       return 0;
-    case 'demo':
-      return runDemoCommand(action.args, ctx);
-    case 'monitor':
-      return runMonitor(action, ctx);
-    case 'endpoint.add': case 'endpoint.delete': case 'endpoint.change': case 'endpoint.show': case 'endpoint.flush':
-      await runEndpoint(action, ctx);
+    }
+    if (globals.help) {
+      ctx.out(helpText(helpSection(words)));
       return 0;
-    case 'limits.set': case 'limits.show':
-      await runLimits(action, ctx);
-      return 0;
-    default:
-      await runUserspace(action, ctx);
-      return 0;
+    }
+    const parsed = await parseWords(globals, words);
+    section = parsed.action?.cmd ?? 'top';
+    return (await parsed.command?.run(parsed.action as Action, ctx)) ?? 0;
+  } catch (e) {
+    const { report } = await import('./report.js');
+    const r = report(e, e instanceof UsageError ? e.section : section);
+    ctx.err(r.stderr);
+    return r.status;
   }
 }
 
 /**
- * Runs a whole command line and resolves with the exit status; expected failures are printed on
- * `ctx.err` (never with a stack trace).
+ * Runs a whole command line (one command, or a batch file with -b) and resolves with the exit status.
+ * `makeContext` is called once, with the global options.
  */
 export async function runCommandLine(argv: readonly string[], makeContext: (g: GlobalOptions) => Context): Promise<number> {
-  let parsed: ParsedCommandLine;
+  let split: { globals: GlobalOptions; words: string[] };
   try {
-    parsed = parseCommandLine(argv);
+    split = splitGlobals(argv);
   } catch (e) {
+    const { report } = await import('./report.js');
     const r = report(e, 'top');
     makeContext({ json: false, help: false }).err(r.stderr);
     return r.status;
   }
-  const ctx = makeContext(parsed.globals);
-  try {
-    return await run(parsed.action, ctx);
-  } catch (e) {
-    const r = report(e, sectionOf(parsed.action));
-    ctx.err(r.stderr);
-    return r.status;
+  const ctx = makeContext(split.globals);
+  if (split.globals.batch !== undefined && !split.globals.help && !split.globals.version) {
+    const { runBatch } = await import('./batch.js');
+    return runBatch(split.globals, split.words, ctx);
   }
+  return runWords(split.globals, split.words, ctx);
 }

@@ -1,9 +1,13 @@
 // `mptcp-pm endpoint add|delete|change|show|flush`: the words `ip mptcp endpoint` takes (same
-// prefixes), checked before anything is sent, and run through the client.
+// prefixes, same exit statuses), checked before anything is sent, and run through the client.
 
-import { ValidationError } from '../errors.js';
-import { checkEndpointSpec, type EndpointFlag, type EndpointSpec } from '../endpoint.js';
-import { isAddress, toWire } from '../address.js';
+// Each name used from outside src/cli is one src/index.ts exports (test/cli.test.ts checks); they are
+// imported from the modules that define them so that a command loads only what it needs.
+import type { EndpointFlag, EndpointSpec } from '../index.js';
+import { ENDPOINT_FLAGS, checkEndpointSpec } from '../mptcp/endpoint.js';
+import { canonicalAddress, isAddress } from '../mptcp/address.js';
+import { ValidationError } from '../netlink/errors.js';
+import { PM_MAX_ADDR_ID } from '../../generated/mptcp_pm.js';
 import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
 import { formatEndpoints } from './format.js';
@@ -13,12 +17,13 @@ export type EndpointAction =
   | { cmd: 'endpoint.add'; spec: EndpointSpec }
   | { cmd: 'endpoint.delete'; id?: number; address?: string; port?: number }
   | { cmd: 'endpoint.change'; id?: number; address?: string; port?: number; backup?: boolean; fullmesh?: boolean }
-  | { cmd: 'endpoint.show'; id?: number }
+  | { cmd: 'endpoint.show'; id?: number; address?: string }
   | { cmd: 'endpoint.flush' };
 
 /** Sub-commands in the order iproute2 tries them, so `d` is delete and `s` is show. */
 const SUBCOMMANDS = ['add', 'change', 'delete', 'show', 'flush'] as const;
-const ADD_FLAGS: readonly EndpointFlag[] = ['signal', 'subflow', 'backup', 'fullmesh', 'laminar'];
+/** Every flag of the generated table but `implicit`, which only the kernel sets. */
+const ADD_FLAGS: readonly EndpointFlag[] = (Object.keys(ENDPOINT_FLAGS) as EndpointFlag[]).filter((f) => f !== 'implicit');
 const CHANGE_OPTS = ['backup', 'nobackup', 'fullmesh', 'nofullmesh'];
 
 /** Parses the words after `endpoint`; a bare `endpoint` is `show`. */
@@ -32,10 +37,10 @@ export function parseEndpoint(words: readonly string[]): EndpointAction {
     case 'delete': return parseDelete(new Words(rest, 'endpoint.delete'));
     case 'show': return parseShow(new Words(rest, 'endpoint.show'));
     case 'flush':
-      if (rest.length) throw new UsageError('endpoint.flush', `unexpected argument "${rest[0]}"`);
+      // `ip mptcp endpoint flush` ignores any words after it; so does this.
       return { cmd: 'endpoint.flush' };
     default:
-      throw new UsageError('endpoint', `unknown endpoint command "${words[0]}"`);
+      throw new UsageError('endpoint', `command "${words[0]}" is unknown`);
   }
 }
 
@@ -44,14 +49,18 @@ interface Common { id?: number; address?: string; port?: number; ifname?: string
 /** The words every endpoint command shares: `id`, `dev`, `port` (any prefix), one ADDRESS. */
 function common(w: Words, word: string, c: Common, opts: { minId: number; dev: boolean }): boolean {
   const key = pickWord(word, ['id', 'dev', 'port'] as const);
-  if (key === 'id') c.id = w.number('id', opts.minId, 255);
-  else if (key === 'port') c.port = w.number('port', 1, 65535);
+  if (key === 'id') c.id = w.number('id', opts.minId, PM_MAX_ADDR_ID);
+  else if (key === 'port') c.port = w.number('port', 0, 65535) || undefined; // port 0: none, as `ip` sends it
   else if (key === 'dev' && opts.dev) c.ifname = w.value('dev');
-  else if (key === undefined && isAddress(word)) {
-    if (c.address !== undefined) throw w.fail(`a second address "${word}" (one ADDRESS only)`);
-    c.address = word;
-  } else return false;
+  else if (key === 'dev') throw w.fail('dev is not used by this command');
+  else if (key === undefined && isAddress(word)) c.address = word; // the last ADDRESS counts, as in `ip`
+  else return false;
   return true;
+}
+
+/** A word that is no keyword: `ip` reads it as an address and exits 1 when it is not one. */
+function notAnAddress(w: Words, word: string): UsageError {
+  return new UsageError(w.section, `any valid address is expected rather than "${word}"`, 1);
 }
 
 function parseAdd(w: Words): EndpointAction {
@@ -62,22 +71,26 @@ function parseAdd(w: Words): EndpointAction {
     const flag = ADD_FLAGS.find((f) => f === word);
     if (flag) {
       if (!flags.includes(flag)) flags.push(flag);
-    } else if (word === 'implicit') {
-      throw w.fail('"implicit" endpoints are created by the kernel and cannot be added');
-    } else if (!common(w, word, c, { minId: 1, dev: true })) {
-      throw w.fail(`unknown argument "${word}"`);
+    } else if (word === 'nobackup' || word === 'nofullmesh') {
+      // `ip` takes these in add too: they clear a flag no new endpoint has.
+    } else if (!common(w, word, c, { minId: 0, dev: true })) {
+      throw notAnAddress(w, word);
     }
   }
   if (c.address === undefined) throw w.fail('ADDRESS is missing');
   const spec: EndpointSpec = { address: c.address, flags };
-  if (c.id !== undefined) spec.id = c.id;
+  // id 0 asks the kernel to choose one, as giving no id does (`ip` sends it and the kernel picks).
+  if (c.id) spec.id = c.id;
   if (c.port !== undefined) spec.port = c.port;
   if (c.ifname !== undefined) spec.ifname = c.ifname;
+  // The two rules `ip` checks on the command line (255); the rest is refused when run (2), as the kernel does.
+  if (flags.includes('signal') && flags.includes('fullmesh')) throw w.fail('flags mustn\'t have both signal and fullmesh');
+  if (spec.port !== undefined && !flags.includes('signal')) throw w.fail('flags must have signal when using port');
   try {
     checkEndpointSpec(spec);
   } catch (e) {
-    if (e instanceof ValidationError) throw w.fail(e.message);
-    throw e;
+    if (e instanceof ValidationError && /ifname/.test(e.field)) throw w.fail(e.message);
+    if (!(e instanceof ValidationError)) throw e;
   }
   return { cmd: 'endpoint.add', spec };
 }
@@ -86,9 +99,9 @@ function parseDelete(w: Words): EndpointAction {
   const c: Common = {};
   while (!w.done) {
     const word = w.next() as string;
-    if (!common(w, word, c, { minId: 0, dev: false })) throw w.fail(`unknown argument "${word}"`);
+    if (!common(w, word, c, { minId: 0, dev: false })) throw notAnAddress(w, word);
   }
-  if (c.id !== undefined && c.port !== undefined) throw w.fail('port cannot be used with id');
+  if (c.id !== undefined) delete c.port; // with an id `ip` sends the port but the kernel looks up the id only
   if (c.id === undefined && c.address === undefined) throw w.fail('give id ID (or the ADDRESS of the endpoint)');
   if (c.id !== undefined && c.id !== 0 && c.address !== undefined) {
     throw w.fail('an ADDRESS goes only with id 0 (for a non-zero id the id alone names the endpoint)');
@@ -107,44 +120,52 @@ function parseChange(w: Words): EndpointAction {
       a[on ? (word as 'backup' | 'fullmesh') : (word.slice(2) as 'backup' | 'fullmesh')] = on;
     } else if (ADD_FLAGS.includes(word as EndpointFlag) || word === 'implicit') {
       throw w.fail(`"${word}" cannot be changed (only backup, nobackup, fullmesh, nofullmesh)`);
-    } else if (!common(w, word, c, { minId: 1, dev: false })) {
-      throw w.fail(`unknown argument "${word}"`);
+    } else if (!common(w, word, c, { minId: 0, dev: false })) {
+      throw notAnAddress(w, word);
     }
   }
   if (c.id === undefined && c.address === undefined) throw w.fail('give id ID or the ADDRESS of the endpoint');
   if (c.id !== undefined && c.port !== undefined) throw w.fail('port cannot be used with id');
-  if (a.backup === undefined && a.fullmesh === undefined) throw w.fail('say what to change: backup|nobackup|fullmesh|nofullmesh');
+  // Without a flag word `ip` sends flags 0, which clears both backup and fullmesh: same here.
+  if (a.backup === undefined && a.fullmesh === undefined) return { cmd: 'endpoint.change', ...c, backup: false, fullmesh: false };
   return { cmd: 'endpoint.change', ...c, ...a };
 }
 
+/** `show [id ID]`; `ip` also takes an ADDRESS there, and then asks the kernel for id 0 (refused). */
 function parseShow(w: Words): EndpointAction {
   let id: number | undefined;
+  let address: string | undefined;
   while (!w.done) {
     const word = w.next() as string;
-    if (pickWord(word, ['id'] as const)) id = w.number('id', 1, 255);
-    else throw w.fail(`unknown argument "${word}"`);
+    if (pickWord(word, ['id'] as const)) id = w.number('id', 0, PM_MAX_ADDR_ID);
+    else if (isAddress(word)) address = word;
+    else throw notAnAddress(w, word);
   }
-  return id === undefined ? { cmd: 'endpoint.show' } : { cmd: 'endpoint.show', id };
+  if (id === undefined && address === undefined) return { cmd: 'endpoint.show' };
+  return { cmd: 'endpoint.show', id: id ?? 0, ...(address !== undefined && { address }) };
 }
 
 function sameAddress(a: string, b: string): boolean {
-  return JSON.stringify(toWire(a), replacer) === JSON.stringify(toWire(b), replacer);
+  return canonicalAddress(a) === canonicalAddress(b);
 }
 
-function replacer(_k: string, v: unknown): unknown {
-  return v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v;
-}
-
+/** Runs a parsed endpoint command through the client of `ctx` (kernel refusals propagate). */
 export async function runEndpoint(a: EndpointAction, ctx: Context): Promise<void> {
   const pm = await ctx.pm();
   switch (a.cmd) {
     case 'endpoint.add':
-      await pm.addEndpoint(a.spec);
+      try {
+        await pm.addEndpoint(a.spec);
+      } catch (e) {
+        // An unknown device is a command-line error for `ip` (it resolves the name first).
+        if (e instanceof ValidationError && /ifname|dev/.test(e.field)) throw new UsageError('endpoint.add', e.message);
+        throw e;
+      }
       return;
     case 'endpoint.delete':
       if (a.id === 0 && a.address !== undefined) {
         // id 0 means the initial subflows' address: the kernel looks for connections using it.
-        await pm.run('delAddr', { addr: { ...toWire(a.address), id: 0 } }, { offThread: true });
+        await pm.deleteInitialAddress(a.address);
       } else if (a.id !== undefined) {
         await pm.deleteEndpoint(a.id);
       } else {
@@ -167,6 +188,10 @@ export async function runEndpoint(a: EndpointAction, ctx: Context): Promise<void
       return;
     }
     case 'endpoint.show': {
+      if (a.id === 0) {
+        // What `ip` sends for `show id 0` or `show ADDRESS`: the kernel's answer (a refusal) is the result.
+        await pm.run('getAddr', { addr: { id: 0 } });
+      }
       const eps = a.id === undefined ? await pm.listEndpoints() : [await pm.getEndpoint(a.id)];
       ctx.out(formatEndpoints(eps, ctx.json));
       return;
@@ -175,3 +200,6 @@ export async function runEndpoint(a: EndpointAction, ctx: Context): Promise<void
       await pm.flushEndpoints();
   }
 }
+
+export const parse = parseEndpoint;
+export const run = runEndpoint;

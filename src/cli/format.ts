@@ -1,11 +1,11 @@
 // Output of `endpoint show`, `addresses` and `limits show`, byte for byte what `ip mptcp` prints
 // for the same state: one line per endpoint with a trailing space, or one line of JSON (`-j`).
 
-import { ENDPOINT_FLAGS, type Endpoint } from '../endpoint.js';
-import type { Limits } from '../client.js';
+import type { Endpoint, EndpointFlag, Limits } from '../index.js';
+import { ENDPOINT_FLAGS } from '../mptcp/endpoint.js';
 
-/** Flag names in the order iproute2 prints them. */
-const FLAG_ORDER = ['signal', 'subflow', 'backup', 'fullmesh', 'implicit', 'laminar'] as const;
+/** Flag names in the order iproute2 prints them: by bit, as the generated table lists them. */
+const FLAG_ORDER = (Object.keys(ENDPOINT_FLAGS) as EndpointFlag[]).sort((a, b) => ENDPOINT_FLAGS[a] - ENDPOINT_FLAGS[b]);
 
 function flagBits(ep: Endpoint): number {
   return ep.flags.reduce((m, f) => m | ENDPOINT_FLAGS[f], 0) | ep.unknownFlags;

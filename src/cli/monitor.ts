@@ -1,8 +1,10 @@
 // `mptcp-pm monitor`: streams the namespace's MPTCP events, one line each (iproute2's layout, every
-// attribute, listener events named) or NDJSON with `-j`; overruns on stderr; SIGINT/SIGTERM end it.
+// attribute, listener events named) or JSON with `-j` (see monitor-json.ts); overruns on stderr;
+// SIGINT/SIGTERM end it.
 
-import type { MptcpEvent, MptcpEventFilterName } from '../events.js';
+import type { MptcpEvent, MptcpEventFilterName } from '../index.js';
 import { Words, formatToken } from './args.js';
+import { JSON_FORMATS, jsonWriter, nativeEventJson, type JsonFormat } from './monitor-json.js';
 import type { Context } from './context.js';
 
 export interface MonitorAction {
@@ -11,6 +13,8 @@ export interface MonitorAction {
   token?: number;
   /** Receive buffer of the event socket in bytes (MptcpEvents' receiveBufferBytes). */
   rcvbuf?: number;
+  /** Shape of `-j` output (default iproute2). */
+  jsonFormat?: JsonFormat;
 }
 
 /** Text names, as `ip mptcp monitor` prints them (it has none for the listener events before 6.2). */
@@ -47,8 +51,12 @@ export function parseMonitor(words: readonly string[]): MonitorAction {
       a.token = w.token();
     } else if (word === '--rcvbuf' || word === 'rcvbuf') {
       a.rcvbuf = w.number('--rcvbuf', 1, 0x3fffffff);
+    } else if (word === '--json-format') {
+      const f = w.value('--json-format');
+      if (!JSON_FORMATS.includes(f as JsonFormat)) throw w.fail(`unknown --json-format "${f}" (${JSON_FORMATS.join(', ')})`);
+      a.jsonFormat = f as JsonFormat;
     } else {
-      throw w.fail(`unknown argument "${word}"`);
+      throw w.fail(`command "${word}" is unknown`);
     }
   }
   return a;
@@ -90,18 +98,14 @@ export function eventLine(e: MptcpEvent): string {
   return `${parts.join(' ')}\n`;
 }
 
-/** One NDJSON line: the event object, the token in hex (as the commands read it), bytes in hex. */
+/** One NDJSON line of the native format: the event object, the token in hex, bytes in hex. */
 export function eventJson(e: MptcpEvent): string {
-  return `${JSON.stringify(e, (k, value: unknown) => {
-    if (k === 'token' && typeof value === 'number') return formatToken(value);
-    if (value instanceof Uint8Array) return hex(value);
-    return value;
-  })}\n`;
+  return `${nativeEventJson(e)}\n`;
 }
 
 /** Runs until SIGINT or SIGTERM (exit 0), or until the event socket fails (exit 1). */
 export async function runMonitor(a: MonitorAction, ctx: Context): Promise<number> {
-  const { MptcpEvents } = await import('../events.js');
+  const [{ MptcpEvents }, { Netns }] = await Promise.all([import('../mptcp/events.js'), import('../os/netns.js')]);
   const events = await MptcpEvents.open({
     netns: ctx.netns,
     ...(a.types && { types: a.types }),
@@ -116,6 +120,23 @@ export async function runMonitor(a: MonitorAction, ctx: Context): Promise<number
   events.on('error', (err) => {
     failure = err;
   });
+  const names = new Map<number, string | undefined>();
+  const ifname = (index: number): string | undefined => {
+    if (!names.has(index)) {
+      try {
+        const ns = Netns.open(ctx.netns);
+        try {
+          names.set(index, ns.interfaceName(index));
+        } finally {
+          ns.close();
+        }
+      } catch {
+        names.set(index, undefined);
+      }
+    }
+    return names.get(index);
+  };
+  const json = jsonWriter(a.jsonFormat ?? 'iproute2', ifname);
   try {
     for await (const item of events.stream({ signal: stop.signal })) {
       if (item.type === 'overrun') {
@@ -125,12 +146,16 @@ export async function runMonitor(a: MonitorAction, ctx: Context): Promise<number
         failure = undefined;
         continue;
       }
-      ctx.out(ctx.json ? eventJson(item) : eventLine(item));
+      ctx.out(ctx.json ? json.line(item) : eventLine(item));
     }
   } finally {
+    if (ctx.json) ctx.out(json.end());
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     events.close();
   }
   return 0;
 }
+
+export const parse = parseMonitor;
+export const run = runMonitor;

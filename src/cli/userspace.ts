@@ -5,9 +5,9 @@ import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
 import { formatEndpoints } from './format.js';
 import type { Context } from './context.js';
-import type { PathManagerType } from '../pathmanager.js';
-import { ValidationError } from '../errors.js';
-import { familyOf, isAddress } from '../address.js';
+import type { PathManagerType } from '../index.js';
+import { familyOf, isAddress } from '../mptcp/address.js';
+import { PM_MAX_ADDR_ID } from '../../generated/mptcp_pm.js';
 
 interface Side { address: string; port?: number }
 
@@ -38,7 +38,7 @@ export function parseAnnounce(words: readonly string[]): UserspaceAction {
   while (!w.done) {
     const word = w.next() as string;
     const key = pickWord(word, ['id', 'token', 'port', 'dev'] as const);
-    if (key === 'id') id = w.number('id', 1, 255);
+    if (key === 'id') id = w.number('id', 1, PM_MAX_ADDR_ID);
     else if (key === 'token') token = w.token();
     else if (key === 'port') port = w.number('port', 1, 65535);
     else if (key === 'dev') dev = w.value('dev');
@@ -133,13 +133,6 @@ export function parseSubflow(words: readonly string[]): UserspaceAction {
   return { cmd: 'subflow.backup', token, local: l, remote: r, backup };
 }
 
-async function ifindex(ctx: Context, dev: string): Promise<number> {
-  const { interfaceIndex } = await import('../netlink/netns.js');
-  const index = interfaceIndex(ctx.netns, dev);
-  if (!index) throw new ValidationError('dev', `no interface named "${dev}"${ctx.netns ? ` in network namespace "${ctx.netns}"` : ''}`);
-  return index;
-}
-
 export async function runUserspace(a: UserspaceAction, ctx: Context): Promise<void> {
   const pm = await ctx.pm();
   switch (a.cmd) {
@@ -154,7 +147,7 @@ export async function runUserspace(a: UserspaceAction, ctx: Context): Promise<vo
       await pm.announce({
         token: a.token, address: a.address, id: a.id,
         ...(a.port !== undefined && { port: a.port }),
-        ...(a.dev !== undefined && { ifindex: await ifindex(ctx, a.dev) }),
+        ...(a.dev !== undefined && { ifname: a.dev }),
       });
       return;
     case 'remove':
@@ -163,7 +156,7 @@ export async function runUserspace(a: UserspaceAction, ctx: Context): Promise<vo
     case 'subflow.create':
       await pm.createSubflow({
         token: a.token,
-        local: { ...a.local, ...(a.dev !== undefined && { ifindex: await ifindex(ctx, a.dev) }) },
+        local: { ...a.local, ...(a.dev !== undefined && { ifname: a.dev }) },
         remote: a.remote,
         backup: a.backup,
       });
@@ -178,3 +171,5 @@ export async function runUserspace(a: UserspaceAction, ctx: Context): Promise<vo
       ctx.out(formatEndpoints(await pm.listAddresses(a.token), ctx.json));
   }
 }
+
+export const run = runUserspace;

@@ -1,7 +1,7 @@
 // Netlink attribute (TLV) writer and reader: lengths, 4-byte padding, nesting and byte order.
 // Knows nothing of MPTCP; codec.ts drives it from the generated tables.
 
-import { DecodeError } from '../errors.js';
+import { DecodeError } from './errors.js';
 
 export const NLA_HDRLEN = 4;
 export const NLA_F_NESTED = 0x8000;
@@ -115,35 +115,54 @@ export interface RawAttr {
   readonly offset: number;
 }
 
+/** Receives each attribute found by {@link walkAttrs}: its raw type (with flag bits) and payload range. */
+export type AttrVisitor = (rawType: number, dataStart: number, dataEnd: number, headerAt: number) => void;
+
 /**
- * Splits a buffer into attributes. Strict: a header shorter than 4 bytes, a length below 4 or a
- * length past the end raise a DecodeError naming `path`. Trailing padding (< 4 bytes) is allowed.
+ * The TLV walker: calls `visit` for every attribute in `b[start, end)`. Strict: a header shorter
+ * than 4 bytes (unless it is zero padding), a length below 4 or a length past `end` raise a
+ * DecodeError naming `path`, with offsets relative to `start`. Every attribute reader of the code
+ * base goes through here.
  */
-export function readAttrs(buf: Uint8Array, path: string): RawAttr[] {
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const out: RawAttr[] = [];
-  let at = 0;
-  while (at < b.length) {
-    const left = b.length - at;
+export function walkAttrs(b: Buffer, start: number, end: number, path: string, visit: AttrVisitor): void {
+  let at = start;
+  while (at < end) {
+    const left = end - at;
     if (left < NLA_HDRLEN) {
-      if (b.subarray(at).every((x) => x === 0)) break;
-      throw new DecodeError(path, `truncated attribute header at offset ${at} (${left} bytes left)`);
+      for (let i = at; i < end; i++) {
+        if (b[i] !== 0) throw new DecodeError(path, `truncated attribute header at offset ${at - start} (${left} bytes left)`);
+      }
+      return;
     }
     const len = b.readUInt16LE(at);
     const rawType = b.readUInt16LE(at + 2);
-    if (len < NLA_HDRLEN) throw new DecodeError(path, `attribute at offset ${at} has length ${len} < 4`);
+    if (len < NLA_HDRLEN) throw new DecodeError(path, `attribute at offset ${at - start} has length ${len} < 4`);
     if (len > left) {
-      throw new DecodeError(path, `attribute type ${rawType & NLA_TYPE_MASK} at offset ${at} has length ${len}, only ${left} bytes left`);
+      throw new DecodeError(path, `attribute type ${rawType & NLA_TYPE_MASK} at offset ${at - start} has length ${len}, only ${left} bytes left`);
     }
+    visit(rawType, at + NLA_HDRLEN, at + len, at);
+    at += align4(len);
+  }
+}
+
+/** A Buffer view of any Uint8Array, without copying. */
+export function asBuffer(buf: Uint8Array): Buffer {
+  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** Splits a buffer into attributes (see {@link walkAttrs} for the rules). */
+export function readAttrs(buf: Uint8Array, path: string): RawAttr[] {
+  const b = asBuffer(buf);
+  const out: RawAttr[] = [];
+  walkAttrs(b, 0, b.length, path, (rawType, start, end, at) => {
     out.push({
       type: rawType & NLA_TYPE_MASK,
       nested: (rawType & NLA_F_NESTED) !== 0,
       netByteOrder: (rawType & NLA_F_NET_BYTEORDER) !== 0,
-      data: b.subarray(at + NLA_HDRLEN, at + len),
+      data: b.subarray(start, end),
       offset: at,
     });
-    at += align4(len);
-  }
+  });
   return out;
 }
 
@@ -192,3 +211,20 @@ export const read = {
     return a.data.toString('utf8', 0, nul);
   },
 };
+
+/** Integer kinds with a fixed size, as the spec names them. */
+export type ScalarKind = 'u8' | 's8' | 'u16' | 's16' | 'u32' | 's32' | 'u64' | 's64';
+
+/** Reads an integer of `kind` at `p` (network byte order when `be`); 64-bit kinds as bigint. */
+export function readScalar(kind: ScalarKind, b: Buffer, p: number, be: boolean): number | bigint {
+  switch (kind) {
+    case 'u8': return b[p];
+    case 's8': return b.readInt8(p);
+    case 'u16': return be ? b.readUInt16BE(p) : b.readUInt16LE(p);
+    case 's16': return be ? b.readInt16BE(p) : b.readInt16LE(p);
+    case 'u32': return be ? b.readUInt32BE(p) : b.readUInt32LE(p);
+    case 's32': return be ? b.readInt32BE(p) : b.readInt32LE(p);
+    case 'u64': return be ? b.readBigUInt64BE(p) : b.readBigUInt64LE(p);
+    case 's64': return be ? b.readBigInt64BE(p) : b.readBigInt64LE(p);
+  }
+}

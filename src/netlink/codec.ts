@@ -1,8 +1,8 @@
 // Table-driven encode/decode of one attribute set: interprets the descriptor tables of spec-types.ts
 // (generated/*.ts) on top of the TLV primitives of attr.ts. Knows nothing of MPTCP.
 
-import { DecodeError, ValidationError } from '../errors.js';
-import { AttrWriter, NLA_HDRLEN, NLA_TYPE_MASK, align4 } from './attr.js';
+import { DecodeError, ValidationError } from './errors.js';
+import { AttrWriter, NLA_HDRLEN, NLA_TYPE_MASK, asBuffer, readScalar, walkAttrs } from './attr.js';
 import type { AttrDesc, AttrSetDesc, FamilyDesc, UnknownAttr, WireKind } from './spec-types.js';
 
 /** Key under which unknown attributes are kept in decoded objects and read back by encodeAttrs. */
@@ -229,36 +229,22 @@ function encodeUnknown(plan: Plan, list: unknown, w: AttrWriter, parent: string)
  * @throws Error if `setName` (or a nested set) is not in the family's tables.
  */
 export function decodeAttrs<T = Record<string, unknown>>(family: FamilyDesc, setName: string, buf: Uint8Array, path = setName): T {
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const b = asBuffer(buf);
   return decodeRange(family, planOf(setOf(family, setName)), b, 0, b.length, path) as T;
 }
 
 function decodeRange(family: FamilyDesc, plan: Plan, b: Buffer, start: number, end: number, path: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let unknown: UnknownAttr[] | undefined;
-  let at = start;
-  while (at < end) {
-    const left = end - at;
-    if (left < NLA_HDRLEN) {
-      for (let i = at; i < end; i++) {
-        if (b[i] !== 0) throw new DecodeError(path, `truncated attribute header at offset ${at - start} (${left} bytes left)`);
-      }
-      break;
-    }
-    const len = b.readUInt16LE(at);
-    const type = b.readUInt16LE(at + 2) & NLA_TYPE_MASK;
-    if (len < NLA_HDRLEN) throw new DecodeError(path, `attribute at offset ${at - start} has length ${len} < 4`);
-    if (len > left) {
-      throw new DecodeError(path, `attribute type ${type} at offset ${at - start} has length ${len}, only ${left} bytes left`);
-    }
+  walkAttrs(b, start, end, path, (rawType, p, q) => {
+    const type = rawType & NLA_TYPE_MASK;
     const a = type < plan.byType.length ? plan.byType[type] : undefined;
     if (a === undefined) {
-      (unknown ??= []).push({ type, data: copyOut(b, at + NLA_HDRLEN, len - NLA_HDRLEN) });
+      (unknown ??= []).push({ type, data: copyOut(b, p, q - p) });
     } else if (a.kind !== 'pad' && a.kind !== 'unused') {
-      out[a.field] = decodeOne(family, a, b, at + NLA_HDRLEN, len - NLA_HDRLEN, path);
+      out[a.field] = decodeOne(family, a, b, p, q - p, path);
     }
-    at += align4(len);
-  }
+  });
   if (unknown !== undefined) out[UNKNOWN] = unknown;
   return out;
 }
@@ -272,16 +258,9 @@ function decodeOne(family: FamilyDesc, a: AttrDesc, b: Buffer, p: number, size: 
   if (fixed !== undefined && size !== fixed) {
     throw new DecodeError(pathOf(parent, a), `expected ${fixed} bytes, got ${size}`);
   }
-  const be = a.byteOrder === 'big-endian';
   switch (a.kind) {
-    case 'u8': return b[p];
-    case 's8': return b.readInt8(p);
-    case 'u16': return be ? b.readUInt16BE(p) : b.readUInt16LE(p);
-    case 's16': return be ? b.readInt16BE(p) : b.readInt16LE(p);
-    case 'u32': return be ? b.readUInt32BE(p) : b.readUInt32LE(p);
-    case 's32': return be ? b.readInt32BE(p) : b.readInt32LE(p);
-    case 'u64': return be ? b.readBigUInt64BE(p) : b.readBigUInt64LE(p);
-    case 's64': return be ? b.readBigInt64BE(p) : b.readBigInt64LE(p);
+    case 'u8': case 's8': case 'u16': case 's16': case 'u32': case 's32': case 'u64': case 's64':
+      return readScalar(a.kind, b, p, a.byteOrder === 'big-endian');
     case 'flag': return true;
     case 'binary': {
       const rule = lengthRule(a, size);

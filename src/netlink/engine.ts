@@ -1,23 +1,47 @@
-// Request engine of the socket layer: sequence numbers, the ordered send queue (synchronous or
-// worker-thread sendto), reply matching, dump gathering, timeouts, overruns and notifications.
+// Request engine of the netlink core, for any protocol: sequence numbers, flow control (a window of
+// requests in flight sized from the receive buffer, one dump at a time), the ordered send queue
+// (synchronous or worker-thread sendto), reply matching, dump gathering, deadlines and overruns.
 
 import { constants as osConstants } from 'node:os';
-import { ClosedError, NetlinkError, TimeoutError } from '../errors.js';
-import { encodeGenl, parseMessages, NlmF, type NlMessage } from './message.js';
-import type { RawTransport } from './transport.js';
+import { ClosedError, DecodeError, NetlinkError, TimeoutError, type ExtAck } from './errors.js';
+import { encodeMessage, parseMessages, NlmF, type NlMessage, type NlMsgHeader } from './message.js';
+import { DEFAULT_RECEIVE_BUFFER_BYTES, type RawTransport } from './transport.js';
 
 const ENOBUFS = osConstants.errno.ENOBUFS;
-/** How many settled sequence numbers are remembered so that late replies to them are dropped. */
-const RETIRED_MAX = 1024;
+const EINTR = osConstants.errno.EINTR;
+/**
+ * A reply whose sequence number is at most this far behind the last one sent, and answers no
+ * pending request, is a late part of a request already settled (timed out, interrupted): dropped.
+ */
+const LATE_WINDOW = 1 << 20;
 /** Time per event-loop turn during which replies are read right after sending (see Core.mayDrain). */
 const DRAIN_BUDGET_MS = 0.5;
 /** A synchronous sendto slower than this marks `offThread: 'auto'` requests as worth a worker thread. */
 const SLOW_SEND_MS = 1;
+/**
+ * Receive-buffer bytes set aside per request in flight. A small reply or ACK costs the kernel's
+ * skb truesize (under 1 KiB); twice that leaves room for notifications arriving meanwhile.
+ */
+const BYTES_PER_REQUEST = 2048;
+/** Set aside for the dump in flight: the kernel queues one datagram of at most 32 KiB at a time. */
+const BYTES_PER_DUMP = 64 * 1024;
+/**
+ * Requests waiting together are sent in one datagram (the kernel runs every message of a datagram
+ * in order, answering each on its own): at most this many messages or bytes per sendto.
+ */
+const BATCH_MESSAGES = 64;
+const BATCH_BYTES = 32 * 1024;
+/** A dump the kernel marked inconsistent (NLM_F_DUMP_INTR) is sent again this many times. */
+const DUMP_RETRIES = 2;
 
-/** Options of one request (see GenlSocket.request). */
+/** Options of one request. */
 export interface ExchangeOptions {
+  /** Operation name used in errors, e.g. `add-addr`. */
   op: string;
+  /** Send as a dump (NLM_F_DUMP) and gather the parts until NLMSG_DONE. */
   dump?: boolean;
+  /** Extra nlmsg_flags (e.g. NLM_F_CREATE | NLM_F_EXCL for rtnetlink); REQUEST/ACK/DUMP are set here. */
+  flags?: number;
   timeoutMs?: number;
   /**
    * `true`: always send on a worker thread. `'auto'`: send on the JS thread until one such send is
@@ -29,100 +53,222 @@ export interface ExchangeOptions {
    * and settle on that message. Errors still arrive as NLMSG_ERROR.
    */
   reply?: boolean;
+  /** Names the attribute an extended ACK points at (offset into the request, missing type). */
+  explain?: (request: Buffer, extack: ExtAck) => string | undefined;
 }
 
-/** Receives a family message that answers no request (an event). `attrs` follows the genl header. */
-export type NotificationListener = (cmd: number, version: number, attrs: Buffer) => void;
+/** Receives a protocol message that answers no request (a notification). */
+export type NotificationListener = (header: NlMsgHeader, payload: Buffer) => void;
 /** Told that the kernel dropped messages for this socket (`errno` is ENOBUFS). */
 export type OverrunListener = (errno: number) => void;
 /** Told about a problem that belongs to no request (malformed datagram, unexpected receive errno). */
 export type ErrorListener = (err: Error) => void;
 
 interface Pending {
-  readonly seq: number;
-  readonly op: string;
+  seq: number;
+  readonly opts: ExchangeOptions;
   readonly dump: boolean;
-  readonly parts: Buffer[];
+  readonly reply: boolean;
+  readonly datagram: Buffer;
+  parts: Buffer[];
   readonly resolve: (parts: Buffer[]) => void;
   readonly reject: (err: Error) => void;
   readonly deadline: number;
   readonly timeoutMs: number;
-  readonly reply: boolean;
   interrupted: boolean;
+  retries: number;
+  sent: boolean;
 }
 
-interface Outgoing {
-  readonly pending: Pending;
-  readonly datagram: Buffer;
-  readonly offThread: boolean | 'auto';
-}
-
-/** Request bookkeeping, send queue and receive dispatch, shared by the family lookup and requests. */
+/** Request bookkeeping, flow control, send queue and receive dispatch of one netlink socket. */
 export class Core {
-  familyId = -1;
   closed = false;
   joined = 0;
   readonly notify = new Set<NotificationListener>();
   readonly overrun = new Set<OverrunListener>();
   readonly errors = new Set<ErrorListener>();
+  /** Requests sent and not yet settled, by sequence number. */
   private readonly pending = new Map<number, Pending>();
-  private readonly retired = new Set<number>();
-  private readonly queue: Outgoing[] = [];
+  /** Requests waiting for room in the window (or for the dump in flight), in order. */
+  private readonly waiting: Pending[] = [];
+  private waitingHead = 0;
+  private inFlight = 0;
+  private dumpInFlight = false;
+  private window = 1;
   private sending = false;
   private turnStart = -1;
-  private draining = false;
   private seq = 0;
   private refd = true;
-  /** One timer for every pending request, armed for the earliest deadline. */
+  private settledCount = 0;
+  /** One timer for every request, armed for the earliest deadline. */
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   /** Set once an `'auto'` send blocked the JS thread: later ones go to a worker thread. */
   private slowSends = false;
+  private dropsSeen = 0;
 
-  constructor(readonly transport: RawTransport, readonly family: string, private readonly timeoutMs: number) {
+  /**
+   * @param header the protocol's fixed header that starts every data message (genlmsghdr,
+   * inet_diag_msg, …): a shorter message is a DecodeError for its request, never handed up.
+   */
+  constructor(
+    readonly transport: RawTransport,
+    readonly name: string,
+    private readonly timeoutMs: number,
+    private readonly header: { name: string; length: number } = { name: 'payload', length: 0 },
+  ) {
     transport.listen({ message: (d) => this.receive(d), error: (errno) => this.transportError(errno) });
     this.droppedSinceLastLook();
+    this.resize();
     this.updateRef();
   }
 
-  exchange(type: number, cmd: number, version: number, attrs: Uint8Array, opts: ExchangeOptions): Promise<Buffer[]> {
-    if (this.closed) return Promise.reject(new ClosedError('generic netlink socket'));
-    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
-    const seq = this.seq;
+  /** Requests allowed in flight at once, from the receive buffer the kernel reports. */
+  get maxInFlight(): number {
+    return this.window;
+  }
+
+  /** Recomputes the window after the receive buffer changed. */
+  resize(): void {
+    // A transport that cannot tell (a test's fake peer) is taken to have the default buffer.
+    const bytes = this.transport.receiveBufferSize?.() ?? 2 * DEFAULT_RECEIVE_BUFFER_BYTES;
+    this.window = Math.max(4, Math.floor((bytes - BYTES_PER_DUMP) / BYTES_PER_REQUEST));
+    this.pump();
+  }
+
+  /**
+   * Sends one request (`type`, the protocol's fixed header `head`, attribute bytes `body`) and
+   * resolves with the payload of every reply message ([] for a plain ACK).
+   */
+  exchange(type: number, head: Uint8Array, body: Uint8Array, opts: ExchangeOptions): Promise<Buffer[]> {
+    if (this.closed) return Promise.reject(new ClosedError(`${this.name} socket`));
     const dump = opts.dump === true;
     const reply = !dump && opts.reply === true;
-    const flags = NlmF.REQUEST | (reply ? 0 : NlmF.ACK) | (dump ? NlmF.DUMP : 0);
-    const datagram = encodeGenl({ type, flags, seq, pid: 0, cmd, version }, attrs);
+    const flags = NlmF.REQUEST | (reply ? 0 : NlmF.ACK) | (dump ? NlmF.DUMP : 0) | (opts.flags ?? 0);
+    const datagram = encodeMessage({ type, flags, seq: 0, pid: 0 }, head, body);
     return new Promise<Buffer[]>((resolve, reject) => {
       const ms = opts.timeoutMs ?? this.timeoutMs;
       const deadline = performance.now() + ms;
-      const p: Pending = { seq, op: opts.op, dump, parts: [], resolve, reject, deadline, timeoutMs: ms, reply, interrupted: false };
-      this.pending.set(seq, p);
+      const p: Pending = {
+        seq: 0, opts, dump, reply, datagram, parts: [], resolve, reject, deadline, timeoutMs: ms,
+        interrupted: false, retries: 0, sent: false,
+      };
+      this.waiting.push(p);
       if (deadline < this.timerAt) this.armTimer(deadline);
-      if (this.pending.size === 1) this.updateRef();
-      const out: Outgoing = { pending: p, datagram, offThread: opts.offThread ?? false };
-      if (this.sending || this.queue.length > 0) this.queue.push(out);
-      else this.transmit(out);
+      const alone = this.inFlight === 0 && this.waiting.length - this.waitingHead === 1;
+      if (alone) {
+        // Nothing else is going on: send now, the lowest latency for one caller.
+        this.updateRef(true);
+        this.pump();
+      } else if (!this.flushQueued) {
+        // Others are in flight: let every request made in this burst of microtasks join one datagram.
+        this.flushQueued = true;
+        queueMicrotask(this.flush);
+      }
     });
   }
 
-  /** Sends one datagram; returns false when it went to a worker thread (the queue must wait). */
-  private transmit(out: Outgoing): boolean {
-    const p = out.pending;
-    if (!this.pending.has(p.seq)) return true; // settled (timed out) while queued: never send it late
-    if (out.offThread === false || (out.offThread === 'auto' && !this.slowSends)) {
-      const started = out.offThread === 'auto' ? performance.now() : 0;
-      const errno = this.transport.send(out.datagram);
+  private flushQueued = false;
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    this.pump();
+  };
+
+  /** Sends waiting requests in order while the window has room and the socket is not busy. */
+  private pump(): void {
+    while (!this.sending && !this.closed && this.waitingHead < this.waiting.length) {
+      const p = this.waiting[this.waitingHead];
+      if (p.sent) {
+        this.shift(); // settled (timed out) while waiting: never send it late
+        continue;
+      }
+      if (this.inFlight >= this.window || (p.dump && this.dumpInFlight)) return;
+      this.shift();
+      if (!this.onJsThread(p)) {
+        if (!this.transmit(p)) return;
+        continue;
+      }
+      const batch = this.gather(p);
+      if (batch.length === 1) this.transmit(p);
+      else this.transmitBatch(batch);
+    }
+  }
+
+  private onJsThread(p: Pending): boolean {
+    const mode = p.opts.offThread ?? false;
+    return mode === false || (mode === 'auto' && !this.slowSends);
+  }
+
+  /** `first` and the requests right behind it that may go in the same datagram. */
+  private gather(first: Pending): Pending[] {
+    const batch = [first];
+    let bytes = first.datagram.length;
+    let dump = first.dump || this.dumpInFlight;
+    while (batch.length < BATCH_MESSAGES && this.waitingHead < this.waiting.length && this.inFlight + batch.length < this.window) {
+      const p = this.waiting[this.waitingHead];
+      if (p.sent) {
+        this.shift();
+        continue;
+      }
+      if ((p.dump && dump) || !this.onJsThread(p) || p.opts.offThread === 'auto' || bytes + p.datagram.length > BATCH_BYTES) break;
+      dump ||= p.dump;
+      bytes += p.datagram.length;
+      batch.push(p);
+      this.shift();
+    }
+    return batch;
+  }
+
+  /** Sends several requests in one datagram on the JS thread. */
+  private transmitBatch(batch: Pending[]): void {
+    for (const p of batch) this.register(p);
+    const errno = this.transport.send(Buffer.concat(batch.map((p) => p.datagram)));
+    if (errno !== 0) {
+      for (const p of batch) this.settle(p, this.error(p, errno, {}, 'sending the request failed'));
+    } else {
+      this.drainFor(batch[batch.length - 1]);
+    }
+  }
+
+  /** Gives `p` its sequence number and counts it in flight. */
+  private register(p: Pending): void {
+    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
+    p.seq = this.seq;
+    p.sent = true;
+    p.datagram.writeUInt32LE(p.seq, 8);
+    this.pending.set(p.seq, p);
+    this.inFlight++;
+    if (p.dump) this.dumpInFlight = true;
+  }
+
+  private shift(): void {
+    this.waitingHead++;
+    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.waitingHead);
+      this.waitingHead = 0;
+    } else if (this.waitingHead === this.waiting.length) {
+      this.waiting.length = 0;
+      this.waitingHead = 0;
+    }
+  }
+
+  /** Sends one request; returns false when it went to a worker thread (the queue must wait). */
+  private transmit(p: Pending): boolean {
+    this.register(p);
+    const mode = p.opts.offThread ?? false;
+    if (mode === false || (mode === 'auto' && !this.slowSends)) {
+      const started = mode === 'auto' ? performance.now() : 0;
+      const errno = this.transport.send(p.datagram);
       if (started && performance.now() - started > SLOW_SEND_MS) this.slowSends = true;
-      if (errno !== 0) this.settle(p, new NetlinkError(this.family, p.op, errno, {}, 'sending the request failed'));
+      if (errno !== 0) this.settle(p, this.error(p, errno, {}, 'sending the request failed'));
       else this.drainFor(p);
       return true;
     }
     this.sending = true;
-    this.transport.sendOffThread(out.datagram, (errno) => {
+    this.transport.sendOffThread(p.datagram, (errno) => {
       this.sending = false;
       if (this.closed) return;
-      if (errno !== 0) this.settle(p, new NetlinkError(this.family, p.op, errno, {}, 'sending the request failed'));
+      if (errno !== 0) this.settle(p, this.error(p, errno, {}, 'sending the request failed'));
       // The kernel queued the answer before sendto returned on the worker: read it now rather
       // than after another trip through the socket's poll.
       else this.drainFor(p);
@@ -133,14 +279,21 @@ export class Core {
 
   /** Reads, synchronously and within the per-turn budget, what the kernel queued until `p` is settled. */
   private drainFor(p: Pending): void {
-    if (this.joined !== 0 || !this.pending.has(p.seq) || !this.mayDrain()) return;
-    this.draining = true;
-    try {
-      this.transport.drain?.(() => !this.pending.has(p.seq));
-    } finally {
-      this.draining = false;
+    if (this.joined !== 0 || this.pending.get(p.seq) !== p || !this.transport.drain) return;
+    if (this.mayDrain()) {
+      this.transport.drain(() => this.pending.get(p.seq) !== p);
+    } else if (!this.drainQueued) {
+      // Out of budget for this turn: read on the next check phase, after timers and I/O had theirs.
+      this.drainQueued = true;
+      setImmediate(this.drainLater);
     }
   }
+
+  private drainQueued = false;
+  private readonly drainLater = (): void => {
+    this.drainQueued = false;
+    if (!this.closed && this.inFlight > 0) this.transport.drain?.(() => this.inFlight === 0);
+  };
 
   /**
    * Reading replies right after a synchronous send resolves requests without an event-loop turn,
@@ -156,21 +309,33 @@ export class Core {
     return now - this.turnStart < DRAIN_BUDGET_MS;
   }
 
-  private pump(): void {
-    while (!this.sending && this.queue.length > 0) {
-      if (!this.transmit(this.queue.shift()!)) return;
-    }
-  }
-
   private settle(p: Pending, result: Error | Buffer[]): void {
-    if (this.pending.get(p.seq) !== p) return;
-    this.pending.delete(p.seq);
-    this.retire(p.seq);
+    if (p.sent && p.seq !== 0) {
+      if (this.pending.get(p.seq) !== p) return;
+      this.pending.delete(p.seq);
+      this.inFlight--;
+      if (p.dump) this.dumpInFlight = false;
+    } else if (p.sent) {
+      return; // already settled while waiting
+    }
+    p.sent = true; // a waiting request settled early is skipped by pump()
+    this.settledCount++;
     // The deadline timer stays armed when nothing is pending (it is unref'd): a loop of requests
     // then costs no timer operations, and a timer that fires early just re-arms.
-    if (this.pending.size === 0) this.updateRef();
+    if (this.inFlight === 0 && this.refd && !this.idleCheckQueued) {
+      // Let go of the event loop only if the socket is still idle after this turn: a loop of
+      // awaited requests then keeps its reference instead of toggling it (a native call) each time.
+      this.idleCheckQueued = true;
+      setImmediate(this.idleCheck);
+    }
     if (result instanceof Error) p.reject(result);
     else p.resolve(result);
+    this.pump();
+  }
+
+  private error(p: Pending, errno: number, extack: ExtAck, hint?: string): NetlinkError {
+    const attribute = extack.offset !== undefined || extack.missingType !== undefined ? p.opts.explain?.(p.datagram, extack) : undefined;
+    return new NetlinkError(this.name, p.opts.op, errno, extack, hint, attribute);
   }
 
   private armTimer(at: number): void {
@@ -180,40 +345,36 @@ export class Core {
     this.timer.unref();
   }
 
-  private disarmTimer(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Infinity;
-  }
-
   /**
-   * Rejects every request past its deadline and re-arms for the next one. Real sockets never see
-   * ENOBUFS (see transport.ts), so a reply the kernel dropped shows up here: when the drop counter
-   * moved, the request fails as an overrun (outcome unknown) rather than as a plain timeout.
+   * Rejects every request past its deadline and re-arms for the next one. Replies already queued
+   * on the socket are read first, so a busy event loop never turns an answered request into a
+   * timeout. A reply the kernel dropped shows up here: when the drop counter moved, the request
+   * fails as an overrun (outcome unknown) rather than as a plain timeout.
    */
   private expire(): void {
     this.timer = undefined;
     this.timerAt = Infinity;
+    if (!this.closed) this.transport.drain?.(() => false);
     const now = performance.now();
     let next = Infinity;
-    let dropped = false;
-    for (const p of [...this.pending.values()]) {
-      if (p.deadline > now) {
+    let dropped: boolean | undefined;
+    const late = (p: Pending): boolean => p.deadline <= now;
+    for (const p of [...this.pending.values(), ...this.waiting.slice(this.waitingHead)]) {
+      if (p.sent && !this.pending.has(p.seq)) continue;
+      if (!late(p)) {
         if (p.deadline < next) next = p.deadline;
         continue;
       }
-      if (!dropped) dropped = this.droppedSinceLastLook();
-      if (dropped) {
-        this.settle(p, new NetlinkError(this.family, p.op, ENOBUFS, {}, 'the kernel dropped messages for this socket; the outcome of this request is unknown'));
+      dropped ??= this.droppedSinceLastLook();
+      if (dropped && p.sent) {
+        this.settle(p, this.error(p, ENOBUFS, {}, 'the kernel dropped messages for this socket; the outcome of this request is unknown'));
       } else {
-        this.settle(p, new TimeoutError(`${this.family} ${p.op}`, p.timeoutMs));
+        this.settle(p, new TimeoutError(`${this.name} ${p.opts.op}`, p.timeoutMs));
       }
     }
     if (dropped) for (const cb of this.overrun) cb(ENOBUFS);
-    if (next < Infinity && this.pending.size > 0) this.armTimer(next);
+    if (next < Infinity) this.armTimer(next);
   }
-
-  private dropsSeen = 0;
 
   /** Whether the kernel's drop counter for this socket grew since the last look. */
   private droppedSinceLastLook(): boolean {
@@ -228,9 +389,11 @@ export class Core {
     return grew;
   }
 
-  private retire(seq: number): void {
-    this.retired.add(seq);
-    if (this.retired.size > RETIRED_MAX) this.retired.delete(this.retired.values().next().value!);
+  /** Whether `seq` was used by a request of this socket not long ago (sequence numbers wrap at 2^32). */
+  private sentBefore(seq: number): boolean {
+    if (seq === 0) return false;
+    const behind = (this.seq - seq + 0x100000000) % 0x100000000;
+    return behind < LATE_WINDOW;
   }
 
   private receive(datagram: Buffer): void {
@@ -250,57 +413,97 @@ export class Core {
 
   private dispatch(m: NlMessage): void {
     const p = m.header.seq !== 0 ? this.pending.get(m.header.seq) : undefined;
+    if (m.kind === 'data' && m.payload.length < this.header.length) {
+      const err = new DecodeError(`${this.name} ${this.header.name}`, `message type ${m.header.type} seq ${m.header.seq} has ${m.payload.length} payload bytes, need ${this.header.length}`);
+      if (p) this.settle(p, err);
+      else if (!this.sentBefore(m.header.seq)) this.report(err);
+      return;
+    }
     if (!p) {
-      if (m.header.seq !== 0 && this.retired.has(m.header.seq)) return; // late part of a settled request
-      if (m.kind === 'genl' && m.header.type === this.familyId) {
-        for (const cb of this.notify) cb(m.cmd, m.version, m.attrs);
+      // A late part of a request already settled is dropped. On a socket that joined groups a data
+      // message is always handed on: notifications carry other senders' sequence numbers.
+      if (this.sentBefore(m.header.seq) && (m.kind !== 'data' || this.joined === 0)) return;
+      if (m.kind === 'data') {
+        for (const cb of this.notify) cb(m.header, m.payload);
       } else if (m.kind === 'error' || m.kind === 'done') {
-        this.report(new Error(`${this.family}: unexpected ${m.kind === 'error' ? 'NLMSG_ERROR' : 'NLMSG_DONE'} for unknown seq ${m.header.seq}`));
+        this.report(new NetlinkError(this.name, 'receive', m.errno, m.extack, `unexpected ${m.kind === 'error' ? 'NLMSG_ERROR' : 'NLMSG_DONE'} for unknown seq ${m.header.seq}`));
       }
       return;
     }
     switch (m.kind) {
-      case 'genl':
+      case 'data':
         if (m.header.flags & NlmF.DUMP_INTR) p.interrupted = true;
-        p.parts.push(m.attrs);
+        p.parts.push(m.payload);
         if (p.reply) this.settle(p, p.parts);
         return;
       case 'error':
-        if (m.errno !== 0) this.settle(p, new NetlinkError(this.family, p.op, m.errno, m.extack));
+        if (m.errno !== 0) this.settle(p, this.error(p, m.errno, m.extack));
         else if (!p.dump) this.settle(p, p.parts);
         return; // an ACK for a dump is not its end: NLMSG_DONE is
       case 'done':
-        if (m.errno !== 0) this.settle(p, new NetlinkError(this.family, p.op, m.errno, m.extack));
-        else if (p.interrupted) {
-          this.settle(p, new NetlinkError(this.family, p.op, osConstants.errno.EINTR, {}, 'the dump was interrupted by a concurrent change; retry'));
-        } else this.settle(p, p.parts);
+        if (m.errno !== 0) this.settle(p, this.error(p, m.errno, m.extack));
+        else if (p.interrupted) this.retryDump(p);
+        else this.settle(p, p.parts);
         return;
       case 'control':
         return;
     }
   }
 
+  /** The kernel saw the data change during the dump: send it again (bounded), then give up with EINTR. */
+  private retryDump(p: Pending): void {
+    if (p.retries >= DUMP_RETRIES) {
+      this.settle(p, this.error(p, EINTR, {}, `the dump was interrupted by concurrent changes ${p.retries + 1} times; retry`));
+      return;
+    }
+    this.pending.delete(p.seq);
+    this.inFlight--;
+    this.dumpInFlight = false;
+    p.retries++;
+    p.parts = [];
+    p.interrupted = false;
+    p.sent = false;
+    // Ahead of everything waiting: the dump keeps its place in the order.
+    if (this.waitingHead > 0) this.waiting[--this.waitingHead] = p;
+    else this.waiting.unshift(p);
+    this.pump();
+  }
+
   private transportError(errno: number): void {
     if (errno === ENOBUFS) {
-      if (this.overrun.size === 0) this.report(new NetlinkError(this.family, 'receive', errno, {}, 'the kernel dropped messages for this socket'));
+      if (this.overrun.size === 0) this.report(new NetlinkError(this.name, 'receive', errno, {}, 'the kernel dropped messages for this socket'));
       for (const cb of this.overrun) cb(errno);
       for (const p of [...this.pending.values()]) {
-        this.settle(p, new NetlinkError(this.family, p.op, errno, {}, 'the kernel dropped messages for this socket; the outcome of this request is unknown'));
+        this.settle(p, this.error(p, errno, {}, 'the kernel dropped messages for this socket; the outcome of this request is unknown'));
       }
       return;
     }
-    const err = new NetlinkError(this.family, 'receive', errno, {}, 'receiving from the socket failed');
-    this.report(err);
+    this.report(new NetlinkError(this.name, 'receive', errno, {}, 'receiving from the socket failed'));
   }
 
+  /** Hands an error that belongs to no request to the error listeners; with none, it is counted only. */
   private report(err: Error): void {
-    if (this.errors.size === 0) process.emitWarning(err);
+    this.unclaimed++;
     for (const cb of this.errors) cb(err);
   }
 
+  /** Errors that belonged to no request (stray or malformed datagrams, receive errors). */
+  unclaimed = 0;
+
+  /** Requests settled so far (for tests and benchmarks). */
+  get settled(): number {
+    return this.settledCount;
+  }
+
   /** Referenced while requests are pending or a group is joined; otherwise the socket lets the process exit. */
-  updateRef(): void {
-    const want = this.pending.size > 0 || this.joined > 0;
+  private idleCheckQueued = false;
+  private readonly idleCheck = (): void => {
+    this.idleCheckQueued = false;
+    this.updateRef();
+  };
+
+  updateRef(force?: boolean): void {
+    const want = force === true || this.inFlight > 0 || this.waitingHead < this.waiting.length || this.joined > 0;
     if (want !== this.refd && !this.closed) {
       this.refd = want;
       this.transport.setRef(want);
@@ -309,10 +512,14 @@ export class Core {
 
   close(): void {
     if (this.closed) return;
-    this.closed = true;
-    this.queue.length = 0;
-    this.disarmTimer();
-    for (const p of [...this.pending.values()]) this.settle(p, new ClosedError('generic netlink socket'));
+    this.closed = true; // first: settling must not send what is still waiting
+    const err = new ClosedError(`${this.name} socket`);
+    for (const p of [...this.pending.values(), ...this.waiting.slice(this.waitingHead)]) this.settle(p, err);
+    this.waiting.length = 0;
+    this.waitingHead = 0;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
     this.transport.close();
   }
 }

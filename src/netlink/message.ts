@@ -1,7 +1,7 @@
-// Framing layer: the nlmsghdr and genlmsghdr fixed headers, message flags, and the parsing of a
-// received datagram into messages (NLMSG_ERROR with extended ACK, NLMSG_DONE, family messages).
+// Framing layer of any netlink protocol: the nlmsghdr, message flags, and the parsing of a received
+// datagram into messages (NLMSG_ERROR with extended ACK, NLMSG_DONE, protocol messages as raw payload).
 
-import { DecodeError, type ExtAck } from '../errors.js';
+import { DecodeError, type ExtAck } from './errors.js';
 import { align4, read, readAttrs } from './attr.js';
 import { endianness } from 'node:os';
 
@@ -11,12 +11,8 @@ if (endianness() !== 'LE') throw new Error('mptcp-pm supports little-endian host
 
 /** Size of `struct nlmsghdr`. */
 export const NLMSG_HDRLEN = 16;
-/** Size of `struct genlmsghdr`. */
-export const GENL_HDRLEN = 4;
-/** Message types below this are netlink control messages; family messages start here. */
+/** Message types below this are netlink control messages; protocol messages start here. */
 export const NLMSG_MIN_TYPE = 0x10;
-/** Id of the generic-netlink controller family (`nlctrl`). */
-export const GENL_ID_CTRL = 0x10;
 
 /** Netlink control message types. */
 export const NlMsgType = {
@@ -65,36 +61,30 @@ export interface NlMsgHeader {
   pid: number;
 }
 
-/** Header fields of a generic-netlink request; `length` is computed. */
-export interface GenlRequestHeader {
-  /** The family id. */
+/** Header fields of a request; `length` is computed. */
+export interface RequestHeader {
+  /** The message type: a protocol's request type, or a generic-netlink family id. */
   type: number;
   flags: number;
   seq: number;
   /** Usually 0: the kernel fills in the sender's port. */
   pid: number;
-  cmd: number;
-  version: number;
 }
 
 /**
- * Builds one generic-netlink message: nlmsghdr + genlmsghdr + the already encoded (and padded)
- * attribute bytes. The length field is computed. Headers are written field by field (host byte
- * order is little-endian on every Linux target this package supports).
+ * Builds one message: nlmsghdr + `head` (the protocol's fixed header: genlmsghdr, inet_diag_req_v2,
+ * rtmsg, …) + `body` (encoded, padded attributes), in one buffer. The length field is computed.
  */
-export function encodeGenl(h: GenlRequestHeader, attrs: Uint8Array): Buffer {
-  const length = NLMSG_HDRLEN + GENL_HDRLEN + attrs.length;
+export function encodeMessage(h: RequestHeader, head: Uint8Array, body: Uint8Array): Buffer {
+  const length = NLMSG_HDRLEN + head.length + body.length;
   const buf = Buffer.allocUnsafe(length);
   buf.writeUInt32LE(length, 0);
   buf.writeUInt16LE(h.type, 4);
   buf.writeUInt16LE(h.flags, 6);
   buf.writeUInt32LE(h.seq >>> 0, 8);
   buf.writeUInt32LE(h.pid >>> 0, 12);
-  buf[16] = h.cmd;
-  buf[17] = h.version;
-  buf[18] = 0;
-  buf[19] = 0;
-  buf.set(attrs, NLMSG_HDRLEN + GENL_HDRLEN);
+  buf.set(head, NLMSG_HDRLEN);
+  buf.set(body, NLMSG_HDRLEN + head.length);
   return buf;
 }
 
@@ -109,14 +99,12 @@ export function decodeHeader(buf: Buffer, offset = 0): NlMsgHeader {
   };
 }
 
-/** A family (generic-netlink) message: a reply part or a notification. */
-export interface GenlMessage {
-  readonly kind: 'genl';
+/** A protocol message (type >= NLMSG_MIN_TYPE): a reply part or a notification. */
+export interface DataMessage {
+  readonly kind: 'data';
   readonly header: NlMsgHeader;
-  readonly cmd: number;
-  readonly version: number;
-  /** The attribute bytes after the genl header (a view into the datagram). */
-  readonly attrs: Buffer;
+  /** Everything after the nlmsghdr (a view into the datagram); the protocol layer reads it. */
+  readonly payload: Buffer;
 }
 
 /** NLMSG_ERROR: `errno` 0 is an ACK, otherwise the (positive) error. */
@@ -152,12 +140,11 @@ export interface ControlMessage {
 }
 
 /** One message of a received datagram. */
-export type NlMessage = GenlMessage | ErrorMessage | DoneMessage | ControlMessage;
+export type NlMessage = DataMessage | ErrorMessage | DoneMessage | ControlMessage;
 
 /**
  * Splits a datagram into messages. Strict: a header shorter than 16 bytes, a length below 16 or
- * past the end, a genl message without its 4-byte header, a short NLMSG_ERROR, or non-zero bytes
- * after the last message raise a DecodeError.
+ * past the end, a short NLMSG_ERROR, or non-zero bytes after the last message raise a DecodeError.
  */
 export function parseMessages(buf: Buffer): NlMessage[] {
   const out: NlMessage[] = [];
@@ -186,10 +173,7 @@ function parseOne(header: NlMsgHeader, payload: Buffer): NlMessage {
   if (header.type === NlMsgType.ERROR) return parseError(header, payload);
   if (header.type === NlMsgType.DONE) return parseDone(header, payload);
   if (header.type < NLMSG_MIN_TYPE) return { kind: 'control', header, payload };
-  if (payload.length < GENL_HDRLEN) {
-    throw new DecodeError('genlmsghdr', `message type ${header.type} seq ${header.seq} has ${payload.length} payload bytes, need ${GENL_HDRLEN}`);
-  }
-  return { kind: 'genl', header, cmd: payload[0], version: payload[1], attrs: payload.subarray(GENL_HDRLEN) };
+  return { kind: 'data', header, payload };
 }
 
 /** The negative kernel error int at the start of `payload`, as a positive errno (0 stays 0, not -0). */

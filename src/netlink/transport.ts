@@ -1,15 +1,25 @@
-// Transport layer: moves raw datagrams between a GenlSocket and the kernel. The real one wraps the
-// `netlink` package's RawNetlinkSocket; tests inject a fake peer implementing the same interface.
+// Transport layer: moves raw datagrams between a netlink socket of any protocol and the kernel. The
+// real one wraps the `netlink` package's RawNetlinkSocket; tests inject a fake peer.
 
-import { RawNetlinkSocket } from 'netlink';
-import { withNetns, findNetlinkFd } from './netns.js';
+// The raw socket only: the package's entry point loads every family it ships (slow to start).
+import { RawNetlinkSocket } from 'netlink/dist/raw.js';
+import type { Netns } from '../os/netns.js';
+import { findNetlinkFd } from '../os/procfs.js';
 import {
   NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_NO_ENOBUFS, SOL_NETLINK, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE,
   SysError, getIntOption, recvNonBlocking, sendToKernel, sendToKernelOffThread, setIntOption, socketDrops,
-} from './sys.js';
+} from '../os/sys.js';
 
-/** The generic-netlink protocol number. */
+/** Netlink protocol numbers (<linux/netlink.h>) of the protocols this package speaks. */
+export const NETLINK_ROUTE = 0;
+export const NETLINK_SOCK_DIAG = 4;
 export const NETLINK_GENERIC = 16;
+/**
+ * Receive buffer of request sockets unless asked otherwise: 1 MiB, as iproute2 uses. It sizes the
+ * window of requests in flight (about 500 with this); SO_RCVBUFFORCE needs CAP_NET_ADMIN, without
+ * it the kernel caps the size at net.core.rmem_max and the window shrinks to match.
+ */
+export const DEFAULT_RECEIVE_BUFFER_BYTES = 1 << 20;
 const EAGAIN = 11;
 const ENOBUFS = 105;
 const EMSGSIZE = 90;
@@ -60,6 +70,8 @@ export interface RawTransport {
   addMembership(groupId: number): void;
   /** Sets the receive buffer; returns the size the kernel reports afterwards. */
   setReceiveBuffer(bytes: number): number;
+  /** Optional: the receive buffer the kernel reports now (SO_RCVBUF); sizes the request window. */
+  receiveBufferSize?(): number;
   /** Messages the kernel dropped for this socket because its receive queue was full. */
   readDrops(): number;
   /** Optional: NETLINK_NO_ENOBUFS; overruns are then seen only through readDrops(). */
@@ -71,14 +83,16 @@ export interface RawTransport {
 
 /** Options of {@link NetlinkTransport.open}. */
 export interface NetlinkTransportOptions {
-  /** Network namespace: a name under /run/netns or a path such as /proc/PID/ns/net. */
-  netns?: string;
-  /** Receive buffer size in bytes, set at creation. */
+  /** The netlink protocol (NETLINK_GENERIC when absent). */
+  protocol?: number;
+  /** Network namespace to create the socket in (the caller's when absent). */
+  netns?: Netns;
+  /** Receive buffer size in bytes, set at creation (default {@link DEFAULT_RECEIVE_BUFFER_BYTES}). */
   receiveBufferBytes?: number;
 }
 
 /**
- * The real transport: a NETLINK_GENERIC socket from the `netlink` package with NETLINK_EXT_ACK and
+ * The real transport: a netlink socket from the `netlink` package with NETLINK_EXT_ACK and
  * NETLINK_CAP_ACK on. Sending uses its fd directly (found through /proc).
  */
 export class NetlinkTransport implements RawTransport {
@@ -99,10 +113,11 @@ export class NetlinkTransport implements RawTransport {
    * duration of this synchronous call). Throws NetnsError for a missing namespace.
    */
   static open(opts: NetlinkTransportOptions = {}): NetlinkTransport {
+    const protocol = opts.protocol ?? NETLINK_GENERIC;
     const create = (): NetlinkTransport => {
-      const sock = new RawNetlinkSocket(NETLINK_GENERIC);
+      const sock = new RawNetlinkSocket(protocol);
       try {
-        const fd = findNetlinkFd(NETLINK_GENERIC, sock.address().port);
+        const fd = findNetlinkFd(protocol, sock.address().port);
         setIntOption(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1, 'NETLINK_EXT_ACK');
         setIntOption(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1, 'NETLINK_CAP_ACK');
         // The `netlink` package aborts the process when recvmsg fails with ENOBUFS (its native
@@ -110,14 +125,14 @@ export class NetlinkTransport implements RawTransport {
         // a receive error on our sockets: the kernel's drop counter (readDrops) reports them.
         setIntOption(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 1, 'NETLINK_NO_ENOBUFS');
         const t = new NetlinkTransport(sock, fd);
-        if (opts.receiveBufferBytes !== undefined) t.setReceiveBuffer(opts.receiveBufferBytes);
+        t.setReceiveBuffer(opts.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES);
         return t;
       } catch (e) {
         sock.close();
         throw e;
       }
     };
-    return opts.netns === undefined ? create() : withNetns(opts.netns, create);
+    return opts.netns === undefined ? create() : opts.netns.run(create);
   }
 
   listen(h: TransportHandlers): void {
@@ -175,6 +190,10 @@ export class NetlinkTransport implements RawTransport {
       if (!(e instanceof SysError) || e.errno !== 1) throw e;
       setIntOption(this.fd, SOL_SOCKET, SO_RCVBUF, bytes, 'SO_RCVBUF');
     }
+    return this.receiveBufferSize();
+  }
+
+  receiveBufferSize(): number {
     return getIntOption(this.fd, SOL_SOCKET, SO_RCVBUF, 'SO_RCVBUF');
   }
 

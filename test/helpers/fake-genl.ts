@@ -23,6 +23,18 @@ export interface FakeFamily {
   groups?: Record<string, number>;
   /** [cmd, CTRL op flags] pairs. */
   ops?: [number, number][];
+  /** For an nlctrl fake: the policies CTRL_CMD_GETPOLICY reports (absent: it answers EOPNOTSUPP). */
+  policy?: FakePolicy;
+}
+
+/** What a fake nlctrl reports for one family's policies. */
+export interface FakePolicy {
+  /** The family the dump is about. */
+  family: string;
+  /** [cmd, do policy index, dump policy index] (undefined: that form has none). */
+  ops: [number, number | undefined, number | undefined][];
+  /** Policy index → [attribute type, NL_ATTR_TYPE number, nested policy index?] rows. */
+  policies: Record<number, [number, number, number?][]>;
 }
 
 /** One request exactly as it reached the peer. */
@@ -65,6 +77,8 @@ export class FakeGenl implements RawTransport {
   readonly sendLog: { seq: number; offThread: boolean }[] = [];
   closed = false;
   ref = true;
+  /** Datagrams received (a datagram may hold several requests). */
+  datagrams = 0;
   drops = 0;
   receiveBuffer = 212992;
   /** When set, the next send fails with this errno (then it is cleared). */
@@ -113,6 +127,10 @@ export class FakeGenl implements RawTransport {
 
   setReceiveBuffer(bytes: number): number {
     this.receiveBuffer = bytes * 2;
+    return this.receiveBuffer;
+  }
+
+  receiveBufferSize(): number {
     return this.receiveBuffer;
   }
 
@@ -186,8 +204,8 @@ export class FakeGenl implements RawTransport {
   }
 
   /** Answers a dump: the parts (NLM_F_MULTI), `perDatagram` to a datagram, then NLMSG_DONE. */
-  dump(req: RecordedRequest, parts: Bytes[], perDatagram = 2, doneErrno = 0, doneExtack: FakeExtAck = {}): void {
-    const msgs = parts.map((p) => this.genlMessage(req.seq, req.cmd, p, NLM_F_MULTI));
+  dump(req: RecordedRequest, parts: Bytes[], perDatagram = 2, doneErrno = 0, doneExtack: FakeExtAck = {}, partFlags = 0): void {
+    const msgs = parts.map((p) => this.genlMessage(req.seq, req.cmd, p, NLM_F_MULTI | partFlags));
     const tlvs = extackTlvs(doneExtack);
     const done = FakeGenl.message(NLMSG_DONE, NLM_F_MULTI | (tlvs.length ? NLM_F_ACK_TLVS : 0), req.seq, this.portId, cat(u32le(-doneErrno >>> 0), tlvs));
     for (let i = 0; i < msgs.length; i += perDatagram) this.deliver(cat(...msgs.slice(i, i + perDatagram)));
@@ -208,16 +226,48 @@ export class FakeGenl implements RawTransport {
       this.failNextSend = undefined;
       return e;
     }
-    const req = decodeRequest(Buffer.from(datagram), offThread);
-    this.requests.push(req);
-    this.sendLog.push({ seq: req.seq, offThread });
-    if (req.type === GENL_ID_CTRL) this.answerCtrl(req);
-    else this.handler?.(req, this);
+    // One datagram may carry several requests: the kernel runs each in order.
+    const all = Buffer.from(datagram);
+    this.datagrams++;
+    for (let at = 0; at + 16 <= all.length; at += (all.readUInt32LE(at) + 3) & ~3) {
+      const req = decodeRequest(all.subarray(at, at + all.readUInt32LE(at)), offThread);
+      this.requests.push(req);
+      this.sendLog.push({ seq: req.seq, offThread });
+      if (req.type === GENL_ID_CTRL) this.answerCtrl(req);
+      else this.handler?.(req, this);
+    }
     return 0;
+  }
+
+  /** A fake nlctrl (family id 0x10) answering GETFAMILY for itself and GETPOLICY with `policy`. */
+  static nlctrl(policy?: FakePolicy): FakeGenl {
+    return new FakeGenl({ name: 'nlctrl', id: GENL_ID_CTRL, version: 2, ops: [[3, 0x0e], [10, 0x0c]], policy });
+  }
+
+  private answerPolicy(req: RecordedRequest, name: string): void {
+    const p = this.family.policy;
+    if (!p) return this.error(req, 95);
+    if (name !== p.family) return this.error(req, ENOENT);
+    const msgs: Uint8Array[] = [];
+    const head = nla(1, u16le(0x1c));
+    for (const [idx, rows] of Object.entries(p.policies)) {
+      for (const [type, nlType, nested] of rows) {
+        const fields = cat(nla(1, u32le(nlType)), nested !== undefined ? nla(8, u32le(nested)) : []);
+        msgs.push(cat(head, nest(8, nest(Number(idx), nest(type, fields)))));
+      }
+    }
+    for (const [cmd, doIdx, dumpIdx] of p.ops) {
+      const fields = cat(doIdx !== undefined ? nla(1, u32le(doIdx)) : [], dumpIdx !== undefined ? nla(2, u32le(dumpIdx)) : []);
+      msgs.push(cat(head, nest(9, nest(cmd, fields))));
+    }
+    const parts = msgs.map((m) => FakeGenl.message(GENL_ID_CTRL, NLM_F_MULTI, req.seq, this.portId, cat([1, 2, 0, 0], m)));
+    for (let i = 0; i < parts.length; i += 4) this.deliver(cat(...parts.slice(i, i + 4)));
+    this.deliver(FakeGenl.message(NLMSG_DONE, NLM_F_MULTI, req.seq, this.portId, u32le(0)));
   }
 
   private answerCtrl(req: RecordedRequest): void {
     const name = req.attrs.subarray(4, req.attrs.readUInt16LE(0) - 1).toString();
+    if (req.cmd === 10) return this.answerPolicy(req, name);
     if (req.cmd !== 3 || name !== this.family.name) {
       this.error(req, ENOENT);
       return;

@@ -2,9 +2,9 @@
 // that adapt to older kernels (npm run test:kernels): what a kernel lacks must fail UnsupportedError.
 
 import { expect } from 'vitest';
-import { MptcpPm } from '../../src/client.js';
-import { UnsupportedError } from '../../src/errors.js';
-import type { Features } from '../../src/features.js';
+import { MptcpPm } from '../../src/mptcp/pm.js';
+import { UnsupportedError } from '../../src/netlink/errors.js';
+import type { Features } from '../../src/mptcp/features.js';
 
 let probed: Promise<Features> | undefined;
 
@@ -24,4 +24,16 @@ export async function expectUnsupported(p: Promise<unknown>, since: string): Pro
   expect((err as UnsupportedError).sinceKernel).toBe(since);
   expect((err as Error).message).toContain(`(added in Linux ${since})`);
   return err as UnsupportedError;
+}
+
+/**
+ * The `sysctl -w` setting that selects path manager `pm` on this kernel: `net.mptcp.path_manager`
+ * by name (6.15+) or `net.mptcp.pm_type` by number (0 kernel, 1 userspace) before.
+ */
+export async function pathManagerSetting(pm: 'kernel' | 'userspace'): Promise<{ key: string; value: string }> {
+  const sysctl = (await kernelFeatures()).pathManagerSysctl;
+  if (sysctl === null) throw new Error('this kernel has no path-manager sysctl (before 5.19)');
+  return sysctl === 'path_manager'
+    ? { key: 'net.mptcp.path_manager', value: pm }
+    : { key: 'net.mptcp.pm_type', value: pm === 'kernel' ? '0' : '1' };
 }

@@ -4,7 +4,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, it } from 'vitest';
-import { listNetns, processAlive } from '../../src/demo/sandbox.js';
+import { listNetns } from '../../src/index.js';
 
 /** A scratch namespace made by {@link makeNetns}. */
 export interface TestNetns {
@@ -153,4 +153,14 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, interval));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Whether process `pid` exists (signal 0; EPERM also means it exists). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -2,7 +2,7 @@
 // the nlmsg flag sets a request must carry, and assertions on recorded requests and rejections.
 
 import { expect } from 'vitest';
-import type { RecordedRequest } from './fake-genl.js';
+import type { FakePolicy, RecordedRequest } from './fake-genl.js';
 import { ipv4, nest, nla, s32le, toHex, u16le, u32le, type Bytes } from './bytes.js';
 
 export const FAMILY_ID = 0x1c;
@@ -59,3 +59,34 @@ export function addressReply(e: FakeAddress): Uint8Array {
     e.v4 !== undefined ? nla(3, ipv4(e.v4)) : nla(4, e.v6 ?? []),
   );
 }
+
+// NL_ATTR_TYPE numbers used in the policy fixtures.
+const NL = { u8: 2, u16: 3, u32: 4, binary: 10, nested: 13, s32: 8 } as const;
+const ADDRESS_POLICY: [number, number, number?][] = [[1, NL.u16], [2, NL.u8], [4, NL.binary], [5, NL.u16], [6, NL.u32], [7, NL.s32]];
+
+/** The policies 6.18.44 reported (GETPOLICY for mptcp_pm, per op; see docs/mptcp-pm-protocol.md §1). */
+export const POLICY_6_18: FakePolicy = {
+  family: 'mptcp_pm',
+  ops: [[1, 0, undefined], [2, 2, undefined], [3, 3, 3], [4, 4, undefined], [5, 5, undefined], [6, 6, undefined],
+    [7, 7, undefined], [8, 8, undefined], [9, 9, undefined], [10, 10, undefined], [11, 11, undefined]],
+  policies: {
+    0: [[1, NL.nested, 1]], 1: ADDRESS_POLICY, 2: [[1, NL.nested, 1]], 3: [[1, NL.nested, 1], [4, NL.u32]],
+    4: [[1, NL.nested, 1]], 5: [[2, NL.u32], [3, NL.u32]], 6: [[2, NL.u32], [3, NL.u32]],
+    7: [[1, NL.nested, 1], [4, NL.u32], [6, NL.nested, 1]], 8: [[1, NL.nested, 1], [4, NL.u32]],
+    9: [[4, NL.u32], [5, NL.u8]], 10: [[1, NL.nested, 1], [4, NL.u32], [6, NL.nested, 1]],
+    11: [[1, NL.nested, 1], [4, NL.u32], [6, NL.nested, 1]],
+  },
+};
+
+/** Per-op policies as 6.7/6.8 had them: GET_ADDR's policy stops at ADDR (maxattr 1), so no TOKEN. */
+export const POLICY_6_8: FakePolicy = {
+  ...POLICY_6_18,
+  policies: { ...POLICY_6_18.policies, 3: [[1, NL.nested, 1]] },
+};
+
+/** One policy shared by every op (before 6.7): it lists TOKEN, yet GET_ADDR ignored it then. */
+export const POLICY_SHARED: FakePolicy = {
+  family: 'mptcp_pm',
+  ops: POLICY_6_18.ops.map(([cmd, , dump]) => [cmd, 0, dump === undefined ? undefined : 0]),
+  policies: { 0: [[1, NL.nested, 1], [2, NL.u32], [3, NL.u32], [4, NL.u32], [5, NL.u8], [6, NL.nested, 1]], 1: ADDRESS_POLICY },
+};

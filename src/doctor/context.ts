@@ -1,0 +1,80 @@
+// Doctor capability: reads, once, what every check needs from one namespace (sysctls, endpoints,
+// limits, links, addresses, routes, rules, listening sockets).
+
+import { readFileSync } from 'node:fs';
+import { MptcpPm } from '../mptcp/pm.js';
+import { getPathManager } from '../mptcp/pathmanager.js';
+import { bytesToIp } from '../netlink/route/ip.js';
+import { listAddresses, listLinks, listRoutes, listRules } from '../netlink/route/ops.js';
+import { RouteSocket } from '../netlink/route/socket.js';
+import { Netns } from '../os/netns.js';
+import type { DoctorContext, Listener } from './types.js';
+
+/** Opens sockets in `netns` and reads its state; call `closeContext` afterwards. */
+export async function readContext(netns: string | undefined): Promise<DoctorContext> {
+  const ns = Netns.open(netns);
+  let pm: MptcpPm | undefined;
+  let route: RouteSocket | undefined;
+  try {
+    route = RouteSocket.open({ netns: ns });
+    pm = await MptcpPm.open({ netns });
+    const sysctl = (path: string): string | undefined => ns.run(() => {
+      try {
+        return readFileSync(`/proc/sys/${path}`, 'utf8').trim();
+      } catch {
+        return undefined;
+      }
+    });
+    const q = netns === undefined ? '' : (/^[\w.@-]+$/.test(netns) ? netns : `'${netns}'`);
+    return {
+      netns,
+      ns,
+      pm,
+      route,
+      enabled: sysctl('net/mptcp/enabled') === '1',
+      pathManager: getPathManager(ns),
+      endpoints: await pm.listEndpoints(),
+      limits: await pm.getLimits(),
+      links: await listLinks(route),
+      addresses: await listAddresses(route),
+      routes: [...(await listRoutes(route, 'inet')), ...(await listRoutes(route, 'inet6'))],
+      rules: [...(await listRules(route, 'inet')), ...(await listRules(route, 'inet6'))],
+      listeners: ns.run(() => [...readListeners('tcp'), ...readListeners('tcp6')]),
+      sysctl,
+      ip: netns === undefined ? 'ip' : `ip -n ${q}`,
+      exec: netns === undefined ? '' : `ip netns exec ${q} `,
+    };
+  } catch (e) {
+    pm?.close();
+    route?.close();
+    ns.close();
+    throw e;
+  }
+}
+
+export function closeContext(ctx: DoctorContext): void {
+  ctx.pm.close();
+  ctx.route.close();
+  ctx.ns.close();
+}
+
+/** LISTEN sockets of /proc/thread-self/net/tcp or tcp6 (the calling thread's namespace). */
+function readListeners(file: 'tcp' | 'tcp6'): Listener[] {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/thread-self/net/${file}`, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: Listener[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 4 || f[3] !== '0A') continue;
+    const [hex, port] = f[1].split(':');
+    // The kernel prints the address as 32-bit words in host (little-endian) order.
+    const raw = Buffer.from(hex, 'hex');
+    for (let i = 0; i < raw.length; i += 4) raw.subarray(i, i + 4).reverse();
+    out.push({ address: bytesToIp(raw), port: parseInt(port, 16) });
+  }
+  return out;
+}

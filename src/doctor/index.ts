@@ -1,0 +1,46 @@
+// Doctor capability: the MPTCP troubleshooting list run by the tool — independent checks over one
+// namespace's state, each finding saying what it means and which command fixes it.
+
+import { addressesWithoutEndpoint, endpointAddresses, signalListeners } from './checks-addresses.js';
+import { limits, mptcpEnabled, userspaceListener } from './checks-mptcp.js';
+import { rpFilter, sourceRouting } from './checks-routing.js';
+import { counters } from './checks-health.js';
+import { connections } from './checks-connections.js';
+import { closeContext, readContext } from './context.js';
+import type { Check, Finding } from './types.js';
+
+export type { Check, Finding, Severity, DoctorContext } from './types.js';
+
+/** Every check, in the order findings are shown. */
+export const CHECKS: readonly Check[] = [
+  mptcpEnabled, userspaceListener, limits, endpointAddresses, addressesWithoutEndpoint, signalListeners, sourceRouting, rpFilter,
+  counters, connections,
+];
+
+/**
+ * Runs the checks in `netns` (the caller's namespace when absent) and returns what they found, most
+ * severe first. Reads only (rtnetlink dumps, GET_ADDR/GET_LIMITS, sysctls, /proc); entering another
+ * namespace needs CAP_SYS_ADMIN. A check that fails is reported as a finding, never dropped.
+ */
+export async function runDoctor(options: { netns?: string; checks?: readonly Check[] } = {}): Promise<Finding[]> {
+  const ctx = await readContext(options.netns);
+  const found: Finding[] = [];
+  try {
+    for (const c of options.checks ?? CHECKS) {
+      try {
+        found.push(...(await c.run(ctx)));
+      } catch (e) {
+        found.push({ severity: 'warning', code: 'check-failed', message: `check ${c.name} could not run: ${(e as Error).message}`, fix: '' });
+      }
+    }
+  } finally {
+    closeContext(ctx);
+  }
+  const rank = { error: 0, warning: 1, info: 2 } as const;
+  return found.sort((a, b) => rank[a.severity] - rank[b.severity]);
+}
+
+/** Whether findings say something is wrong (any error or warning; info alone is fine). */
+export function doctorFailed(findings: Finding[]): boolean {
+  return findings.some((f) => f.severity !== 'info');
+}

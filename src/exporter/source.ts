@@ -1,0 +1,46 @@
+// Exporter layer: what a metrics source gives (metric families of one namespace) and the names the
+// exporter uses; sources for the kernel's state plug in through this one interface.
+
+/** One sample: label values (without `netns`, which the exporter adds) and a value. */
+export interface Sample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** A metric family as a source reports it; `name` follows Prometheus conventions (counters end in _total). */
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  /** Every label the samples may carry (fixed per family). */
+  labelNames: readonly string[];
+  samples: Sample[];
+}
+
+/** The namespace a source reads: undefined is the exporter's own. */
+export interface Target {
+  netns: string | undefined;
+}
+
+/**
+ * A source of metrics for one namespace. `collect` is called once per scrape and raced against the
+ * scrape timeout (`signal` aborts then); a source that fails or is late is reported by the exporter.
+ */
+export interface Source {
+  /** Short name, used in the exporter's own health metrics (`source` label). */
+  readonly name: string;
+  collect(signal: AbortSignal): Promise<MetricFamily[]>;
+  /** Releases sockets and the like. */
+  close(): void;
+}
+
+/** Makes the sources of one namespace; the exporter calls one factory per watched namespace. */
+export type SourceFactory = (target: Target) => Source | Promise<Source>;
+
+/** `MPCapableSYNRX` → `mp_capable_synrx`: a kernel counter name in snake_case. */
+export function snakeCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase();
+}

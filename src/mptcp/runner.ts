@@ -1,0 +1,125 @@
+// Domain layer, shared by the in-kernel (pm.ts) and userspace (userspace.ts) path-manager calls:
+// sends one mptcp_pm op, and resolves the interfaces inputs name, all before anything is sent.
+
+import { family, type Op } from '../../generated/mptcp_pm.js';
+import { encodeAttrs } from '../netlink/codec.js';
+import { ClosedError, UnsupportedError, ValidationError } from '../netlink/errors.js';
+import type { GenlSocket } from '../netlink/genl/socket.js';
+import type { Netns } from '../os/netns.js';
+import { OP_SINCE, type Features } from './features.js';
+import { show } from './validate.js';
+
+export type OpName = keyof typeof Op;
+
+export interface OpOptions {
+  /** Send as a dump and gather every part. */
+  dump?: boolean;
+  /** Send on a worker thread (see GenlSocket.request). */
+  offThread?: boolean | 'auto';
+}
+
+/** An interface named by the caller in up to three ways, each with the field to blame. */
+export interface InterfaceChoice {
+  ifname?: { field: string; value: string };
+  ifindex?: { field: string; value: number };
+  /** An IPv6 zone id: an interface name, or a number taken as an index. */
+  zone?: { field: string; value: string };
+}
+
+/** One mptcp_pm socket in one namespace; refuses (before sending) once closed or for an op the kernel lacks. */
+export class OpRunner {
+  private closed = false;
+
+  constructor(
+    private readonly sock: GenlSocket,
+    private readonly ns: Netns,
+    readonly features: Features,
+    readonly netns: string | undefined,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** @throws ClosedError once {@link close} was called. */
+  assertOpen(): void {
+    if (this.closed) throw new ClosedError('MptcpPm');
+  }
+
+  /** The op's descriptor. @throws ClosedError; UnsupportedError when this kernel lacks it. */
+  requireOp(op: OpName): (typeof family.operations)[number] {
+    this.assertOpen();
+    const desc = family.operations.find((o) => o.field === op);
+    if (!desc) throw new Error(`unknown op ${op}`);
+    if (!this.features.commands[op]) {
+      throw new UnsupportedError(`mptcp_pm ${desc.name}`, OP_SINCE[op] ?? 'a later version');
+    }
+    return desc;
+  }
+
+  /** Sends `op` with top-level attributes of its set; resolves with the attribute bytes of each reply. */
+  async run(op: OpName, attrs: Record<string, unknown>, opts: OpOptions = {}): Promise<Buffer[]> {
+    const desc = this.requireOp(op);
+    const bytes = encodeAttrs(family, desc.attributeSet, attrs).finish();
+    const reply = !opts.dump && (desc.do?.reply?.attributes.length ?? 0) > 0;
+    return this.sock.request(desc.value, bytes, {
+      op: desc.name, dump: opts.dump, offThread: opts.offThread, reply, attributes: { family, set: desc.attributeSet },
+    });
+  }
+
+  /**
+   * The index of the interface chosen, or undefined when none is. Each way given must name an
+   * interface that exists in this namespace, and all must name the same one.
+   * @throws ValidationError naming the field.
+   */
+  resolveInterface(choice: InterfaceChoice): number | undefined {
+    this.assertOpen();
+    const found: { field: string; index: number; said: string }[] = [];
+    if (choice.ifname) {
+      const { field, value } = choice.ifname;
+      const index = this.ns.interfaceIndex(value);
+      if (!index) throw new ValidationError(field, `no interface named ${show(value)} in ${this.where()}`);
+      found.push({ field, index, said: `interface ${value}` });
+    }
+    if (choice.ifindex) {
+      const { field, value } = choice.ifindex;
+      if (this.ns.interfaceName(value) === undefined) throw new ValidationError(field, `no interface with index ${value} in ${this.where()}`);
+      found.push({ field, index: value, said: `index ${value}` });
+    }
+    if (choice.zone) {
+      const { field, value } = choice.zone;
+      let index: number;
+      if (/^[0-9]{1,10}$/.test(value)) {
+        index = Number(value);
+        if (this.ns.interfaceName(index) === undefined) throw new ValidationError(field, `zone %${value}: no interface with index ${value} in ${this.where()}`);
+      } else {
+        index = /^[^/:\s]{1,15}$/.test(value) ? this.ns.interfaceIndex(value) : 0;
+        if (!index) throw new ValidationError(field, `zone ${show(`%${value}`)}: no interface of that name in ${this.where()}`);
+      }
+      found.push({ field, index, said: `zone %${value}` });
+    }
+    const first = found[0];
+    const other = found.find((f) => f.index !== first?.index);
+    if (first && other) {
+      throw new ValidationError(other.field, `${other.said} is interface index ${other.index}, but ${first.said} is index ${first.index}`);
+    }
+    return first?.index;
+  }
+
+  /** Name of interface `index` in this namespace; undefined when absent. */
+  interfaceName(index: number): string | undefined {
+    return this.ns.interfaceName(index);
+  }
+
+  /** "network namespace "blue"" or "this network namespace", for messages. */
+  where(): string {
+    return this.netns !== undefined ? `network namespace ${show(this.netns)}` : 'this network namespace';
+  }
+
+  /** Closes the socket; pending requests reject with ClosedError. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.close();
+  }
+}

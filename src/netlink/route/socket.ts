@@ -1,0 +1,134 @@
+// rtnetlink layer: a NETLINK_ROUTE socket of the netlink core opened inside a namespace; the
+// `netlink` package's rtnetlink codecs write the requests and read the replies and notifications.
+
+import { rt } from 'netlink';
+import { NetlinkSocket } from '../socket.js';
+import { DecodeError } from '../errors.js';
+import type { Netns } from '../../os/netns.js';
+
+export const NETLINK_ROUTE = 0;
+/** Message flags for requests that create or change an object. */
+export const NLM_F_CREATE = 0x400;
+export const NLM_F_EXCL = 0x200;
+export const NLM_F_REPLACE = 0x100;
+
+/** Options of {@link RouteSocket.open}. */
+export interface RouteSocketOptions {
+  /** The namespace the socket lives in (the caller's when absent). */
+  netns?: Netns;
+  /** Per-request timeout (default 5000 ms). */
+  timeoutMs?: number;
+  /** Multicast groups to join (rt.MulticastGroups values): makes this a notification socket. */
+  groups?: number[];
+  /** Receive buffer (default 1 MiB; notification sockets 4 MiB). */
+  receiveBufferBytes?: number;
+}
+
+/** A decoded rtnetlink message (address, link, route, rule, …) as the `netlink` package gives it. */
+export type RouteMessage = rt.Message;
+
+/**
+ * One NETLINK_ROUTE socket. Requests go through the netlink core (any number at once, one dump at a
+ * time, kernel refusals as NetlinkError with the extended ACK); notifications are decoded here.
+ */
+export class RouteSocket {
+  private drops = 0;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(msgs: RouteMessage[]) => void>();
+  private readonly overrunListeners = new Set<(lost: number) => void>();
+  private readonly errorListeners = new Set<(err: Error) => void>();
+
+  private constructor(private readonly sock: NetlinkSocket, monitor: boolean) {
+    if (!monitor) return;
+    sock.onNotification((header, payload) => {
+      this.checkDrops();
+      let msg: RouteMessage;
+      try {
+        msg = rt.parseMessage(header.type, payload);
+      } catch (e) {
+        for (const l of this.errorListeners) l(new DecodeError(`rtnetlink notification type ${header.type}`, (e as Error).message));
+        return;
+      }
+      for (const l of this.listeners) l([msg]);
+    });
+    sock.onOverrun(() => this.checkDrops());
+    // A notification socket sends no requests, so the core never looks at its drop counter: it is
+    // read on every notification and every second.
+    this.timer = setInterval(() => this.checkDrops(), 1000);
+    this.timer.unref();
+  }
+
+  /**
+   * Creates the socket inside `netns` (the JS thread enters the namespace for this synchronous call
+   * only) and joins `groups`. Needs no privilege; changes need CAP_NET_ADMIN there.
+   * @throws NetnsError for a namespace that cannot be entered; SysError when joining a group fails.
+   */
+  static open(opts: RouteSocketOptions = {}): RouteSocket {
+    const monitor = (opts.groups?.length ?? 0) > 0;
+    const sock = NetlinkSocket.open({
+      protocol: NETLINK_ROUTE,
+      name: 'rtnetlink',
+      netns: opts.netns,
+      timeoutMs: opts.timeoutMs ?? 5000,
+      receiveBufferBytes: opts.receiveBufferBytes ?? (monitor ? 4 << 20 : 1 << 20),
+    });
+    try {
+      for (const g of opts.groups ?? []) sock.joinGroup(g);
+      const s = new RouteSocket(sock, monitor);
+      s.drops = sock.readDrops();
+      return s;
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+  }
+
+  /** Listens to notifications (a socket opened with `groups`). */
+  onNotification(fn: (msgs: RouteMessage[]) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Told when the kernel dropped notifications for this socket (its receive queue was full). */
+  onOverrun(fn: (lost: number) => void): () => void {
+    this.overrunListeners.add(fn);
+    return () => this.overrunListeners.delete(fn);
+  }
+
+  /** Told about a notification that could not be decoded. */
+  onError(fn: (err: Error) => void): () => void {
+    this.errorListeners.add(fn);
+    return () => this.errorListeners.delete(fn);
+  }
+
+  /**
+   * Sends one request whose payload (fixed header and attributes) is `payload`, and resolves with the
+   * decoded replies (a dump's messages; nothing for an ACK). Replies to RTM_GET* are RTM_NEW*.
+   * @throws NetlinkError with the kernel's extack message; TimeoutError; ClosedError.
+   */
+  async request(type: number, payload: Uint8Array[], opts: { op: string; dump?: boolean; flags?: number }): Promise<RouteMessage[]> {
+    const parts = await this.sock.request(type, Buffer.concat(payload), undefined, opts);
+    const replyType = type % 4 === 2 ? type - 2 : type; // RTM_GETx → RTM_NEWx
+    return parts.map((p) => rt.parseMessage(replyType, p));
+  }
+
+  /** Messages the kernel dropped for this socket since it was opened. */
+  readDrops(): number {
+    return this.sock.closed ? this.drops : this.sock.readDrops();
+  }
+
+  private checkDrops(): void {
+    if (this.sock.closed) return;
+    const now = this.sock.readDrops();
+    if (now === this.drops) return;
+    const lost = now - this.drops;
+    this.drops = now;
+    for (const l of this.overrunListeners) l(lost);
+  }
+
+  /** Closes the socket; pending requests reject with ClosedError. Idempotent. */
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.sock.close();
+  }
+}

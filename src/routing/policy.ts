@@ -1,0 +1,170 @@
+// Routing capability: the reconciler's policy (which interfaces get endpoints with which flags),
+// checked in full before anything is sent, and the matching of interface names and addresses.
+
+import { ValidationError } from '../netlink/errors.js';
+import { familyOf, networkBytes, ipToBytes } from '../netlink/route/ip.js';
+import { ENDPOINT_FLAGS, flagsToBits, bitsToFlags, type EndpointFlag } from '../mptcp/endpoint.js';
+import { checkBoolean, checkInt, checkKeys, checkNetns, checkObject, show } from '../mptcp/validate.js';
+import { ENDPOINT_ID_RANGE, RESERVED_TABLES, TABLE_RANGE } from './marks.js';
+
+/** One line of policy: interfaces whose name matches `interface` get endpoints with `flags`. */
+export interface PolicyRule {
+  /** Interface name or glob (`*` any run of characters, `?` one character): `eth*`, `wlan0`. */
+  interface: string;
+  /** Endpoint flags: `subflow`, `signal`, `backup`, `fullmesh` (not `signal` with `fullmesh`). */
+  flags: EndpointFlag[];
+  /** Only addresses inside these prefixes (`192.0.2.0/24`, `2001:db8::/32`); default: all. */
+  subnets?: string[];
+}
+
+/** What {@link EndpointReconciler.start} takes (also the `mptcp-pm auto` config file). */
+export interface ReconcilerOptions {
+  netns?: string;
+  rules: PolicyRule[];
+  /** Also keep a per-source rule and table for each endpoint address (default false). */
+  sourceRouting?: boolean;
+  /** Address families to manage (default both). */
+  ipv4?: boolean;
+  ipv6?: boolean;
+  /** Wait after a notification before the kernel state is compared (default 50 ms); notifications meanwhile join the same pass. */
+  debounceMs?: number;
+  /** A full comparison also runs this often, catching changes rtnetlink does not announce (endpoints edited by hand); 0 turns it off (default 30000 ms). */
+  resyncIntervalMs?: number;
+  /** Ids for the endpoints made here (default 100–199); endpoints with other ids are left alone. */
+  endpointIds?: { min: number; max: number };
+  /** Tables for per-source routing (default 1000–1999). */
+  tables?: { min: number; max: number };
+  /** Receive buffer of the notification socket (default 4 MiB); a smaller one overruns sooner. */
+  receiveBufferBytes?: number;
+}
+
+/** A policy rule after the checks: flags as bits, subnets as byte prefixes. */
+export interface CheckedRule {
+  interface: string;
+  flags: EndpointFlag[];
+  subnets?: { bytes: Buffer; len: number }[];
+}
+
+export interface CheckedPolicy {
+  netns?: string;
+  rules: CheckedRule[];
+  sourceRouting: boolean;
+  ipv4: boolean;
+  ipv6: boolean;
+  debounceMs: number;
+  resyncIntervalMs: number;
+  endpointIds: { min: number; max: number };
+  tables: { min: number; max: number };
+  receiveBufferBytes: number;
+}
+
+const KEYS = ['netns', 'rules', 'sourceRouting', 'ipv4', 'ipv6', 'debounceMs', 'resyncIntervalMs', 'endpointIds', 'tables', 'receiveBufferBytes'];
+
+/** Checks reconciler options; every failure is a ValidationError naming the field (`rules[1].flags[0]`). */
+export function checkPolicy(input: unknown): CheckedPolicy {
+  const o = checkObject('options', input);
+  checkKeys('options', o, KEYS);
+  if (!Array.isArray(o.rules) || o.rules.length === 0) throw new ValidationError('rules', `must be a non-empty array of { interface, flags }, got ${show(o.rules)}`);
+  const rules = o.rules.map((r, i) => checkRule(`rules[${i}]`, r));
+  rules.forEach((a, i) => rules.slice(0, i).forEach((b, j) => {
+    if (globsMeet(a.interface, b.interface)) {
+      throw new ValidationError(`rules[${i}].interface`, `${show(a.interface)} overlaps rules[${j}].interface ${show(b.interface)}: an interface name could match both`);
+    }
+  }));
+  const bool = (k: string, d: boolean): boolean => (o[k] === undefined ? d : checkBoolean(k, o[k]));
+  const ipv4 = bool('ipv4', true);
+  const ipv6 = bool('ipv6', true);
+  if (!ipv4 && !ipv6) throw new ValidationError('ipv6', 'ipv4 and ipv6 cannot both be false');
+  const endpointIds = checkRange('endpointIds', o.endpointIds, ENDPOINT_ID_RANGE, 1, 255);
+  const tables = checkTableRange('tables', o.tables);
+  return {
+    netns: checkNetns(o.netns),
+    rules,
+    sourceRouting: bool('sourceRouting', false),
+    ipv4,
+    ipv6,
+    debounceMs: o.debounceMs === undefined ? 50 : checkInt('debounceMs', o.debounceMs, 0, 60_000),
+    resyncIntervalMs: o.resyncIntervalMs === undefined ? 30_000 : checkInt('resyncIntervalMs', o.resyncIntervalMs, 0, 86_400_000),
+    endpointIds,
+    tables,
+    receiveBufferBytes: o.receiveBufferBytes === undefined ? 4 << 20 : checkInt('receiveBufferBytes', o.receiveBufferBytes, 4096, 1 << 30),
+  };
+}
+
+/** A range of table ids (default 1000–1999) that holds no table reserved by the kernel. */
+export function checkTableRange(field: string, v: unknown): { min: number; max: number } {
+  const tables = checkRange(field, v, TABLE_RANGE, 1, 0xffffffff);
+  const reserved = RESERVED_TABLES.find((t) => t >= tables.min && t <= tables.max);
+  if (reserved !== undefined) throw new ValidationError(field, `the range contains table ${reserved}, reserved by the kernel (252-255)`);
+  return tables;
+}
+
+function checkRange(field: string, v: unknown, d: { min: number; max: number }, lo: number, hi: number): { min: number; max: number } {
+  if (v === undefined) return { ...d };
+  const r = checkObject(field, v);
+  checkKeys(field, r, ['min', 'max']);
+  const min = checkInt(`${field}.min`, r.min, lo, hi);
+  const max = checkInt(`${field}.max`, r.max, min, hi);
+  return { min, max };
+}
+
+function checkRule(field: string, input: unknown): CheckedRule {
+  const r = checkObject(field, input);
+  checkKeys(field, r, ['interface', 'flags', 'subnets']);
+  if (typeof r.interface !== 'string' || !/^[^/:\s]{1,15}$/.test(r.interface)) {
+    throw new ValidationError(`${field}.interface`, `must be an interface name or glob (* and ?) of 1 to 15 characters, got ${show(r.interface)}`);
+  }
+  if (!Array.isArray(r.flags) || r.flags.length === 0) throw new ValidationError(`${field}.flags`, `must be a non-empty array of flag names, got ${show(r.flags)}`);
+  const bits = flagsToBits(`${field}.flags`, r.flags);
+  if (bits & ENDPOINT_FLAGS.implicit) throw new ValidationError(`${field}.flags`, '"implicit" endpoints are made by the kernel only');
+  if (bits & ENDPOINT_FLAGS.signal && bits & ENDPOINT_FLAGS.fullmesh) throw new ValidationError(`${field}.flags`, '"signal" and "fullmesh" cannot be combined');
+  if (!(bits & (ENDPOINT_FLAGS.signal | ENDPOINT_FLAGS.subflow))) {
+    throw new ValidationError(`${field}.flags`, 'needs "subflow" or "signal" (an endpoint with neither is never used)');
+  }
+  const out: CheckedRule = { interface: r.interface, flags: bitsToFlags(bits) };
+  if (r.subnets !== undefined) {
+    if (!Array.isArray(r.subnets)) throw new ValidationError(`${field}.subnets`, `must be an array of prefixes, got ${show(r.subnets)}`);
+    out.subnets = r.subnets.map((s, i) => checkPrefix(`${field}.subnets[${i}]`, s));
+  }
+  return out;
+}
+
+function checkPrefix(field: string, v: unknown): { bytes: Buffer; len: number } {
+  const m = typeof v === 'string' ? /^([^/]+)\/(\d{1,3})$/.exec(v) : null;
+  const fam = m ? familyOf(m[1]) : 0;
+  const len = m ? Number(m[2]) : -1;
+  if (!m || fam === 0 || len > (fam === 2 ? 32 : 128)) throw new ValidationError(field, `must be a prefix such as 192.0.2.0/24 or 2001:db8::/32, got ${show(v)}`);
+  return { bytes: networkBytes(m[1], len), len };
+}
+
+/** Whether interface `name` matches `glob` (`*`, `?`). */
+export function globMatch(glob: string, name: string): boolean {
+  const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(name);
+}
+
+/** Whether some string matches both globs. */
+export function globsMeet(p: string, q: string): boolean {
+  const memo = new Map<number, boolean>();
+  const f = (i: number, j: number): boolean => {
+    const key = i * 64 + j;
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit;
+    let r = false;
+    if (i === p.length && j === q.length) r = true;
+    else if (i < p.length && p[i] === '*' && (f(i + 1, j) || (j < q.length && f(i, j + 1)))) r = true;
+    else if (j < q.length && q[j] === '*' && (f(i, j + 1) || (i < p.length && f(i + 1, j)))) r = true;
+    else if (i < p.length && j < q.length && p[i] !== '*' && q[j] !== '*' && (p[i] === q[j] || p[i] === '?' || q[j] === '?')) r = f(i + 1, j + 1);
+    memo.set(key, r);
+    return r;
+  };
+  return f(0, 0);
+}
+
+/** The rule for an address on interface `ifname`, or undefined when the policy leaves it out. */
+export function ruleFor(policy: CheckedPolicy, ifname: string, address: string): CheckedRule | undefined {
+  const rule = policy.rules.find((r) => globMatch(r.interface, ifname));
+  if (!rule?.subnets) return rule;
+  const a = ipToBytes(address);
+  return rule.subnets.some((s) => s.bytes.length === a.length && networkBytes(address, s.len).equals(s.bytes)) ? rule : undefined;
+}

@@ -1,0 +1,139 @@
+// Userspace path-manager framework: the bookkeeping a policy should not do itself — per-connection
+// serialisation, back-off per path, address ids per connection, and keys that make each hook run once.
+
+/** Runs tasks one after another per key; different keys run concurrently. */
+export class KeyedSerial<K> {
+  private tails = new Map<K, Promise<void>>();
+
+  /** Queues `task` behind the key's earlier tasks; resolves or rejects with its result. */
+  run<T>(key: K, task: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const result = prev.then(task);
+    const tail = result.then(() => undefined, () => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+
+  /** Resolves when every queued task has settled. */
+  async idle(): Promise<void> {
+    while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
+  }
+
+  get busy(): number {
+    return this.tails.size;
+  }
+}
+
+export interface BackoffOptions {
+  /** Delay after the first failure in a row (ms); doubles per further failure. Default 250. */
+  baseMs?: number;
+  /** Longest delay (ms). Default 30 000. */
+  maxMs?: number;
+  /** Failures in a row after which the path is given up. Default 8. */
+  maxAttempts?: number;
+}
+
+/** Consecutive failures per path, and when the next attempt may go. */
+export class Backoff {
+  readonly baseMs: number;
+  readonly maxMs: number;
+  readonly maxAttempts: number;
+  private paths = new Map<string, { failures: number; last: number }>();
+
+  constructor(o: BackoffOptions = {}, private readonly now: () => number = () => performance.now()) {
+    this.baseMs = o.baseMs ?? 250;
+    this.maxMs = o.maxMs ?? 30_000;
+    this.maxAttempts = o.maxAttempts ?? 8;
+  }
+
+  /** A failure (or a close) on `path`. Returns the failures in a row now. */
+  fail(path: string): number {
+    const p = this.paths.get(path);
+    const failures = (p?.failures ?? 0) + 1;
+    this.paths.set(path, { failures, last: this.now() });
+    return failures;
+  }
+
+  /** The path works: its count starts again. */
+  succeed(path: string): void {
+    this.paths.delete(path);
+  }
+
+  failures(path: string): number {
+    return this.paths.get(path)?.failures ?? 0;
+  }
+
+  /** Milliseconds to wait before the next attempt on `path` (0: now). */
+  wait(path: string): number {
+    const p = this.paths.get(path);
+    if (p === undefined) return 0;
+    const delay = Math.min(this.maxMs, this.baseMs * 2 ** (p.failures - 1));
+    return Math.max(0, p.last + delay - this.now());
+  }
+
+  /** The path failed `maxAttempts` times in a row. */
+  exhausted(path: string): boolean {
+    return this.failures(path) >= this.maxAttempts;
+  }
+
+  /** Forgets every path whose key starts with `prefix` (a closed connection's). */
+  forget(prefix: string): void {
+    for (const k of this.paths.keys()) if (k.startsWith(prefix)) this.paths.delete(k);
+  }
+}
+
+/**
+ * Local address ids of one connection: an address keeps one id and an id names one address (the
+ * kernel refuses "did not match address and id" otherwise). A preferred id (configured, or the one
+ * the address got on other connections) is used when free here; else the lowest free id from 1.
+ */
+export class AddressIds {
+  private byAddress = new Map<string, number>();
+  private used = new Set<number>();
+
+  constructor(private readonly preferred: Map<string, number>) {}
+
+  /** Records an id the kernel already uses for `address` on this connection (from a subflow or announce). */
+  note(address: string, id: number): void {
+    if (id === 0 || this.byAddress.has(address)) return;
+    this.byAddress.set(address, id);
+    this.used.add(id);
+  }
+
+  has(address: string): boolean {
+    return this.byAddress.has(address);
+  }
+
+  /** The id for `address`, allocating one if needed; `wanted` wins when it is free. */
+  idFor(address: string, wanted?: number): number {
+    const known = this.byAddress.get(address);
+    if (known !== undefined) return known;
+    const pick = [wanted, this.preferred.get(address)].find((id) => id !== undefined && !this.used.has(id));
+    let id = pick;
+    if (id === undefined) {
+      id = 1;
+      while (this.used.has(id) && id < 255) id++;
+      if (this.used.has(id)) throw new RangeError('no free address id left on this connection (1–255 all used)');
+    }
+    this.byAddress.set(address, id);
+    this.used.add(id);
+    if (!this.preferred.has(address)) this.preferred.set(address, id);
+    return id;
+  }
+}
+
+/** v4-mapped addresses compared as IPv4 (events and sock_diag may spell them differently). */
+export const plain = (a: string): string => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
+
+/** Key of a subflow by its 4-tuple. */
+export function subflowKey(s: { local: { address: string; port: number }; remote: { address: string; port: number } }): string {
+  return `${plain(s.local.address)}:${s.local.port}>${plain(s.remote.address)}:${s.remote.port}`;
+}
+
+/** Key of a path: local address to remote address and port (any local port). */
+export function pathKey(local: string, remote: string, port: number): string {
+  return `${plain(local)}>${plain(remote)}:${port}`;
+}

@@ -1,0 +1,15 @@
+// Userspace path-manager framework: its own typed errors.
+
+/** The namespace gives new connections the in-kernel path manager, so a userspace one would manage nothing. */
+export class PathManagerModeError extends Error {
+  override readonly name = 'PathManagerModeError';
+  /** What to do about it. */
+  readonly fix: string;
+
+  constructor(readonly netns: string | undefined, readonly current: string) {
+    const where = netns === undefined ? 'this namespace' : `namespace ${netns}`;
+    const fix = `run "mptcp-pm${netns === undefined ? '' : ` -n ${netns}`} path-manager userspace" first, or pass switchPathManager: true`;
+    super(`${where} uses the ${current} path manager (net.mptcp.path_manager): ${fix}`);
+    this.fix = fix;
+  }
+}

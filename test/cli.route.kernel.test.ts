@@ -1,0 +1,82 @@
+// Kernel tests of the command line's routing words: `route add|show|delete` and `auto --config FILE`
+// (YAML) following an address until SIGTERM, in a namespace with two veth links.
+
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
+
+const it = kernelIt();
+const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('mptcp-pm route and auto', () => {
+  let ns: TestNetns;
+  let dir: string;
+  beforeEach(async () => {
+    ns = await makeNetns('clr');
+    for (const [dev, net] of [['eth1', '192.0.2'], ['wlan1', '198.51.100']] as const) {
+      await ns.ip('link', 'add', dev, 'type', 'veth', 'peer', 'name', `p${dev}`);
+      await ns.ip('addr', 'add', `${net}.1/24`, 'dev', dev);
+      await ns.ip('link', 'set', dev, 'up');
+      await ns.ip('link', 'set', `p${dev}`, 'up');
+    }
+    dir = mkdtempSync(join(tmpdir(), 'mptcp-pm-auto-'));
+  });
+  afterEach(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await ns.destroy();
+  });
+
+  it('route add, show (text and -j), delete, and refusals with exit status 2', async () => {
+    expect(await cli('-n', ns.name, 'route', 'add', '198.51.100.1', 'dev', 'wlan1', 'via', '198.51.100.254', 'table', '42')).toMatchObject({ status: 0 });
+    expect((await cli('-n', ns.name, 'route', 'show')).stdout).toBe('from 198.51.100.1 table 42 dev wlan1 via 198.51.100.254\n');
+    expect(JSON.parse((await cli('-n', ns.name, '-j', 'route', 'show')).stdout)).toEqual([{ address: '198.51.100.1', ifname: 'wlan1', table: 42, gateway: '198.51.100.254' }]);
+    expect(await ns.ip('rule', 'show')).toContain('from 198.51.100.1 lookup 42 proto 77');
+    expect(await cli('-n', ns.name, 'route', 'del', '198.51.100.1')).toMatchObject({ status: 0 });
+    expect((await cli('-n', ns.name, 'route', 'show')).stdout).toBe('');
+    const bad = await cli('-n', ns.name, 'route', 'add', '198.51.100.1', 'dev', 'wlan1', 'table', '255');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('table: 255 is reserved');
+    const missing = await cli('-n', ns.name, 'route', 'add', '203.0.113.1', 'dev', 'wlan1');
+    expect(missing).toMatchObject({ status: 1, stderr: expect.stringContaining('not configured on wlan1') });
+  });
+
+  it('auto --config FILE (YAML) adds endpoints, follows a new address, and stops on SIGTERM leaving its state', async () => {
+    const config = join(dir, 'policy.yaml');
+    writeFileSync(config, 'rules:\n  - interface: "eth*"\n    flags: [subflow]\n  - interface: "wlan*"\n    flags: [subflow, backup]\nsourceRouting: true\n');
+    const p = spawn(process.execPath, [MAIN, '-n', ns.name, '-j', 'auto', '--config', config]);
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => out.includes('"address":"198.51.100.1"'), { timeoutMs: 10_000, what: 'auto to add the wlan1 endpoint' });
+      await ns.ip('addr', 'add', '192.0.2.9/24', 'dev', 'eth1');
+      await waitFor(() => out.split('\n').some((l) => l.includes('"kind":"endpoint"') && l.includes('"address":"192.0.2.9"')), { timeoutMs: 10_000, what: 'auto to follow the new address' });
+    } finally {
+      p.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    const eps = JSON.parse(await ns.ip('-j', 'mptcp', 'endpoint', 'show')) as { address: string; backup?: boolean }[];
+    expect(eps.map((e) => e.address).sort()).toEqual(['192.0.2.1', '192.0.2.9', '198.51.100.1']);
+    expect(eps.find((e) => e.address === '198.51.100.1')?.backup).toBe(true);
+  });
+
+  it('auto refuses a bad policy file naming the field', async () => {
+    const config = join(dir, 'bad.json');
+    writeFileSync(config, JSON.stringify({ rules: [{ interface: 'eth*', flags: ['signal', 'fullmesh'] }] }));
+    const r = await cli('-n', ns.name, 'auto', '--config', config);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('rules[0].flags: "signal" and "fullmesh" cannot be combined');
+  });
+});

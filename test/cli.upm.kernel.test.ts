@@ -1,0 +1,48 @@
+// `mptcp-pm userspace-pm` (the built command) on a client/server pair: refuses a kernel-PM namespace
+// with the fix, switches with --switch, prints the subflow it opens as NDJSON, stops on SIGINT.
+
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect } from 'vitest';
+import { kernelIt, waitFor } from './helpers/netns.js';
+import { testResources } from './helpers/topology.js';
+
+const it = kernelIt();
+const { cleanup, topology } = testResources();
+const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+describe('userspace-pm command', () => {
+  it('refuses the in-kernel PM, then with --switch opens the second-path subflow and prints it, exits 0 on SIGINT', async () => {
+    const t = await topology('cupm');
+    const [p1, p2] = t.paths;
+    await t.server.ip('mptcp', 'limits', 'set', 'subflows', '2');
+    const refused = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile('node', [MAIN, '-n', t.client.name, 'userspace-pm'], { timeout: 20_000, encoding: 'utf8' }, (err, _o, stderr) =>
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stderr }));
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/uses the kernel path manager.*path-manager userspace/);
+
+    const child = spawn(process.execPath, [MAIN, '-n', t.client.name, '-j', 'userspace-pm', '--policy', 'subflow-per-address', '--address', p2.client, 'id', '3', '--backup', p2.client, '--switch'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    cleanup.push(() => void (child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL')));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const lines = (): Record<string, unknown>[] => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    await waitFor(() => lines().some((l) => l.action === 'started'), { timeoutMs: 10_000, what: `the started line; stderr ${err}` });
+
+    const srv = await t.peer(t.server, ['server', '--addr', '0.0.0.0', '--port', '5000', '--count', '0', '--quiet']);
+    await srv.waitLine(/^READY/);
+    const cli = await t.peer(t.client, ['client', '--addr', p1.server, '--port', '5000', '--hold', '--send', '10']);
+    const token = Number((await cli.waitLine(/token=(\d+)/))[1]);
+    const created = await waitFor(() => lines().find((l) => l.action === 'createSubflow'), { timeoutMs: 10_000, what: `a createSubflow line; have ${out} ${err}` });
+    expect(created).toEqual({ action: 'createSubflow', token: token.toString(16).padStart(8, '0'), detail: `${p2.client} id 3 > ${p1.server}:5000 backup` });
+
+    process.kill(child.pid!, 'SIGINT');
+    expect(await exited).toBe(0);
+    const last = lines().at(-1)!;
+    expect(last).toMatchObject({ action: 'stopped', stats: { connections: 1, subflowsOpened: 1, failures: 0 } });
+  });
+});

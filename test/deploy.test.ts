@@ -1,0 +1,136 @@
+// The files in deploy/: the Kubernetes DaemonSet and the systemd unit parsed and held to their
+// promises (host network, NET_ADMIN only, read-only root), the Prometheus configuration and
+// alerting rules checked and unit-tested by promtool, and their metric names the exporter's.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { pmFamilies } from '../src/exporter/pm-source.js';
+import { eventFamilies } from '../src/exporter/events-source.js';
+import { connectionFamilies } from '../src/exporter/connections-source.js';
+import { counterMetricName, parseMptcpExt } from '../src/exporter/netstat.js';
+
+const DEPLOY = fileURLToPath(new URL('../deploy/', import.meta.url));
+const read = (path: string): string => readFileSync(`${DEPLOY}${path}`, 'utf8');
+
+function promtool(...args: string[]): Promise<{ status: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile('promtool', args, { cwd: `${DEPLOY}prometheus`, timeout: 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
+describe('Kubernetes DaemonSet', () => {
+  const docs = parseAllDocuments(read('kubernetes/daemonset.yaml')).map((d) => d.toJS() as Record<string, any>);
+
+  it('one exporter per node in the node network namespace, NET_ADMIN only, read-only root', () => {
+    expect(docs).toHaveLength(1);
+    const ds = docs[0];
+    expect(ds.kind).toBe('DaemonSet');
+    expect(ds.spec.selector.matchLabels).toEqual(ds.spec.template.metadata.labels);
+    const pod = ds.spec.template.spec;
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.hostPID ?? false).toBe(false);
+    expect(pod.containers).toHaveLength(1);
+    const c = pod.containers[0];
+    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_ADMIN'] });
+    expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(c.securityContext.allowPrivilegeEscalation).toBe(false);
+    expect(c.securityContext.privileged).toBe(false);
+    expect(c.args.slice(0, 3)).toEqual(['exporter', '--listen', ':9464']);
+    expect(c.ports).toEqual([{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
+    expect(ds.spec.template.metadata.annotations['prometheus.io/port']).toBe('9464');
+    expect(c.volumeMounts ?? []).toEqual([]);
+  });
+});
+
+describe('systemd unit', () => {
+  /** Sections of an INI-style unit file: key → values (keys may repeat). */
+  function unit(text: string): Record<string, Record<string, string[]>> {
+    const out: Record<string, Record<string, string[]>> = {};
+    let section = '';
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+      const s = /^\[(.+)\]$/.exec(line);
+      if (s) {
+        section = s[1];
+        out[section] = {};
+        continue;
+      }
+      const eq = line.indexOf('=');
+      expect(eq, `"${line}" is a key=value line in [${section}]`).toBeGreaterThan(0);
+      (out[section][line.slice(0, eq)] ??= []).push(line.slice(eq + 1));
+    }
+    return out;
+  }
+
+  it('runs the exporter as a dynamic user with CAP_NET_ADMIN only, read-only system', () => {
+    const u = unit(read('systemd/mptcp-pm-exporter.service'));
+    expect(Object.keys(u)).toEqual(['Unit', 'Service', 'Install']);
+    expect(u.Service.ExecStart[0]).toMatch(/\/mptcp-pm exporter --listen \S*:9464$/);
+    expect(u.Service.AmbientCapabilities).toEqual(['CAP_NET_ADMIN']);
+    expect(u.Service.CapabilityBoundingSet).toEqual(['CAP_NET_ADMIN']);
+    for (const key of ['DynamicUser', 'NoNewPrivileges']) expect(u.Service[key]).toEqual(['yes']);
+    expect(u.Service.ProtectSystem).toEqual(['strict']);
+    expect(u.Service.RestrictAddressFamilies[0].split(' ')).toContain('AF_NETLINK');
+    expect(u.Install.WantedBy).toEqual(['multi-user.target']);
+  });
+});
+
+describe('Prometheus configuration and alerting rules', () => {
+  it('promtool accepts the scrape configuration and the rules', async () => {
+    const config = await promtool('check', 'config', 'prometheus.yml');
+    expect(config.out).toContain('SUCCESS');
+    expect(config.out).not.toMatch(/WARNING|FAILED/);
+    expect(config.status).toBe(0);
+    const rules = await promtool('check', 'rules', 'alerts.yml');
+    expect(rules.out).toContain('SUCCESS: 2 rules found');
+    expect(rules.status).toBe(0);
+  });
+
+  it('the alerts fire on the series they are meant for and not otherwise (promtool test rules)', async () => {
+    const r = await promtool('test', 'rules', 'alerts.test.yml');
+    expect(r.out).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  it('promtool fails a rule file that is wrong (the check has teeth)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mptcppm-rules-'));
+    try {
+      writeFileSync(join(dir, 'bad.yml'), 'groups:\n  - name: x\n    rules:\n      - alert: A\n        expr: rate(mptcp_ext_x_total[5m]\n');
+      const r = await promtool('check', 'rules', join(dir, 'bad.yml'));
+      expect(r.status).not.toBe(0);
+      expect(r.out).toMatch(/parse error|unclosed/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the Kubernetes scrape job keeps the DaemonSet pods by their label and port name', () => {
+    const job = (parse(read('prometheus/scrape-kubernetes.yml')) as { scrape_configs: Array<Record<string, any>> }).scrape_configs[0];
+    const ds = parse(read('kubernetes/daemonset.yaml')) as Record<string, any>;
+    const keep = job.relabel_configs.filter((r: { action?: string }) => r.action === 'keep');
+    expect(keep.map((r: { regex: string }) => r.regex)).toEqual([ds.metadata.labels['app.kubernetes.io/name'], ds.spec.template.spec.containers[0].ports[0].name]);
+    expect(job.kubernetes_sd_configs[0].namespaces.names).toEqual([ds.metadata.namespace]);
+  });
+
+  it('every metric the rules use is one the exporter serves', () => {
+    const rules = parse(read('prometheus/alerts.yml')) as { groups: Array<{ rules: Array<{ expr: string }> }> };
+    const used = new Set(rules.groups.flatMap((g) => g.rules.flatMap((r) => r.expr.match(/\bmptcp_[a-z_]+\b/g) ?? [])));
+    const served = new Set([
+      ...pmFamilies([], { subflows: 0, addAddrAccepted: 0 }, 'kernel').map((f) => f.name),
+      ...eventFamilies({ byType: new Map(), lost: 0, overrunsUnknown: 0 }).map((f) => f.name),
+      ...connectionFamilies([], 'kernel').map((f) => f.name),
+    ]);
+    expect([...used].filter((m) => !served.has(m) && !m.startsWith('mptcp_ext_'))).toEqual([]);
+    // The fallback selector matches counters this kernel has.
+    const names = [...parseMptcpExt(readFileSync('/proc/net/netstat', 'utf8')).keys()].map(counterMetricName);
+    expect(names.filter((n) => /^mptcp_ext_.*fallback.*_total$/.test(n)).length).toBeGreaterThan(2);
+  });
+});
