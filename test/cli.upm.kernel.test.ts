@@ -20,7 +20,7 @@ describe('userspace-pm command', () => {
       execFile('node', [MAIN, '-n', t.client.name, 'userspace-pm'], { timeout: 20_000, encoding: 'utf8' }, (err, _o, stderr) =>
         resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stderr }));
     });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2); // refused: the status ip gives a refused request
     expect(refused.stderr).toMatch(/uses the kernel path manager.*path-manager userspace/);
 
     const child = spawn(process.execPath, [MAIN, '-n', t.client.name, '-j', 'userspace-pm', '--policy', 'subflow-per-address', '--address', p2.client, 'id', '3', '--backup', p2.client, '--switch'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -46,7 +46,7 @@ export function parseUserspacePm(words: readonly string[]): UpmCliAction {
   return a;
 }
 
-/** Runs until SIGINT or SIGTERM (exit 0); start failures (wrong path manager, …) end it with 1. */
+/** Runs until SIGINT or SIGTERM (exit 0); start failures (wrong path manager, …) end it with 2, as refusals do. */
 export async function runUserspacePm(a: UpmCliAction, ctx: Context): Promise<number> {
   const [{ UserspacePathManager }, policies] = await Promise.all([import('../upm/manager.js'), import('../upm/policies/index.js')]);
   const addresses = a.addresses.length > 0 ? a.addresses.map((x) => ({ ...x, backup: a.backup.includes(x.address) })) : undefined;

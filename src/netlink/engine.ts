@@ -4,8 +4,11 @@
 
 import { constants as osConstants } from 'node:os';
 import { ClosedError, DecodeError, NetlinkError, TimeoutError, type ExtAck } from './errors.js';
-import { encodeMessage, parseMessages, NlmF, type NlMessage, type NlMsgHeader } from './message.js';
+import { encodeMessage, parseMessages, NlmF, type NlMessage } from './message.js';
 import { DEFAULT_RECEIVE_BUFFER_BYTES, type RawTransport } from './transport.js';
+import { WaitQueue, type ErrorListener, type ExchangeOptions, type NotificationListener, type OverrunListener, type Pending } from './request.js';
+
+export type { ErrorListener, ExchangeOptions, NotificationListener, OverrunListener } from './request.js';
 
 const ENOBUFS = osConstants.errno.ENOBUFS;
 const EINTR = osConstants.errno.EINTR;
@@ -34,52 +37,6 @@ const BATCH_BYTES = 32 * 1024;
 /** A dump the kernel marked inconsistent (NLM_F_DUMP_INTR) is sent again this many times. */
 const DUMP_RETRIES = 2;
 
-/** Options of one request. */
-export interface ExchangeOptions {
-  /** Operation name used in errors, e.g. `add-addr`. */
-  op: string;
-  /** Send as a dump (NLM_F_DUMP) and gather the parts until NLMSG_DONE. */
-  dump?: boolean;
-  /** Extra nlmsg_flags (e.g. NLM_F_CREATE | NLM_F_EXCL for rtnetlink); REQUEST/ACK/DUMP are set here. */
-  flags?: number;
-  timeoutMs?: number;
-  /**
-   * `true`: always send on a worker thread. `'auto'`: send on the JS thread until one such send is
-   * seen to block for more than 1 ms (the kernel waiting for RCU), then on a worker thread.
-   */
-  offThread?: boolean | 'auto';
-  /**
-   * The kernel answers this (non-dump) request with exactly one message: send it without NLM_F_ACK
-   * and settle on that message. Errors still arrive as NLMSG_ERROR.
-   */
-  reply?: boolean;
-  /** Names the attribute an extended ACK points at (offset into the request, missing type). */
-  explain?: (request: Buffer, extack: ExtAck) => string | undefined;
-}
-
-/** Receives a protocol message that answers no request (a notification). */
-export type NotificationListener = (header: NlMsgHeader, payload: Buffer) => void;
-/** Told that the kernel dropped messages for this socket (`errno` is ENOBUFS). */
-export type OverrunListener = (errno: number) => void;
-/** Told about a problem that belongs to no request (malformed datagram, unexpected receive errno). */
-export type ErrorListener = (err: Error) => void;
-
-interface Pending {
-  seq: number;
-  readonly opts: ExchangeOptions;
-  readonly dump: boolean;
-  readonly reply: boolean;
-  readonly datagram: Buffer;
-  parts: Buffer[];
-  readonly resolve: (parts: Buffer[]) => void;
-  readonly reject: (err: Error) => void;
-  readonly deadline: number;
-  readonly timeoutMs: number;
-  interrupted: boolean;
-  retries: number;
-  sent: boolean;
-}
-
 /** Request bookkeeping, flow control, send queue and receive dispatch of one netlink socket. */
 export class Core {
   closed = false;
@@ -90,8 +47,7 @@ export class Core {
   /** Requests sent and not yet settled, by sequence number. */
   private readonly pending = new Map<number, Pending>();
   /** Requests waiting for room in the window (or for the dump in flight), in order. */
-  private readonly waiting: Pending[] = [];
-  private waitingHead = 0;
+  private readonly waiting = new WaitQueue();
   private inFlight = 0;
   private dumpInFlight = false;
   private window = 1;
@@ -155,7 +111,7 @@ export class Core {
       };
       this.waiting.push(p);
       if (deadline < this.timerAt) this.armTimer(deadline);
-      const alone = this.inFlight === 0 && this.waiting.length - this.waitingHead === 1;
+      const alone = this.inFlight === 0 && this.waiting.size === 1;
       if (alone) {
         // Nothing else is going on: send now, the lowest latency for one caller.
         this.updateRef(true);
@@ -176,14 +132,13 @@ export class Core {
 
   /** Sends waiting requests in order while the window has room and the socket is not busy. */
   private pump(): void {
-    while (!this.sending && !this.closed && this.waitingHead < this.waiting.length) {
-      const p = this.waiting[this.waitingHead];
+    for (let p = this.waiting.peek(); p !== undefined && !this.sending && !this.closed; p = this.waiting.peek()) {
       if (p.sent) {
-        this.shift(); // settled (timed out) while waiting: never send it late
+        this.waiting.shift(); // settled (timed out) while waiting: never send it late
         continue;
       }
       if (this.inFlight >= this.window || (p.dump && this.dumpInFlight)) return;
-      this.shift();
+      this.waiting.shift();
       if (!this.onJsThread(p)) {
         if (!this.transmit(p)) return;
         continue;
@@ -204,17 +159,16 @@ export class Core {
     const batch = [first];
     let bytes = first.datagram.length;
     let dump = first.dump || this.dumpInFlight;
-    while (batch.length < BATCH_MESSAGES && this.waitingHead < this.waiting.length && this.inFlight + batch.length < this.window) {
-      const p = this.waiting[this.waitingHead];
+    for (let p = this.waiting.peek(); p !== undefined && batch.length < BATCH_MESSAGES && this.inFlight + batch.length < this.window; p = this.waiting.peek()) {
       if (p.sent) {
-        this.shift();
+        this.waiting.shift();
         continue;
       }
       if ((p.dump && dump) || !this.onJsThread(p) || p.opts.offThread === 'auto' || bytes + p.datagram.length > BATCH_BYTES) break;
       dump ||= p.dump;
       bytes += p.datagram.length;
       batch.push(p);
-      this.shift();
+      this.waiting.shift();
     }
     return batch;
   }
@@ -239,17 +193,6 @@ export class Core {
     this.pending.set(p.seq, p);
     this.inFlight++;
     if (p.dump) this.dumpInFlight = true;
-  }
-
-  private shift(): void {
-    this.waitingHead++;
-    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-      this.waiting.splice(0, this.waitingHead);
-      this.waitingHead = 0;
-    } else if (this.waitingHead === this.waiting.length) {
-      this.waiting.length = 0;
-      this.waitingHead = 0;
-    }
   }
 
   /** Sends one request; returns false when it went to a worker thread (the queue must wait). */
@@ -359,7 +302,7 @@ export class Core {
     let next = Infinity;
     let dropped: boolean | undefined;
     const late = (p: Pending): boolean => p.deadline <= now;
-    for (const p of [...this.pending.values(), ...this.waiting.slice(this.waitingHead)]) {
+    for (const p of [...this.pending.values(), ...this.waiting.toArray()]) {
       if (p.sent && !this.pending.has(p.seq)) continue;
       if (!late(p)) {
         if (p.deadline < next) next = p.deadline;
@@ -464,8 +407,7 @@ export class Core {
     p.interrupted = false;
     p.sent = false;
     // Ahead of everything waiting: the dump keeps its place in the order.
-    if (this.waitingHead > 0) this.waiting[--this.waitingHead] = p;
-    else this.waiting.unshift(p);
+    this.waiting.unshift(p);
     this.pump();
   }
 
@@ -503,7 +445,7 @@ export class Core {
   };
 
   updateRef(force?: boolean): void {
-    const want = force === true || this.inFlight > 0 || this.waitingHead < this.waiting.length || this.joined > 0;
+    const want = force === true || this.inFlight > 0 || this.waiting.size > 0 || this.joined > 0;
     if (want !== this.refd && !this.closed) {
       this.refd = want;
       this.transport.setRef(want);
@@ -514,9 +456,8 @@ export class Core {
     if (this.closed) return;
     this.closed = true; // first: settling must not send what is still waiting
     const err = new ClosedError(`${this.name} socket`);
-    for (const p of [...this.pending.values(), ...this.waiting.slice(this.waitingHead)]) this.settle(p, err);
-    this.waiting.length = 0;
-    this.waitingHead = 0;
+    for (const p of [...this.pending.values(), ...this.waiting.toArray()]) this.settle(p, err);
+    this.waiting.clear();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
