@@ -1,9 +1,8 @@
 // Turns spec text (the kernel's genetlink YAML schema) into the checked model the renderers use.
 
-import { parse as parseYaml } from 'yaml';
 import { SpecError } from './errors.js';
 import { camel } from './names.js';
-import { asList, asNode, checkKeys, optInt, reqString } from './read.js';
+import { asList, asNode, checkKeys, optInt, readSpecTop, reqString } from './read.js';
 import { readDefinitions } from './parse-definitions.js';
 import { readAttributeSets } from './parse-attribute-sets.js';
 import { readOperations } from './parse-operations.js';
@@ -18,14 +17,7 @@ const TOP_IGNORED = [
 ];
 
 export function parseSpec(text: string): FamilyModel {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { uniqueKeys: true });
-  } catch (err) {
-    throw new SpecError('', `invalid YAML: ${(err as Error).message}`);
-  }
-  const top = asNode(raw, 'spec');
-  checkKeys(top, 'spec', TOP_KEYS, TOP_IGNORED);
+  const top = readSpecTop(text, TOP_KEYS, TOP_IGNORED);
   const name = reqString(top, 'name', 'spec');
   const protocol = top['protocol'] ?? 'genetlink';
   if (typeof protocol !== 'string' || !PROTOCOLS.includes(protocol)) {

@@ -4,7 +4,7 @@
 import { parse as parseYaml } from 'yaml';
 import { SpecError } from './errors.js';
 import { camel } from './names.js';
-import { asList, asNode, checkKeys, optInt, reqString } from './read.js';
+import { asList, asNode, checkKeys, optInt, readSpecTop, reqString } from './read.js';
 import { readDefinitions } from './parse-definitions.js';
 import { readAttributeSets } from './parse-attribute-sets.js';
 import { readStruct, type StructModel } from './parse-structs.js';
@@ -33,14 +33,7 @@ export function specProtocol(text: string): string | undefined {
 }
 
 export function parseRawSpec(text: string): RawModel {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { uniqueKeys: true });
-  } catch (err) {
-    throw new SpecError('', `invalid YAML: ${(err as Error).message}`);
-  }
-  const top = asNode(raw, 'spec');
-  checkKeys(top, 'spec', TOP_KEYS, TOP_IGNORED);
+  const top = readSpecTop(text, TOP_KEYS, TOP_IGNORED);
   const name = reqString(top, 'name', 'spec');
   if (top['protocol'] !== 'netlink-raw') throw new SpecError('protocol', `expected 'netlink-raw', got '${String(top['protocol'])}'`);
   const protonum = optInt(top, 'protonum', 'spec');

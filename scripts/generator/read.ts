@@ -1,5 +1,6 @@
 // Strict readers for the parsed YAML: every key must be known, every value of the expected type.
 
+import { parse as parseYaml } from 'yaml';
 import { SpecError } from './errors.js';
 
 export type Node = Readonly<Record<string, unknown>>;
@@ -71,4 +72,17 @@ export function unique<T>(seen: Map<T, string>, value: T, owner: string, where: 
   const previous = seen.get(value);
   if (previous !== undefined) throw new SpecError(where, `${what} ${String(value)} already used by '${previous}'`);
   seen.set(value, owner);
+}
+
+/** Parses a spec's YAML (duplicate keys refused) and checks its top-level keys. */
+export function readSpecTop(text: string, keys: readonly string[], ignored: readonly string[]): Node {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { uniqueKeys: true });
+  } catch (err) {
+    throw new SpecError('', `invalid YAML: ${(err as Error).message}`);
+  }
+  const top = asNode(raw, 'spec');
+  checkKeys(top, 'spec', keys, ignored);
+  return top;
 }
