@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { MptcpPm, EndpointNotFoundError } from '../src/mptcp/pm.js';
 import { NetlinkError, ValidationError } from '../src/netlink/errors.js';
 import { NetnsError } from '../src/os/netns.js';
-import { canRunKernelTests, kernelIt, makeNetns, scaled, waitFor, type TestNetns } from './helpers/netns.js';
+import { canRunKernelTests, kernelIt, makeNetns, scaled, waitFor, type TestNetns, withPmInNetns } from './helpers/netns.js';
 import { rejection } from './helpers/pm-fake.js';
 
 const it = kernelIt();
@@ -51,18 +51,7 @@ beforeAll(async () => {
   if (canRunKernelTests().ok) before = await hostState();
 });
 
-/** Runs `body` with a fresh namespace and a client in it; both are closed/removed afterwards. */
-async function withNs(tag: string, body: (pm: MptcpPm, ns: TestNetns) => Promise<void>): Promise<void> {
-  const ns = await makeNetns(tag);
-  let pm: MptcpPm | undefined;
-  try {
-    pm = await MptcpPm.open({ netns: ns.name, timeoutMs: 5000 });
-    await body(pm, ns);
-  } finally {
-    pm?.close();
-    await ns.destroy();
-  }
-}
+const withNs = withPmInNetns;
 
 
 /** How older kernels (6.1, 6.12) word a refusal where they differ from 6.18; `text` undefined: no extack text. */

@@ -5,22 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect } from 'vitest';
 import { MptcpPm, type Endpoint } from '../src/index.js';
-import { kernelIt, makeNetns, type TestNetns } from './helpers/netns.js';
+import { kernelIt, makeNetns, type TestNetns, withPmInNetns } from './helpers/netns.js';
 import { pathManagerSetting } from './helpers/features.js';
 
 const it = kernelIt();
 
-async function withPm(tag: string, body: (pm: MptcpPm, ns: TestNetns) => Promise<void>): Promise<void> {
-  const ns = await makeNetns(tag);
-  let pm: MptcpPm | undefined;
-  try {
-    pm = await MptcpPm.open({ netns: ns.name, timeoutMs: 20_000 });
-    await body(pm, ns);
-  } finally {
-    pm?.close();
-    await ns.destroy();
-  }
-}
+const withPm = (tag: string, body: (pm: MptcpPm, ns: TestNetns) => Promise<void>): Promise<void> => withPmInNetns(tag, body, 20_000);
 
 /** Adds the 8 endpoints the kernel allows: 192.0.2.1–8, ids 1–8, alternating flags. */
 async function eightEndpoints(pm: MptcpPm): Promise<void> {

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect } from 'vitest';
 import { MptcpPm } from '../src/mptcp/pm.js';
 import { ValidationError } from '../src/netlink/errors.js';
-import { kernelIt, makeNetns, type TestNetns } from './helpers/netns.js';
+import { kernelIt, makeNetns, type TestNetns, withPmInNetns } from './helpers/netns.js';
 import { rejection } from './helpers/pm-fake.js';
 
 const it = kernelIt();
@@ -23,17 +23,7 @@ function sh(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ stdout: 
   });
 }
 
-async function withNs(tag: string, body: (pm: MptcpPm, ns: TestNetns) => Promise<void>): Promise<void> {
-  const ns = await makeNetns(tag);
-  let pm: MptcpPm | undefined;
-  try {
-    pm = await MptcpPm.open({ netns: ns.name, timeoutMs: 5000 });
-    await body(pm, ns);
-  } finally {
-    pm?.close();
-    await ns.destroy();
-  }
-}
+const withNs = withPmInNetns;
 
 /** Adds a veth pair inside the namespace, both ends up; returns the ifindex of `a`. */
 async function veth(ns: TestNetns, a: string, b: string): Promise<number> {

@@ -4,7 +4,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, it } from 'vitest';
-import { listNetns } from '../../src/index.js';
+import { listNetns, MptcpPm } from '../../src/index.js';
 
 /** A scratch namespace made by {@link makeNetns}. */
 export interface TestNetns {
@@ -162,5 +162,18 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Runs `body` with a fresh namespace and an MptcpPm in it; both are closed/removed afterwards. */
+export async function withPmInNetns(tag: string, body: (pm: MptcpPm, ns: TestNetns) => Promise<void>, timeoutMs = 5000): Promise<void> {
+  const ns = await makeNetns(tag);
+  let pm: MptcpPm | undefined;
+  try {
+    pm = await MptcpPm.open({ netns: ns.name, timeoutMs });
+    await body(pm, ns);
+  } finally {
+    pm?.close();
+    await ns.destroy();
   }
 }
