@@ -29,7 +29,11 @@ export interface Endpoint {
 
 /** What `addEndpoint` takes. */
 export interface EndpointSpec {
-  /** A unicast address; a link-local IPv6 one may carry its interface as a zone id (`fe80::1%eth0`). */
+  /**
+   * An IPv4 or IPv6 address; a link-local IPv6 one may carry its interface as a zone id
+   * (`fe80::1%eth0`). Wildcard, multicast and broadcast addresses are accepted as the kernel
+   * accepts them (no packet uses them; `MptcpPm` says so through its `warning` event).
+   */
   address: string;
   id?: number;
   port?: number;
@@ -79,14 +83,14 @@ export interface CheckedEndpointSpec {
 /**
  * Checks an endpoint spec the way the kernel would, but before sending: a valid address, id
  * 1–255, port 1–65535 only with `signal` and without `subflow`, no `signal` with `fullmesh`, no
- * `implicit`, known flag names, an interface given once, a unicast address (no wildcard, multicast
- * or broadcast), a zone id only on a link-local address. Whether the interface exists is checked by
- * the caller, which holds the namespace.
+ * `implicit`, known flag names, an interface given once, a zone id only on a link-local address.
+ * Like the kernel and `ip`, it takes any address, wildcard, multicast and broadcast ones included.
+ * Whether the interface exists is checked by the caller, which holds the namespace.
  */
 export function checkEndpointSpec(input: unknown): CheckedEndpointSpec {
   const spec = checkObject('endpoint', input);
   checkKeys('endpoint', spec, ['address', 'id', 'port', 'ifname', 'ifindex', 'flags']);
-  const { address, zone } = checkIpAddress('address', spec.address, { unicast: true, zone: true });
+  const { address, zone } = checkIpAddress('address', spec.address, { zone: true });
   const bits = flagsToBits('flags', spec.flags);
   const wire: AddressAttrs = { ...toWire(address), flags: bits };
   if (spec.id !== undefined) wire.id = checkId('id', spec.id);
