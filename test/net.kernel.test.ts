@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import type { Server, Socket } from 'node:net';
 import { connect, createServer, isMptcp, mptcpInfo, subflows, type SocketSubflow } from '../src/net/index.js';
-import { MptcpDiag } from '../src/mptcp/diag.js';
+import { MptcpDiag } from '../src/mptcp/diag/diag.js';
 import { kernelIt, scaled, waitFor } from './helpers/netns.js';
 import { makeTopology, type Topology } from './helpers/topology.js';
 import { connected, echo, listening, pythonPeer, type PyPeer } from './helpers/net.js';

@@ -8,5 +8,5 @@ export { Agent, HttpsAgent } from './agent.js';
 export { MptcpUnavailableError, MptcpFallbackWarning } from './open.js';
 export type { Fallback, MptcpSocketOptions, UnavailableReason } from './open.js';
 export { SocketCallError } from './libc.js';
-export { UnsupportedError, ValidationError } from '../netlink/errors.js';
-export type { MptcpConnectionInfo, SocketAddress, TcpSubflowInfo } from '../mptcp/diag-model.js';
+export { UnsupportedError, ValidationError } from '../netlink/core/errors.js';
+export type { MptcpConnectionInfo, SocketAddress, TcpSubflowInfo } from '../mptcp/diag/model.js';

@@ -3,10 +3,10 @@
 
 import type { Socket } from 'node:net';
 import { release } from 'node:os';
-import { UnsupportedError } from '../netlink/errors.js';
+import { UnsupportedError } from '../netlink/core/errors.js';
 import { decodeMptcpInfo, decodeTcpInfo } from '../netlink/diag/reply.js';
 import { formatInetAddress } from '../netlink/diag/inet.js';
-import { connectionInfo, tcpSubflowInfo, type MptcpConnectionInfo, type SocketAddress, type TcpSubflowInfo } from '../mptcp/diag-model.js';
+import { connectionInfo, tcpSubflowInfo, type MptcpConnectionInfo, type SocketAddress, type TcpSubflowInfo } from '../mptcp/diag/model.js';
 import { AF_INET, Errno, IPPROTO_MPTCP, IPPROTO_TCP, SOL_MPTCP, SocketCallError, TCP_INFO, addressOf, getOpt, socketProtocol } from './libc.js';
 
 const MPTCP_INFO = 1;

@@ -2,7 +2,7 @@
 // kernel will not make one (fallback to TCP with a warning, or a typed error).
 
 import { Netns, withNetns } from '../os/netns.js';
-import { ValidationError } from '../netlink/errors.js';
+import { ValidationError } from '../netlink/core/errors.js';
 import { AF_INET, AF_INET6, Errno, IPPROTO_MPTCP, IPPROTO_TCP, SocketCallError, closeFd, streamSocket } from './libc.js';
 
 /** What to do when the kernel refuses an MPTCP socket: use plain TCP (and warn), or fail. */
