@@ -2,7 +2,6 @@
 // way `ip -batch` reads its file (same lines, same output, same failure lines and exit status).
 
 import { readFileSync } from 'node:fs';
-import { runWords } from './dispatch.js';
 import type { GlobalOptions } from './args.js';
 import type { Context } from './context.js';
 
@@ -35,13 +34,16 @@ function isMptcpObject(word: string): boolean {
   return word.length >= 2 && 'mptcp'.startsWith(word);
 }
 
+/** Runs one command's words and resolves with its exit status (the dispatcher's `runWords`). */
+export type RunWords = (globals: GlobalOptions, words: readonly string[], ctx: Context) => Promise<number>;
+
 /**
- * Runs every command of the batch. Lines are `ip -batch` lines (`mptcp limits show`; any other
+ * Runs every command of the batch, each through `runWords`. Lines are `ip -batch` lines (`mptcp limits show`; any other
  * object word is refused as `ip` refuses it). A refused command prints `Command failed FILE:LINE` and stops the
  * batch unless -force; the status is then 1. A wrong command line ends the batch at once with
  * its status (255, or 1 for a bad address), as `ip` exits there.
  */
-export async function runBatch(globals: GlobalOptions, words: readonly string[], ctx: Context): Promise<number> {
+export async function runBatch(globals: GlobalOptions, words: readonly string[], ctx: Context, runWords: RunWords): Promise<number> {
   const file = globals.batch as string;
   if (words.length) {
     ctx.err(`Error: a batch takes its commands from ${file}, not from the command line ("${words[0]}").\n`);

@@ -3,7 +3,7 @@
 // only the growth over the observation window counts.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseMptcpCounters, readNetstat } from '../mptcp/counters.js';
+import { parseMptcpCounters, readNetstat } from '../mptcp/proc/counters.js';
 import type { Check, DoctorContext, Finding } from './types.js';
 
 interface Group {

@@ -8,7 +8,7 @@ import { counters } from './checks-health.js';
 import { connections } from './checks-connections.js';
 import { closeContext, readContext } from './context.js';
 import type { Check, Finding } from './types.js';
-import { checkInt } from '../mptcp/validate.js';
+import { checkInt } from '../mptcp/input/validate.js';
 
 export type { Check, Finding, Severity, DoctorContext } from './types.js';
 
