@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { runDoctor, type Finding } from '../src/doctor/index.js';
 import { SourceRouting } from '../src/routing/source-routing.js';
-import { MptcpEvents } from '../src/mptcp/events.js';
+import { MptcpEvents } from '../src/mptcp/events/events.js';
 import { kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
 import { makeTopology } from './helpers/topology.js';
 

@@ -3,7 +3,7 @@
 
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { EndpointReconciler, type ReconcilerChange } from '../src/routing/reconciler.js';
-import { ValidationError } from '../src/netlink/errors.js';
+import { ValidationError } from '../src/netlink/core/errors.js';
 import { kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
 
 const it = kernelIt();

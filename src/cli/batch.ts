@@ -1,7 +1,6 @@
 // `mptcp-pm -b FILE` / `-batch FILE` [-force]: many commands in one process over one client, read the
 // way `ip -batch` reads its file (same lines, same output, same failure lines and exit status).
 
-import { runWords } from './dispatch.js';
 import type { GlobalOptions } from './args.js';
 import type { Context } from './context.js';
 import { InputTooLargeError, MAX_BATCH_LINE, readLines } from './input.js';
@@ -35,14 +34,17 @@ function isMptcpObject(word: string): boolean {
   return word.length >= 2 && 'mptcp'.startsWith(word);
 }
 
+/** Runs one command's words and resolves with its exit status (the dispatcher's `runWords`). */
+export type RunWords = (globals: GlobalOptions, words: readonly string[], ctx: Context) => Promise<number>;
+
 /**
- * Runs every command of the batch. Lines are `ip -batch` lines (`mptcp limits show`; any other
+ * Runs every command of the batch, each through `runWords`. Lines are `ip -batch` lines (`mptcp limits show`; any other
  * object word is refused as `ip` refuses it). A refused command prints `Command failed FILE:LINE` and stops the
  * batch unless -force; the status is then 1. A wrong command line ends the batch at once with
  * its status (255, or 1 for a bad address), as `ip` exits there. Lines are read one at a time; a
  * line longer than {@link MAX_BATCH_LINE} bytes ends the batch with status 1 and says so.
  */
-export async function runBatch(globals: GlobalOptions, words: readonly string[], ctx: Context): Promise<number> {
+export async function runBatch(globals: GlobalOptions, words: readonly string[], ctx: Context, runWords: RunWords): Promise<number> {
   const file = globals.batch as string;
   if (words.length) {
     ctx.err(`Error: a batch takes its commands from ${file}, not from the command line ("${words[0]}").\n`);

@@ -1,7 +1,7 @@
 // Turns an error that ended a command into its stderr text and exit status, the statuses `ip`
 // gives: 255 a wrong command line or namespace, 1 a bad address, 2 a refused request.
 
-import { DecodeError, NetlinkError, TimeoutError, ClosedError, UnsupportedError, ValidationError } from '../netlink/errors.js';
+import { DecodeError, NetlinkError, TimeoutError, ClosedError, UnsupportedError, ValidationError } from '../netlink/core/errors.js';
 import { UsageError, type Section } from './usage.js';
 
 /** Hints for kernel messages that name an errno but not its meaning. */

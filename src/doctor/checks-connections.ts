@@ -1,8 +1,8 @@
 // Doctor capability: live connections read through sock_diag — those that fell back to TCP, and
 // those with fewer subflows than the endpoints and limits allow (a join failed or was refused).
 
-import { MptcpDiag } from '../mptcp/diag.js';
-import type { MptcpConnection } from '../mptcp/diag-model.js';
+import { MptcpDiag } from '../mptcp/diag/diag.js';
+import type { MptcpConnection } from '../mptcp/diag/model.js';
 import type { Check, DoctorContext, Finding } from './types.js';
 
 const plain = (a: string): string => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);

@@ -1,7 +1,7 @@
 // Doctor capability: what the kernel counted since the namespace was made (fallbacks, refused joins,
 // MP_FAIL, resets) — signs of trouble on the path or in the configuration.
 
-import { readMptcpCounters } from '../mptcp/counters.js';
+import { readMptcpCounters } from '../mptcp/proc/counters.js';
 import type { Check, DoctorContext, Finding } from './types.js';
 
 interface Group {

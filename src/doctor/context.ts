@@ -2,8 +2,8 @@
 // limits, links, addresses, routes, rules, listening sockets).
 
 import { readFileSync } from 'node:fs';
-import { MptcpPm } from '../mptcp/pm.js';
-import { getPathManager } from '../mptcp/pathmanager.js';
+import { MptcpPm } from '../mptcp/pm/pm.js';
+import { getPathManager } from '../mptcp/pm/pathmanager.js';
 import { bytesToIp } from '../netlink/route/ip.js';
 import { listAddresses, listLinks, listRoutes, listRules } from '../netlink/route/ops.js';
 import { RouteSocket } from '../netlink/route/socket.js';

@@ -1,9 +1,9 @@
 // Doctor capability: what a check reports and what it reads. Each check is independent: it gets the
 // state read once for all of them and returns its findings.
 
-import type { Endpoint } from '../mptcp/endpoint.js';
-import type { Limits, MptcpPm } from '../mptcp/pm.js';
-import type { PathManagerType } from '../mptcp/pathmanager.js';
+import type { Endpoint } from '../mptcp/pm/endpoint.js';
+import type { Limits, MptcpPm } from '../mptcp/pm/pm.js';
+import type { PathManagerType } from '../mptcp/pm/pathmanager.js';
 import type { IfAddress, LinkInfo, RouteEntry, RuleEntry } from '../netlink/route/ops.js';
 import type { RouteSocket } from '../netlink/route/socket.js';
 import type { Netns } from '../os/netns.js';

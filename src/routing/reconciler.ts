@@ -3,11 +3,11 @@
 
 import { EventEmitter } from 'eventemitter3';
 import { rt } from 'netlink';
-import { MptcpPm } from '../mptcp/pm.js';
+import { MptcpPm } from '../mptcp/pm/pm.js';
 import { Netns } from '../os/netns.js';
 import { RouteSocket } from '../netlink/route/socket.js';
 import { listAddresses, listLinks, listRoutes } from '../netlink/route/ops.js';
-import type { EndpointFlag } from '../mptcp/endpoint.js';
+import type { EndpointFlag } from '../mptcp/pm/endpoint.js';
 import { checkPolicy, type CheckedPolicy, type ReconcilerOptions } from './policy.js';
 import { isOwnEndpoint, planEndpoints, wantedAddresses, type Wanted } from './plan.js';
 import { SourceRouting, mainGateway } from './source-routing.js';

@@ -2,7 +2,7 @@
 // the subnet and default routes in N), kept in the kernel and recognised by its protocol number.
 
 import { Netns } from '../os/netns.js';
-import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import { NetlinkError, ValidationError } from '../netlink/core/errors.js';
 import { canonicalIp, familyOf, networkBytes, bytesToIp } from '../netlink/route/ip.js';
 import {
   addRoute, addRule, deleteRoute, deleteRule, listAddresses, listLinks, listRoutes, listRules,
@@ -10,7 +10,7 @@ import {
   type LinkInfo, type RouteEntry, type RouteSpec, type RuleEntry,
 } from '../netlink/route/ops.js';
 import { RouteSocket } from '../netlink/route/socket.js';
-import { checkAddress, checkIfname, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/validate.js';
+import { checkAddress, checkIfname, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/input/validate.js';
 import { checkTableRange } from './policy.js';
 import { RESERVED_TABLES, ROUTE_PROTOCOL, RULE_PRIORITY } from './marks.js';
 
