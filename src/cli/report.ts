@@ -19,7 +19,9 @@ const HINTS: Array<[RegExp, string]> = [
 ];
 
 /** Expected failures of a request, from modules this one does not load (kept light for fast usage errors). */
-const REFUSAL_NAMES = ['EndpointNotFoundError', 'SysctlPermissionError', 'SourceRoutingError', 'PathManagerModeError'];
+const REFUSAL_NAMES = [
+  'EndpointNotFoundError', 'SysctlPermissionError', 'SourceRoutingError', 'PathManagerModeError', 'InputTooLargeError', 'PolicyFileError',
+];
 
 /** Exit statuses, as iproute2's `ip` gives them. */
 export const STATUS = { usage: 255, badAddress: 1, refused: 2, internal: 1 } as const;

@@ -49,6 +49,15 @@ export interface DoctorContext {
   ip: string;
   /** `ip netns exec NS ` or '', prefix of other fix commands. */
   exec: string;
+  /** `mptcp-pm -n NS` or `mptcp-pm`, prefix of this tool's own fix commands. */
+  self: string;
+  /** The MPTCP counters when the run started (undefined: the kernel has none): checks judge deltas from here. */
+  baseline: Record<string, number> | undefined;
+  /** When the baseline was read (ms, monotonic) and how long to observe before judging counters. */
+  startedAt: number;
+  windowMs: number;
+  /** Tables already proposed by a fix of this run, so two fixes never use the same one. */
+  proposedTables: Set<number>;
 }
 
 /** A check: reads the context (and may ask the kernel more), returns what it found. */
