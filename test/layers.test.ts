@@ -30,7 +30,8 @@ const TIERS: Record<string, Tier> = {
   'mptcp/events': { paths: ['src/mptcp/events/'], reads: ['os', 'core', 'generated', 'genl', 'mptcp/input', 'mptcp/pm'] },
   'mptcp/diag': { paths: ['src/mptcp/diag/'], reads: ['os', 'core', 'generated', 'diag', 'mptcp/input'] },
   'mptcp/tracker': { paths: ['src/mptcp/tracker/'], reads: ['os', 'core', 'mptcp/input', 'mptcp/events', 'mptcp/diag'] },
-  net: { paths: ['src/net/'], reads: ['os', 'core', 'generated', 'mptcp/input'] },
+  // MPTCP sockets for Node (mptcp-pm/net): their subflows read through sock_diag.
+  net: { paths: ['src/net/'], reads: ['os', 'core', 'generated', 'diag', 'mptcp/input', 'mptcp/diag'] },
   // Capabilities: built on the mptcp tier; which may read which is listed here.
   routing: { paths: ['src/routing/'], reads: ['os', 'core', 'route', 'mptcp/input', 'mptcp/pm'] },
   upm: {
