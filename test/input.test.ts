@@ -3,10 +3,10 @@
 // datagrams that answer no request, and the length of quoted values.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MptcpPm } from '../src/mptcp/pm.js';
-import { MptcpEvents } from '../src/mptcp/events.js';
+import { MptcpPm } from '../src/mptcp/pm/pm.js';
+import { MptcpEvents } from '../src/mptcp/events/events.js';
 import { Netns, NetnsError } from '../src/os/netns.js';
-import { ClosedError, ValidationError } from '../src/netlink/errors.js';
+import { ClosedError, ValidationError } from '../src/netlink/core/errors.js';
 import { FakeGenl } from './helpers/fake-genl.js';
 import { cat, nest, nla, s32le, u16le, u32le } from './helpers/bytes.js';
 import { DO, FAMILY, POLICY_6_18, expectRequest, rejection } from './helpers/pm-fake.js';

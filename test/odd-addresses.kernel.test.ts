@@ -5,8 +5,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
-import { MptcpPm } from '../src/mptcp/pm.js';
-import type { MptcpPmWarning } from '../src/mptcp/pm-types.js';
+import { MptcpPm } from '../src/mptcp/pm/pm.js';
+import type { MptcpPmWarning } from '../src/mptcp/pm/types.js';
 import { kernelIt, makeNetns, withPmInNetns } from './helpers/netns.js';
 
 const it = kernelIt();

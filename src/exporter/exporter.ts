@@ -6,8 +6,8 @@ import { netstatSource } from './netstat.js';
 import { pmSource } from './pm-source.js';
 import { eventsSource } from './events-source.js';
 import { connectionsSource } from './connections-source.js';
-import { MptcpDiag } from '../mptcp/diag.js';
-import { getPathManager } from '../mptcp/pathmanager.js';
+import { MptcpDiag } from '../mptcp/diag/diag.js';
+import { getPathManager } from '../mptcp/pm/pathmanager.js';
 import { Netns } from '../os/netns.js';
 import type { MetricFamily, Source, SourceFactory, Target } from './source.js';
 

@@ -3,24 +3,24 @@
 
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'eventemitter3';
-import { family, PM_ADDR_MAX, type Op } from '../../generated/mptcp_pm.js';
-import { decodeAttrs } from '../netlink/codec.js';
-import { GenlSocket, type GenlSocketOptions } from '../netlink/genl/socket.js';
-import { UnsupportedError, ValidationError, NetlinkError } from '../netlink/errors.js';
-import { addressKind, canonicalAddress, toWire } from './address.js';
+import { family, PM_ADDR_MAX, type Op } from '../../../generated/mptcp_pm.js';
+import { decodeAttrs } from '../../netlink/core/codec.js';
+import { GenlSocket, type GenlSocketOptions } from '../../netlink/genl/socket.js';
+import { UnsupportedError, ValidationError, NetlinkError } from '../../netlink/core/errors.js';
+import { addressKind, canonicalAddress, toWire } from '../input/address.js';
 import {
   bitsToFlags, checkEndpointSpec, endpointFromWire, EndpointNotFoundError, ENDPOINT_FLAGS, pickEndpoint,
   type AddressAttrs, type Endpoint, type EndpointFlag, type EndpointSpec,
 } from './endpoint.js';
-import { checkAddress, checkBoolean, checkId, checkInt, checkKeys, checkNetns, checkObject, checkPort } from './validate.js';
-import { Netns } from '../os/netns.js';
+import { checkAddress, checkBoolean, checkId, checkInt, checkKeys, checkNetns, checkObject, checkPort } from '../input/validate.js';
+import { Netns } from '../../os/netns.js';
 import { type Features, detectFeatures, FLAG_SINCE, probePolicy } from './features.js';
 import { checkPathManagerType, getPathManager, setPathManager, type PathManagerType } from './pathmanager.js';
 import { OpRunner, type OpOptions } from './runner.js';
-import type { EndpointRef, Limits, MptcpPmEvents, MptcpPmOptions } from './pm-types.js';
+import type { EndpointRef, Limits, MptcpPmEvents, MptcpPmOptions } from './types.js';
 import * as us from './userspace.js';
 
-export type { MptcpPmOptions, Limits, EndpointRef, MptcpPmEvents } from './pm-types.js';
+export type { MptcpPmOptions, Limits, EndpointRef, MptcpPmEvents } from './types.js';
 
 const CHANGEABLE_FLAGS = ['backup', 'fullmesh'] as const satisfies readonly EndpointFlag[];
 

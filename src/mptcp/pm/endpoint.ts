@@ -1,10 +1,10 @@
 // Endpoint vocabulary of the API layer (flag names, Endpoint objects) and its mapping to and from
 // the `address` attribute set, with the checks `ip mptcp endpoint add` users expect.
 
-import { EndpointFlags } from '../../generated/mptcp_pm.js';
-import { DecodeError, ValidationError } from '../netlink/errors.js';
-import { canonicalAddress, fromWire, toWire, type WireAddress } from './address.js';
-import { checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, show } from './validate.js';
+import { EndpointFlags } from '../../../generated/mptcp_pm.js';
+import { DecodeError, ValidationError } from '../../netlink/core/errors.js';
+import { canonicalAddress, fromWire, toWire, type WireAddress } from '../input/address.js';
+import { checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, show } from '../input/validate.js';
 
 /** Endpoint flags by name, with their bit values (`MPTCP_PM_ADDR_FLAG_*`), from the generated table. */
 export const ENDPOINT_FLAGS = EndpointFlags;

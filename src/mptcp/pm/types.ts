@@ -1,7 +1,7 @@
 // Option, result and event types of the MptcpPm API (pm.ts), kept apart so that file stays about
 // the calls themselves.
 
-import type { GenlSocketOptions } from '../netlink/genl/socket.js';
+import type { GenlSocketOptions } from '../../netlink/genl/socket.js';
 
 export interface MptcpPmOptions {
   /** A namespace name under /run/netns, or a path such as /proc/PID/ns/net. Default: the caller's. */
