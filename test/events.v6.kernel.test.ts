@@ -80,8 +80,12 @@ describe('MptcpEvents on the kernel, IPv6', () => {
     expect(await srv.exited).toBe(0);
 
     const clientToken = Number(tokenText);
-    const c = events(client).filter((e, i, all) =>
-      !(e.type === 'announced' && i > 0 && JSON.stringify(all[i - 1]) === JSON.stringify(e)));
+    const seen = new Set<string>();
+    const c = events(client).filter((e) => {
+      if (e.type !== 'announced') return true;
+      const key = JSON.stringify(e);
+      return !seen.has(key) && Boolean(seen.add(key));
+    });
     const cConn = {
       token: clientToken, family: 'inet6',
       localAddress: p1.client6, localPort: clientPort, remoteAddress: p1.server6, remotePort: PORT,
