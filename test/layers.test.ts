@@ -24,7 +24,7 @@ const TIERS: Record<string, Tier> = {
   genl: { paths: ['src/netlink/genl/'], reads: ['os', 'core', 'generated'] },
   diag: { paths: ['src/netlink/diag/'], reads: ['os', 'core', 'generated'] },
   route: { paths: ['src/netlink/route/'], reads: ['os', 'core', 'generated'] },
-  'mptcp/input': { paths: ['src/mptcp/input/'], reads: ['core', 'generated'] },
+  'mptcp/input': { paths: ['src/mptcp/input/'], reads: ['os', 'core', 'generated'] },
   'mptcp/proc': { paths: ['src/mptcp/proc/'], reads: ['os', 'core'] },
   'mptcp/pm': { paths: ['src/mptcp/pm/'], reads: ['os', 'core', 'generated', 'genl', 'mptcp/input'] },
   'mptcp/events': { paths: ['src/mptcp/events/'], reads: ['os', 'core', 'generated', 'genl', 'mptcp/input', 'mptcp/pm'] },

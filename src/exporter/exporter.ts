@@ -8,12 +8,15 @@ import { eventsSource } from './events-source.js';
 import { connectionsSource } from './connections-source.js';
 import { MptcpDiag } from '../mptcp/diag/diag.js';
 import { getPathManager } from '../mptcp/pm/pathmanager.js';
-import { Netns } from '../os/netns.js';
-import type { MetricFamily, Source, SourceFactory, Target } from './source.js';
+import type { Netns } from '../os/netns.js';
+import { openTarget, type MetricFamily, type Source, type SourceFactory, type Target } from './source.js';
 
 export interface MptcpExporterOptions {
-  /** Namespaces to watch (names under /run/netns or paths); default: the caller's own. */
-  netns?: (string | undefined)[];
+  /**
+   * Namespaces to watch (names under /run/netns, paths, or open Netns handles, borrowed); default:
+   * the caller's own. Each is opened once, when first found, and held until close.
+   */
+  netns?: (string | Netns | undefined)[];
   /** How long one scrape waits for the kernel, in ms (default 2000). */
   timeoutMs?: number;
   /** Built-in sources to leave out ('counters', 'pm', 'events', 'connections'). */
@@ -49,7 +52,7 @@ export class MptcpExporter {
   private scraping: Promise<void> | undefined;
   private closed = false;
 
-  private constructor(private readonly opts: Required<Pick<MptcpExporterOptions, 'timeoutMs'>> & MptcpExporterOptions, targets: Target[]) {
+  private constructor(private readonly opts: Required<Pick<MptcpExporterOptions, 'timeoutMs'>> & MptcpExporterOptions, private readonly targets: (Target & { close(): void })[]) {
     this.labelNetns = targets.length > 1;
     const ns = this.labelNetns ? ['netns'] : [];
     this.up = new Gauge({ name: 'mptcp_exporter_source_up', help: 'Whether the last scrape of a source succeeded in time (1) or not (0).', labelNames: [...ns, 'source'], registers: [this.registry] });
@@ -65,7 +68,7 @@ export class MptcpExporter {
 
   /** Opens the sources of every namespace. @throws what a source's opening throws (e.g. NetnsError). */
   static async open(options: MptcpExporterOptions = {}): Promise<MptcpExporter> {
-    const targets = (options.netns?.length ? options.netns : [undefined]).map((netns) => ({ netns }));
+    const targets = (options.netns?.length ? options.netns : [undefined]).map((netns) => openTarget(netns));
     const timeoutMs = options.timeoutMs ?? 2000;
     const exporter = new MptcpExporter({ ...options, timeoutMs }, targets);
     const without = new Set(options.without ?? []);
@@ -73,7 +76,7 @@ export class MptcpExporter {
       ...(without.has('counters') ? [] : [netstatSource]),
       ...(without.has('pm') ? [] : [(t: Target) => pmSource(t, timeoutMs)]),
       ...(without.has('events') ? [] : [eventsSource]),
-      ...(without.has('connections') ? [] : [(t: Target) => connectionsSource(t, (netns) => MptcpDiag.open({ netns, timeoutMs }), pathManagerOf)]),
+      ...(without.has('connections') ? [] : [(t: Target) => connectionsSource(t, (ns) => MptcpDiag.open({ netns: ns, timeoutMs }), pathManagerOf)]),
       ...(options.sources ?? []),
     ];
     try {
@@ -105,6 +108,7 @@ export class MptcpExporter {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.slots) s.source.close();
+    for (const t of this.targets) t.close();
   }
 
   private async collectAll(): Promise<void> {
@@ -156,14 +160,9 @@ export class MptcpExporter {
   }
 }
 
-/** The path manager new connections of `netns` get (the pm_type / path_manager sysctl). */
-async function pathManagerOf(netns: string | undefined): Promise<string> {
-  const ns = Netns.open(netns);
-  try {
-    return getPathManager(ns);
-  } finally {
-    ns.close();
-  }
+/** The path manager new connections of `ns` get (the pm_type / path_manager sysctl). */
+async function pathManagerOf(ns: Netns): Promise<string> {
+  return getPathManager(ns);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { AnnouncedEvent, MptcpEvent, RemovedEvent, SubClosedEvent } from '.
 import { MptcpPm } from '../mptcp/pm/pm.js';
 import { ConnectionTracker, type TrackedConnection } from '../mptcp/tracker/tracker.js';
 import { checkBoolean, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/input/validate.js';
+import { Netns, netnsName } from '../os/netns.js';
 import { createActions } from './actions.js';
 import { Backoff, KeyedSerial, pathKey } from './bookkeeping.js';
 import { ConnState } from './connection.js';
@@ -57,17 +58,19 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
     if (o.switchPathManager !== undefined) checkBoolean('switchPathManager', o.switchPathManager);
     if (o.pendingTimeoutMs !== undefined) checkInt('pendingTimeoutMs', o.pendingTimeoutMs, 1, 3_600_000);
     if (o.backoff !== undefined) checkBackoff(o.backoff);
-    const closers: (() => void)[] = [];
+    // Opened once: every socket lives in it, and local addresses are read from it on each resync.
+    const ns = Netns.open(netns);
+    const closers: (() => void)[] = [() => ns.close()];
     try {
-      const pm = await MptcpPm.open({ netns });
+      const pm = await MptcpPm.open({ netns: ns });
       closers.push(() => pm.close());
       const current = await pm.getPathManager();
       if (current !== 'userspace') {
-        if (options.switchPathManager !== true) throw new PathManagerModeError(netns, current);
+        if (options.switchPathManager !== true) throw new PathManagerModeError(netnsName(netns), current);
         await pm.setPathManager('userspace');
       }
       const rcv = options.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: options.receiveBufferBytes };
-      const events = await MptcpEvents.open({ netns, types: ['announced', 'removed', 'subClosed'], ...rcv });
+      const events = await MptcpEvents.open({ netns: ns, types: ['announced', 'removed', 'subClosed'], ...rcv });
       closers.push(() => events.close());
       // Held until the framework is wired, so nothing that arrives during the snapshot is dropped.
       const early: (MptcpEvent | 'overrun')[] = [];
@@ -75,11 +78,12 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
       const holdOverrun = (): void => void early.push('overrun');
       events.on('event', hold);
       events.on('overrun', holdOverrun);
-      const tracker = await ConnectionTracker.open({ netns, ...rcv });
+      const tracker = await ConnectionTracker.open({ netns: ns, ...rcv });
       closers.push(() => tracker.close());
       events.off('event', hold);
       events.off('overrun', holdOverrun);
-      const upm = new UserspacePathManager({ tracker, events, pm, localAddresses: () => namespaceAddresses(netns) }, options.policy, options);
+      const parts: UpmParts = { tracker, events, pm, localAddresses: () => namespaceAddresses(ns), close: () => ns.close() };
+      const upm = new UserspacePathManager(parts, options.policy, options);
       upm.begin(early);
       return upm;
     } catch (e) {
@@ -291,5 +295,6 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
     ]);
     clearTimeout(timer);
     this.parts.pm.close();
+    this.parts.close?.();
   }
 }

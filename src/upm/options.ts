@@ -7,14 +7,14 @@ import type { MptcpEvents } from '../mptcp/events/events.js';
 import type { ConnectionTracker, TrackerEvents } from '../mptcp/tracker/tracker.js';
 import { checkInt, checkKeys, checkObject } from '../mptcp/input/validate.js';
 import { ValidationError } from '../netlink/core/errors.js';
-import { Netns } from '../os/netns.js';
+import type { Netns } from '../os/netns.js';
 import type { PmLike } from './actions.js';
 import type { BackoffOptions } from './bookkeeping.js';
 import type { Policy } from './types.js';
 
 export interface UserspacePathManagerOptions {
-  /** Network namespace (name under /run/netns or a path). Default: the caller's. */
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
   policy: Policy;
   /** Receive buffer of the event sockets (see MptcpEvents). */
   receiveBufferBytes?: number;
@@ -32,18 +32,15 @@ export interface UpmParts {
   pm: PmLike & { close(): void };
   /** Global addresses of the namespace. */
   localAddresses(): string[];
+  /** Called last when the framework stops (releases what the parts were opened in). */
+  close?(): void;
 }
 
 /** The global (not loopback, not link-local) addresses of the namespace. */
-export function namespaceAddresses(netns: string | undefined): string[] {
-  const ns = Netns.open(netns);
-  try {
-    return ns.run(() => Object.values(networkInterfaces()).flat())
-      .filter((a) => a !== undefined && !a.internal && !(a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80')))
-      .map((a) => a!.address);
-  } finally {
-    ns.close();
-  }
+export function namespaceAddresses(ns: Netns): string[] {
+  return ns.run(() => Object.values(networkInterfaces()).flat())
+    .filter((a) => a !== undefined && !a.internal && !(a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80')))
+    .map((a) => a!.address);
 }
 
 

@@ -14,8 +14,8 @@ import {
 } from './model.js';
 
 export interface MptcpDiagOptions {
-  /** Namespace name under /run/netns or a path; the caller's own namespace when absent. */
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
   /** Per-request deadline in ms. */
   timeoutMs?: number;
 }
@@ -48,7 +48,7 @@ export class MptcpDiag {
    * @throws NetnsError when the namespace cannot be opened; ValidationError for bad options.
    */
   static async open(opts: MptcpDiagOptions = {}): Promise<MptcpDiag> {
-    if (opts.netns !== undefined && (typeof opts.netns !== 'string' || opts.netns === '')) {
+    if (opts.netns !== undefined && !(opts.netns instanceof Netns) && (typeof opts.netns !== 'string' || opts.netns === '')) {
       throw new ValidationError('netns', 'must be a non-empty namespace name or path');
     }
     const ns = Netns.open(opts.netns);
@@ -62,7 +62,7 @@ export class MptcpDiag {
   }
 
   /** For tests: a diag reader over a given socket (e.g. on a fake transport), naming interfaces of `netns`. */
-  static withSocket(sock: NetlinkSocket, netns?: string): MptcpDiag {
+  static withSocket(sock: NetlinkSocket, netns?: string | Netns): MptcpDiag {
     return new MptcpDiag(sock, Netns.open(netns));
   }
 
