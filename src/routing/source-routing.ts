@@ -2,15 +2,15 @@
 // the subnet and default routes in N), kept in the kernel and recognised by its protocol number.
 
 import { Netns } from '../os/netns.js';
-import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import { NetlinkError, ValidationError } from '../netlink/core/errors.js';
 import { canonicalIp, familyOf, networkBytes, bytesToIp } from '../netlink/route/ip.js';
 import {
   addRoute, addRule, deleteRoute, deleteRule, listAddresses, listLinks, listRoutes, listRules,
   FR_ACT_TO_TBL, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RTN_UNICAST,
-  type LinkInfo, type RouteEntry, type RouteSpec, type RuleEntry,
+  type LinkInfo, type RouteEntry, type RouteSpec, type RuleEntry, type RuleSpec,
 } from '../netlink/route/ops.js';
 import { RouteSocket } from '../netlink/route/socket.js';
-import { checkAddress, checkIfname, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/validate.js';
+import { checkAddress, checkIfname, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/input/validate.js';
 import { checkTableRange } from './policy.js';
 import { RESERVED_TABLES, ROUTE_PROTOCOL, RULE_PRIORITY } from './marks.js';
 
@@ -31,7 +31,10 @@ export interface SourceRouteSpec {
   /** The source address: packets from it use `table`. Must be configured on `ifname`. */
   address: string;
   ifname: string;
-  /** Next hop of the table's default route; default: the device's default route in `main`. */
+  /**
+   * Next hop of the table's default route; default: the gateway of the device's routes (its default
+   * route in `main` first). Without either, `add` refuses with SourceRoutingError.
+   */
   gateway?: string;
   /** Table id (1–4294967295 except 252–255); default: a free one from 1000–1999. */
   table?: number;
@@ -125,8 +128,11 @@ export class SourceRouting {
    * in T the address's subnet on `ifname` (scope link) and a default route via the gateway. Adding an
    * address again updates its entry (new gateway, device or table). Sends RTM_NEWROUTE/RTM_NEWRULE
    * (and RTM_DEL* for what changed); needs CAP_NET_ADMIN.
-   * @throws ValidationError for bad input; Error when `ifname` does not exist or lacks `address`;
-   *   NetlinkError with the kernel's words (e.g. ENETDOWN when the device is down).
+   * A failed add leaves nothing behind: what it had made is removed and what it had replaced put back.
+   * @throws ValidationError for bad input; SourceRoutingError when `ifname` lacks `address` or no
+   *   gateway is given or found; NetlinkError ENODEV when `ifname` does not exist;
+   *   NetlinkError with the kernel's words (e.g. ENETDOWN when the device is down, ENETUNREACH for a
+   *   gateway not reachable from the device).
    */
   async add(spec: SourceRouteSpec): Promise<SourceRoute> {
     const s = checkSourceRouteSpec(spec);
@@ -143,22 +149,52 @@ export class SourceRouting {
     const full = family === 'inet' ? 32 : 128;
     const mine = ownRules(snap.rules, this.priority).filter((r) => r.src === s.address);
     const table = s.table ?? mine[0]?.table ?? freeTable(snap, this.tables);
-    const gateway = s.gateway ?? mainGateway(snap.routes, link.index, family);
+    const gateway = s.gateway ?? linkGateway(snap.routes, link.index, family);
+    // A table without a default route sends nothing anywhere but the subnet: refuse rather than make one.
+    if (!gateway) {
+      throw new SourceRoutingError(`no gateway for ${s.ifname}: none of its routes has one; give it with "via" (gateway)`);
+    }
     const want: RouteSpec[] = [];
     if (local.prefixlen < full) {
       const dst = bytesToIp(networkBytes(s.address, local.prefixlen));
       want.push({ family, table, protocol: ROUTE_PROTOCOL, scope: RT_SCOPE_LINK, dst, dstLen: local.prefixlen, oif: link.index });
     }
-    if (gateway) want.push({ family, table, protocol: ROUTE_PROTOCOL, scope: RT_SCOPE_UNIVERSE, dstLen: 0, gateway, oif: link.index });
-    for (const r of want) await addRoute(this.sock, r, true);
-    // Routes of ours in that table that are no longer wanted (an old gateway, another device).
-    for (const r of ownRoutes(snap.routes, table)) {
-      if (!want.some((w) => sameRoute(w, r))) await deleteRoute(this.sock, asSpec(r)).catch((e) => { if (!gone(e)) throw e; });
-    }
+    want.push({ family, table, protocol: ROUTE_PROTOCOL, scope: RT_SCOPE_UNIVERSE, dstLen: 0, gateway, oif: link.index });
+    const before = ownRoutes(snap.routes, table);
     const rule = { family, priority: this.priority, table, protocol: ROUTE_PROTOCOL, src: s.address, srcLen: full };
-    if (!mine.some((r) => r.table === table)) await addRule(this.sock, rule);
+    const added: RouteSpec[] = [];
+    let ruleAdded = false;
+    try {
+      for (const r of want) {
+        await addRoute(this.sock, r, true);
+        if (!before.some((b) => sameRoute(r, b))) added.push(r);
+      }
+      // Routes of ours in that table that are no longer wanted (an old gateway, another device).
+      for (const r of before) {
+        if (!want.some((w) => sameRoute(w, r))) await deleteRoute(this.sock, asSpec(r)).catch((e) => { if (!gone(e)) throw e; });
+      }
+      if (!mine.some((r) => r.table === table)) {
+        await addRule(this.sock, rule);
+        ruleAdded = true;
+      }
+    } catch (e) {
+      await this.rollback(added, before, ruleAdded ? rule : undefined);
+      throw e;
+    }
     for (const old of mine.filter((r) => r.table !== table)) await this.dropEntry(snap, old);
     return { address: s.address, ifname: s.ifname, table, ...(gateway ? { gateway } : {}) };
+  }
+
+  /**
+   * Undoes a failed add (e.g. a gateway the kernel refuses): removes the routes and rule it made and
+   * puts back the routes of ours the table had before, so a failure leaves the namespace as it was.
+   * Best effort: the caller reports the original failure.
+   */
+  private async rollback(added: RouteSpec[], before: RouteEntry[], rule: RuleSpec | undefined): Promise<void> {
+    const quiet = (): undefined => undefined;
+    if (rule) await deleteRule(this.sock, rule).catch(quiet);
+    for (const r of added) await deleteRoute(this.sock, r).catch(quiet);
+    for (const r of before) await addRoute(this.sock, asSpec(r), true).catch(quiet);
   }
 
   /** Entries this library made (protocol 77), read from the kernel. Sends RTM_GET* dumps. */
@@ -214,6 +250,19 @@ function entriesOf(snap: Snapshot, priority: number): SourceRoute[] {
     const ifname = snap.links.find((l) => l.index === oif)?.name ?? '';
     return { address: rule.src as string, ifname, table: rule.table, ...(gateway ? { gateway } : {}) };
   });
+}
+
+/**
+ * The next hop to use for a table's default route on a device: the gateway of the device's default
+ * route in `main` (lowest metric), else of any default route on it in another table, else of any
+ * route on it that has one (a gateway is on the device's own subnet). Undefined when the device has
+ * no route with a gateway.
+ */
+export function linkGateway(routes: RouteEntry[], ifindex: number, family: 'inet' | 'inet6'): string | undefined {
+  const on = routes.filter((r) => r.family === family && r.type === RTN_UNICAST && r.oif === ifindex && r.gateway
+    && r.protocol !== ROUTE_PROTOCOL);
+  const rank = (r: RouteEntry): number => (r.dstLen === 0 ? (r.table === RT_TABLE_MAIN ? 0 : 1) : 2);
+  return on.sort((a, b) => rank(a) - rank(b) || (a.priority ?? 0) - (b.priority ?? 0))[0]?.gateway;
 }
 
 /** Gateway of the device's default route in `main` (lowest metric), if it has one. */
