@@ -43,7 +43,7 @@ interface Handle { fd?: number; _parent?: Handle }
  * socket's handle wraps the TCP handle that holds it.
  */
 export function socketFd(sock: Socket): number {
-  let h = (sock as unknown as { _handle?: Handle | null })._handle;
+  let h = (sock as unknown as { _handle?: Handle | null } | null)?._handle;
   for (let i = 0; i < 4 && h; i++, h = h._parent) if (typeof h.fd === 'number' && h.fd >= 0) return h.fd;
   return -1;
 }
