@@ -10,12 +10,17 @@ import { NetlinkError, UnsupportedError, ValidationError } from '../../netlink/c
 import { detectFeatures, LISTENER_EVENTS_SINCE } from '../pm/features.js';
 import { checkInt, checkKeys, checkNetns, checkObject, checkToken, show } from '../input/validate.js';
 import { Netns } from '../../os/netns.js';
+import type { Socket } from 'node:net';
+import { mptcpInfo } from '../../net/info.js';
+import { ConnectionEvents } from './connection.js';
 import { decodeEvent } from './decode.js';
 import { DEFAULT_STREAM_LIMIT, StreamQueue } from './queue.js';
 import type { MptcpEvent, MptcpEventFilterName, MptcpEventMap, OverrunEvent, StreamItem } from './types.js';
 
 export { decodeEvent, eventName } from './decode.js';
 export { DEFAULT_STREAM_LIMIT } from './queue.js';
+export { ConnectionEvents } from './connection.js';
+export type { ConnectionEventListeners } from './connection.js';
 export type * from './types.js';
 
 /** The multicast group carrying every event. */
@@ -196,6 +201,23 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
     this.streams.add(q);
     signal?.addEventListener('abort', onAbort, { once: true });
     return q;
+  }
+
+  /** The events of the connection with local token `token` from now on (see {@link ConnectionEvents}). */
+  forConnection(token: number): ConnectionEvents {
+    return new ConnectionEvents(this, checkToken('token', token));
+  }
+
+  /**
+   * The events of the connection behind `sock` (a socket of mptcp-pm/net, or any MPTCP socket of a
+   * Node program), joined by the token its own MPTCP_INFO reports. This MptcpEvents must watch the
+   * socket's namespace.
+   * @throws ValidationError when the socket is not (or no longer) an MPTCP connection.
+   */
+  forSocket(sock: Socket): ConnectionEvents {
+    const token = mptcpInfo(sock)?.token;
+    if (!token) throw new ValidationError('sock', 'is not an MPTCP connection (a TCP socket, a fallback, or not connected)');
+    return this.forConnection(token);
   }
 
   /** Messages the kernel dropped for this socket so far (undefined when the counter cannot be read). */
