@@ -14,9 +14,9 @@ export {
 } from './netlink/core/errors.js';
 export type { ExtAck } from './netlink/core/errors.js';
 export { Netns, NetnsError, withNetns, listNetns } from './os/netns.js';
-export { MptcpEvents, decodeEvent, eventName, EVENTS_GROUP, DEFAULT_RECEIVE_BUFFER_BYTES, DEFAULT_STREAM_LIMIT } from './mptcp/events/events.js';
+export { MptcpEvents, ConnectionEvents, decodeEvent, eventName, EVENTS_GROUP, DEFAULT_RECEIVE_BUFFER_BYTES, DEFAULT_STREAM_LIMIT } from './mptcp/events/events.js';
 export type {
-  MptcpEventsOptions, StreamOptions, MptcpEventListeners, MptcpEvent, MptcpEventName, MptcpEventMap,
+  MptcpEventsOptions, StreamOptions, MptcpEventListeners, ConnectionEventListeners, MptcpEvent, MptcpEventName, MptcpEventMap,
   MptcpEventFilterName, StreamItem, OverrunEvent, EventFields, EventError, EventResetReason, EventResetFlags,
   ConnectionEvent, CreatedEvent, EstablishedEvent, ClosedEvent, AnnouncedEvent, RemovedEvent, SubflowEvent,
   SubEstablishedEvent, SubClosedEvent, SubPriorityEvent, ListenerEvent, ListenerCreatedEvent, ListenerClosedEvent,

@@ -2,7 +2,7 @@
 // `netlink` package's rtnetlink codecs write the requests and read the replies and notifications.
 
 import { rt } from 'netlink';
-import { NetlinkSocket } from '../core/socket.js';
+import { NetlinkSocket, type Subscription } from '../core/socket.js';
 import { DecodeError } from '../core/errors.js';
 import type { Netns } from '../../os/netns.js';
 
@@ -33,29 +33,28 @@ export type RouteMessage = rt.Message;
  */
 export class RouteSocket {
   private drops = 0;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly subscription: Subscription | undefined;
   private readonly listeners = new Set<(msgs: RouteMessage[]) => void>();
-  private readonly overrunListeners = new Set<(lost: number) => void>();
+  private readonly overrunListeners = new Set<(lost: number | undefined) => void>();
   private readonly errorListeners = new Set<(err: Error) => void>();
 
-  private constructor(private readonly sock: NetlinkSocket, monitor: boolean) {
-    if (!monitor) return;
-    sock.onNotification((header, payload) => {
-      this.checkDrops();
-      let msg: RouteMessage;
-      try {
-        msg = rt.parseMessage(header.type, payload);
-      } catch (e) {
-        for (const l of this.errorListeners) l(new DecodeError(`rtnetlink notification type ${header.type}`, (e as Error).message));
-        return;
-      }
-      for (const l of this.listeners) l([msg]);
+  private constructor(private readonly sock: NetlinkSocket, groups: readonly number[]) {
+    if (groups.length === 0) return;
+    this.subscription = sock.subscribe(groups, {
+      message: (header, payload) => {
+        let msg: RouteMessage;
+        try {
+          msg = rt.parseMessage(header.type, payload);
+        } catch (e) {
+          for (const l of this.errorListeners) l(new DecodeError(`rtnetlink notification type ${header.type}`, (e as Error).message));
+          return;
+        }
+        for (const l of this.listeners) l([msg]);
+      },
+      overrun: (lost) => {
+        for (const l of this.overrunListeners) l(lost);
+      },
     });
-    sock.onOverrun(() => this.checkDrops());
-    // A notification socket sends no requests, so the core never looks at its drop counter: it is
-    // read on every notification and every second.
-    this.timer = setInterval(() => this.checkDrops(), 1000);
-    this.timer.unref();
   }
 
   /**
@@ -73,10 +72,7 @@ export class RouteSocket {
       receiveBufferBytes: opts.receiveBufferBytes ?? (monitor ? 4 << 20 : 1 << 20),
     });
     try {
-      for (const g of opts.groups ?? []) sock.joinGroup(g);
-      const s = new RouteSocket(sock, monitor);
-      s.drops = sock.readDrops();
-      return s;
+      return new RouteSocket(sock, opts.groups ?? []);
     } catch (e) {
       sock.close();
       throw e;
@@ -89,8 +85,11 @@ export class RouteSocket {
     return () => this.listeners.delete(fn);
   }
 
-  /** Told when the kernel dropped notifications for this socket (its receive queue was full). */
-  onOverrun(fn: (lost: number) => void): () => void {
+  /**
+   * Told when the kernel dropped notifications for this socket (its receive queue was full), with
+   * how many (undefined when the drop counter cannot be read).
+   */
+  onOverrun(fn: (lost: number | undefined) => void): () => void {
     this.overrunListeners.add(fn);
     return () => this.overrunListeners.delete(fn);
   }
@@ -114,21 +113,13 @@ export class RouteSocket {
 
   /** Messages the kernel dropped for this socket since it was opened. */
   readDrops(): number {
-    return this.sock.closed ? this.drops : this.sock.readDrops();
-  }
-
-  private checkDrops(): void {
-    if (this.sock.closed) return;
-    const now = this.sock.readDrops();
-    if (now === this.drops) return;
-    const lost = now - this.drops;
-    this.drops = now;
-    for (const l of this.overrunListeners) l(lost);
+    if (!this.sock.closed) this.drops = this.sock.readDrops();
+    return this.drops;
   }
 
   /** Closes the socket; pending requests reject with ClosedError. Idempotent. */
   close(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.subscription?.end();
     this.sock.close();
   }
 }
