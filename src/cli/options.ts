@@ -77,7 +77,7 @@ export const GLOBAL_OPTIONS: readonly GlobalOptionSpec[] = [
   { keywords: ['-json'], display: '-j, --json', meaning: 'Print JSON: the objects `ip -j mptcp` prints; one object per line for monitor.', apply: (g) => void (g.json = true) },
   { keywords: ['-pretty'], display: '-p, -pretty', meaning: 'With -j: indent the JSON as `ip -j -p` does.', apply: (g) => void (g.pretty = true) },
   {
-    keywords: ['-rcvbuf'], display: '-rc, -rcvbuf', value: 'SIZE', meaning: `${ignored} (monitor's --rcvbuf sets its socket's buffer).`,
+    keywords: ['-rcvbuf'], display: '-rc, -rcvbuf', value: 'SIZE', meaning: `${ignored} monitor's --rcvbuf sets its socket's buffer.`,
     apply: (_g, v) => (/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(v) && Number(v) <= 0xffffffff ? undefined : `Invalid rcvbuf size '${v}'`),
   },
   { keywords: ['-color'], display: '-c, -color[=always|auto|never]', meaning: `${ignored} Output is never coloured.` },
