@@ -66,6 +66,15 @@ describe('man page', () => {
     }
   });
 
+  it('docs/cli.md\'s global options table has a row for every global option', () => {
+    const doc = readFileSync(fileURLToPath(new URL('../docs/cli.md', import.meta.url)), 'utf8');
+    const firstCells = doc.slice(doc.indexOf('## Global options')).split('\n').filter((l) => l.startsWith('| `')).map((l) => l.split(' | ')[0]);
+    for (const o of GLOBAL_OPTIONS) {
+      const spelling = o.display.split(/[, []/)[0];
+      expect(firstCells.some((c) => c.includes(`\`${spelling}\``) || c.includes(`\`${spelling} `)), spelling).toBe(true);
+    }
+  });
+
   it('groff reads it without a warning', async () => {
     const out = await new Promise<string>((resolve, reject) => {
       execFile('groff', ['-t', '-man', '-ww', '-z', MAN], { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(err) : resolve(stdout + stderr)));
