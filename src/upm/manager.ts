@@ -67,7 +67,8 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
         await pm.setPathManager('userspace');
       }
       const rcv = options.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: options.receiveBufferBytes };
-      const events = await MptcpEvents.open({ netns, types: ['announced', 'removed', 'subClosed'], ...rcv });
+      // One event socket for the tracker and the framework: each event is read and decoded once.
+      const events = await MptcpEvents.open({ netns, ...rcv });
       closers.push(() => events.close());
       // Held until the framework is wired, so nothing that arrives during the snapshot is dropped.
       const early: (MptcpEvent | 'overrun')[] = [];
@@ -75,7 +76,7 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
       const holdOverrun = (): void => void early.push('overrun');
       events.on('event', hold);
       events.on('overrun', holdOverrun);
-      const tracker = await ConnectionTracker.open({ netns, ...rcv });
+      const tracker = await ConnectionTracker.open({ netns, events });
       closers.push(() => tracker.close());
       events.off('event', hold);
       events.off('overrun', holdOverrun);

@@ -27,6 +27,11 @@ export interface ConnectionTrackerOptions {
   netns?: string;
   /** Receive buffer of the event socket (see MptcpEvents); a small one overruns sooner. */
   receiveBufferBytes?: number;
+  /**
+   * An open event stream of the namespace, unfiltered, to read instead of opening one: whoever else
+   * listens to it sees each event from the same single read. The tracker closes it on {@link ConnectionTracker.close}.
+   */
+  events?: MptcpEvents;
 }
 
 /**
@@ -62,7 +67,8 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
    */
   static async open(opts: ConnectionTrackerOptions = {}): Promise<ConnectionTracker> {
     if (typeof opts !== 'object' || opts === null) throw new ValidationError('options', 'must be an object');
-    const events = await MptcpEvents.open({ netns: opts.netns, ...(opts.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: opts.receiveBufferBytes }) });
+    if (opts.events !== undefined && !(opts.events instanceof MptcpEvents)) throw new ValidationError('events', 'must be an open MptcpEvents when given');
+    const events = opts.events ?? await MptcpEvents.open({ netns: opts.netns, ...(opts.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: opts.receiveBufferBytes }) });
     let diag: MptcpDiag;
     try {
       diag = await MptcpDiag.open({ netns: opts.netns });
