@@ -58,8 +58,7 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
     if (o.switchPathManager !== undefined) checkBoolean('switchPathManager', o.switchPathManager);
     if (o.pendingTimeoutMs !== undefined) checkInt('pendingTimeoutMs', o.pendingTimeoutMs, 1, 3_600_000);
     if (o.backoff !== undefined) checkBackoff(o.backoff);
-    // Opened once: every socket lives in it, and local addresses are read from it on each resync.
-    const ns = Netns.open(netns);
+    const ns = Netns.open(netns); // every socket lives in it; local addresses are read from it on resync
     const closers: (() => void)[] = [() => ns.close()];
     try {
       const pm = await MptcpPm.open({ netns: ns });
@@ -70,7 +69,8 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
         await pm.setPathManager('userspace');
       }
       const rcv = options.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: options.receiveBufferBytes };
-      const events = await MptcpEvents.open({ netns: ns, types: ['announced', 'removed', 'subClosed'], ...rcv });
+      // One event socket for the tracker and the framework: each event is read and decoded once.
+      const events = await MptcpEvents.open({ netns: ns, ...rcv });
       closers.push(() => events.close());
       // Held until the framework is wired, so nothing that arrives during the snapshot is dropped.
       const early: (MptcpEvent | 'overrun')[] = [];
@@ -78,7 +78,7 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
       const holdOverrun = (): void => void early.push('overrun');
       events.on('event', hold);
       events.on('overrun', holdOverrun);
-      const tracker = await ConnectionTracker.open({ netns: ns, ...rcv });
+      const tracker = await ConnectionTracker.open({ netns: ns, events });
       closers.push(() => tracker.close());
       events.off('event', hold);
       events.off('overrun', holdOverrun);

@@ -4,8 +4,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { ClosedError, ValidationError } from '../../netlink/core/errors.js';
 import { Netns } from '../../os/netns.js';
-import { checkNetns } from '../input/validate.js';
 import { MptcpDiag } from '../diag/diag.js';
+import { checkNetns, checkOptions, OPTION } from '../input/validate.js';
 import type { MptcpConnection } from '../diag/model.js';
 import { MptcpEvents } from '../events/events.js';
 import type { MptcpEvent, OverrunEvent } from '../events/types.js';
@@ -30,6 +30,11 @@ export interface ConnectionTrackerOptions {
   netns?: string | Netns;
   /** Receive buffer of the event socket (see MptcpEvents); a small one overruns sooner. */
   receiveBufferBytes?: number;
+  /**
+   * An open event stream of the namespace, unfiltered, to read instead of opening one: whoever else
+   * listens to it sees each event from the same single read. The tracker closes it on {@link ConnectionTracker.close}.
+   */
+  events?: MptcpEvents;
 }
 
 /**
@@ -64,12 +69,18 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
    * @throws NetnsError, ValidationError, NetlinkError from the two sockets.
    */
   static async open(opts: ConnectionTrackerOptions = {}): Promise<ConnectionTracker> {
-    if (typeof opts !== 'object' || opts === null) throw new ValidationError('options', 'must be an object');
+    checkOptions(opts, {
+      netns: OPTION.netns,
+      receiveBufferBytes: OPTION.receiveBufferBytes,
+      events: (field, v) => {
+        if (!(v instanceof MptcpEvents)) throw new ValidationError(field, 'must be an open MptcpEvents when given');
+      },
+    });
     const ns = Netns.open(checkNetns(opts.netns));
     let events: MptcpEvents;
     let diag: MptcpDiag;
     try {
-      events = await MptcpEvents.open({ netns: ns, ...(opts.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: opts.receiveBufferBytes }) });
+      events = opts.events ?? await MptcpEvents.open({ netns: ns, ...(opts.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: opts.receiveBufferBytes }) });
       try {
         diag = await MptcpDiag.open({ netns: ns });
       } catch (e) {

@@ -89,11 +89,12 @@ export abstract class Sender {
       if (this.inFlight >= this.window || (p.dump && this.dumpInFlight)) return;
       this.waiting.shift();
       if (!this.onJsThread(p)) {
-        if (!this.transmit(p)) return;
+        // Requests bound for the worker thread that wait right behind go with it in one datagram.
+        if (!this.transmit(p.opts.offThread === true ? this.gather(p) : [p])) return;
         continue;
       }
       const batch = this.gather(p);
-      if (batch.length === 1) this.transmit(p);
+      if (batch.length === 1) this.transmit(batch);
       else this.transmitBatch(batch);
     }
   }
@@ -113,7 +114,7 @@ export abstract class Sender {
         this.waiting.shift();
         continue;
       }
-      if ((p.dump && dump) || !this.onJsThread(p) || p.opts.offThread === 'auto' || bytes + p.datagram.length > BATCH_BYTES) break;
+      if ((p.dump && dump) || this.onJsThread(p) !== this.onJsThread(first) || p.opts.offThread === 'auto' || bytes + p.datagram.length > BATCH_BYTES) break;
       dump ||= p.dump;
       bytes += p.datagram.length;
       batch.push(p);
@@ -144,9 +145,13 @@ export abstract class Sender {
     if (p.dump) this.dumpInFlight = true;
   }
 
-  /** Sends one request; returns false when it went to a worker thread (the queue must wait). */
-  private transmit(p: Pending): boolean {
-    this.register(p);
+  /**
+   * Sends one request, or several bound for the worker thread in one datagram; returns false when
+   * they went to a worker thread (the queue must wait).
+   */
+  private transmit(batch: Pending[]): boolean {
+    const p = batch[batch.length - 1];
+    for (const b of batch) this.register(b);
     const mode = p.opts.offThread ?? false;
     if (mode === false || (mode === 'auto' && !this.slowSends)) {
       const started = mode === 'auto' ? performance.now() : 0;
@@ -157,10 +162,10 @@ export abstract class Sender {
       return true;
     }
     this.sending = true;
-    this.transport.sendOffThread(p.datagram, (errno) => {
+    this.transport.sendOffThread(batch.length === 1 ? p.datagram : Buffer.concat(batch.map((b) => b.datagram)), (errno) => {
       this.sending = false;
       if (this.closed) return;
-      if (errno !== 0) this.settle(p, this.error(p, errno, {}, 'sending the request failed'));
+      if (errno !== 0) for (const b of batch) this.settle(b, this.error(b, errno, {}, 'sending the request failed'));
       // The kernel queued the answer before sendto returned on the worker: read it now rather
       // than after another trip through the socket's poll.
       else this.drainFor(p);

@@ -2,7 +2,7 @@
 // `netlink` package's rtnetlink codecs write the requests and read the replies and notifications.
 
 import { rt } from 'netlink';
-import { NetlinkSocket, type Subscription } from '../core/socket.js';
+import { NetlinkSocket, type RawTransport, type Subscription } from '../core/socket.js';
 import { DecodeError } from '../core/errors.js';
 import type { Netns } from '../../os/netns.js';
 
@@ -22,6 +22,21 @@ export interface RouteSocketOptions {
   groups?: number[];
   /** Receive buffer (default 1 MiB; notification sockets 4 MiB). */
   receiveBufferBytes?: number;
+  /** For tests: a transport to use instead of a kernel socket. */
+  transport?: RawTransport;
+}
+
+/**
+ * Runs a decoding step; anything it throws other than a DecodeError (the `netlink` package's plain
+ * Error or RangeError on a short or malformed message) becomes a DecodeError naming `what`.
+ */
+export function decoding<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof DecodeError) throw e;
+    throw new DecodeError(what, e instanceof Error ? e.message : String(e));
+  }
 }
 
 /** A decoded rtnetlink message (address, link, route, rule, …) as the `netlink` package gives it. */
@@ -70,6 +85,7 @@ export class RouteSocket {
       netns: opts.netns,
       timeoutMs: opts.timeoutMs ?? 5000,
       receiveBufferBytes: opts.receiveBufferBytes ?? (monitor ? 4 << 20 : 1 << 20),
+      ...(opts.transport && { transport: opts.transport }),
     });
     try {
       return new RouteSocket(sock, opts.groups ?? []);
@@ -103,12 +119,13 @@ export class RouteSocket {
   /**
    * Sends one request whose payload (fixed header and attributes) is `payload`, and resolves with the
    * decoded replies (a dump's messages; nothing for an ACK). Replies to RTM_GET* are RTM_NEW*.
-   * @throws NetlinkError with the kernel's extack message; TimeoutError; ClosedError.
+   * @throws NetlinkError with the kernel's extack message; TimeoutError; ClosedError; DecodeError
+   *   for a reply that cannot be decoded.
    */
   async request(type: number, payload: Uint8Array[], opts: { op: string; dump?: boolean; flags?: number }): Promise<RouteMessage[]> {
     const parts = await this.sock.request(type, Buffer.concat(payload), undefined, opts);
     const replyType = type % 4 === 2 ? type - 2 : type; // RTM_GETx → RTM_NEWx
-    return parts.map((p) => rt.parseMessage(replyType, p));
+    return parts.map((p) => decoding(`rtnetlink ${opts.op} reply`, () => rt.parseMessage(replyType, p)));
   }
 
   /** Messages the kernel dropped for this socket since it was opened. */
