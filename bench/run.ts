@@ -9,7 +9,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
-import { MptcpPm } from '../src/mptcp/pm.js';
+import { MptcpPm } from '../src/mptcp/pm/pm.js';
 import { OUT_DIR, buildRef, refDir, runRef } from './lib/cref.js';
 import { cleanupAll, createNetns, deleteNetns } from './lib/netns.js';
 import { checkPyroute2, runIpBatch, runPyroute2 } from './lib/peers.js';

@@ -1,8 +1,8 @@
-// TLV layer (src/netlink/attr.ts): AttrWriter output byte for byte, readAttrs/read.* strictness.
+// TLV layer (src/netlink/core/attr.ts): AttrWriter output byte for byte, readAttrs/read.* strictness.
 // Expected bytes come from test/helpers/bytes.ts, which shares no code with the writer.
 import { describe, expect, it } from 'vitest';
-import { AttrWriter, NLA_F_NESTED, NLA_TYPE_MASK, align4, read, readAttrs, type RawAttr } from '../src/netlink/attr.js';
-import { DecodeError } from '../src/netlink/errors.js';
+import { AttrWriter, NLA_F_NESTED, NLA_TYPE_MASK, align4, read, readAttrs, type RawAttr } from '../src/netlink/core/attr.js';
+import { DecodeError } from '../src/netlink/core/errors.js';
 import {
   cat, cstr, hex, nest, nla, s16be, s16le, s32be, s32le, s64be, s64le, s8, toHex,
   u16be, u16le, u32be, u32le, u64be, u64le, u8,

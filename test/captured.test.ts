@@ -10,9 +10,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { family } from '../generated/mptcp_pm.js';
-import { decodeAttrs } from '../src/netlink/codec.js';
-import { endpointFromWire, type AddressAttrs } from '../src/mptcp/endpoint.js';
-import { decodeEvent } from '../src/mptcp/events.js';
+import { decodeAttrs } from '../src/netlink/core/codec.js';
+import { endpointFromWire, type AddressAttrs } from '../src/mptcp/pm/endpoint.js';
+import { decodeEvent } from '../src/mptcp/events/events.js';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 

@@ -4,8 +4,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
-import { MptcpDiag } from '../src/mptcp/diag.js';
-import { readMptcpCounters } from '../src/mptcp/counters.js';
+import { MptcpDiag } from '../src/mptcp/diag/diag.js';
+import { readMptcpCounters } from '../src/mptcp/proc/counters.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { testResources } from './helpers/topology.js';
 

@@ -12,9 +12,9 @@ import { eventJson, eventLine } from '../src/cli/monitor.js';
 import { iproute2EventObject, jsonWriter } from '../src/cli/monitor-json.js';
 import { report } from '../src/cli/report.js';
 import { UsageError, usageLines, type Section } from '../src/cli/usage.js';
-import { NetlinkError, ValidationError } from '../src/netlink/errors.js';
-import type { Endpoint } from '../src/mptcp/endpoint.js';
-import type { MptcpEvent } from '../src/mptcp/events.js';
+import { NetlinkError, ValidationError } from '../src/netlink/core/errors.js';
+import type { Endpoint } from '../src/mptcp/pm/endpoint.js';
+import type { MptcpEvent } from '../src/mptcp/events/events.js';
 
 const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 

@@ -8,8 +8,8 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { MptcpPm, EndpointNotFoundError } from '../src/mptcp/pm.js';
-import { NetlinkError, ValidationError } from '../src/netlink/errors.js';
+import { MptcpPm, EndpointNotFoundError } from '../src/mptcp/pm/pm.js';
+import { NetlinkError, ValidationError } from '../src/netlink/core/errors.js';
 import { NetnsError } from '../src/os/netns.js';
 import { canRunKernelTests, kernelIt, makeNetns, scaled, waitFor, type TestNetns, withPmInNetns } from './helpers/netns.js';
 import { rejection } from './helpers/pm-fake.js';

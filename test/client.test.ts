@@ -3,8 +3,8 @@
 // extack, missing commands, and every input rule of issue 2 §5 refused with nothing sent.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MptcpPm, EndpointNotFoundError } from '../src/mptcp/pm.js';
-import { ClosedError, NetlinkError, UnsupportedError, ValidationError } from '../src/netlink/errors.js';
+import { MptcpPm, EndpointNotFoundError } from '../src/mptcp/pm/pm.js';
+import { ClosedError, NetlinkError, UnsupportedError, ValidationError } from '../src/netlink/core/errors.js';
 import { FakeGenl, type FakeExtAck, type RecordedRequest } from './helpers/fake-genl.js';
 import { cat, hex, ipv4, nest, nla, s32le, toHex, u16le, u32le, type Bytes } from './helpers/bytes.js';
 import { ALL_OPS, DO, DO_REPLY, DUMP, FAMILY, expectRequest, rejection, addressReply, type FakeAddress } from './helpers/pm-fake.js';

@@ -1,12 +1,12 @@
 // Codec against the generated mptcp_pm tables: real-shaped replies, requests and events round-trip,
 // and every generated attribute set is one the codec accepts.
 import { describe, expect, it } from 'vitest';
-import { decodeAttrs, encodeAttrs } from '../src/netlink/codec.js';
+import { decodeAttrs, encodeAttrs } from '../src/netlink/core/codec.js';
 import {
   EndpointFlags, EventType, mptcpPmFamily as family,
   type Attr, type Endpoint, type SubEstablishedEvent,
 } from '../generated/mptcp_pm.js';
-import { DecodeError } from '../src/netlink/errors.js';
+import { DecodeError } from '../src/netlink/core/errors.js';
 import { be16, cat, hex, ipv4, nest, nla, s32le, toHex, u16le, u32le, u8 } from './helpers/bytes.js';
 
 const op = (name: string) => {

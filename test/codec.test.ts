@@ -1,10 +1,10 @@
-// Table-driven codec (src/netlink/codec.ts) against an inline family shaped like mptcp_pm: tables of
+// Table-driven codec (src/netlink/core/codec.ts) against an inline family shaped like mptcp_pm: tables of
 // { name, value, bytes } checked both ways, malformed input, unknown attributes, encoder refusals.
 import { describe, expect, it } from 'vitest';
-import { AttrWriter } from '../src/netlink/attr.js';
-import { decodeAttrs, encodeAttrs } from '../src/netlink/codec.js';
-import type { AttrDesc, AttrSetDesc, FamilyDesc } from '../src/netlink/spec-types.js';
-import { DecodeError, ValidationError } from '../src/netlink/errors.js';
+import { AttrWriter } from '../src/netlink/core/attr.js';
+import { decodeAttrs, encodeAttrs } from '../src/netlink/core/codec.js';
+import type { AttrDesc, AttrSetDesc, FamilyDesc } from '../src/netlink/core/spec-types.js';
+import { DecodeError, ValidationError } from '../src/netlink/core/errors.js';
 import {
   be16, be32, cat, cstr, hex, ipv4, nest, nla, s16be, s32le, s64le, s8, toHex,
   u16le, u32le, u64le, u8,

@@ -2,13 +2,13 @@
 // promises (host network, NET_ADMIN only, read-only root), the Prometheus configuration and
 // alerting rules checked and unit-tested by promtool, and their metric names the exporter's.
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { promtool } from './helpers/promtool.js';
 import { pmFamilies } from '../src/exporter/pm-source.js';
 import { eventFamilies } from '../src/exporter/events-source.js';
 import { connectionFamilies } from '../src/exporter/connections-source.js';
@@ -17,12 +17,8 @@ import { counterMetricName, parseMptcpExt } from '../src/exporter/netstat.js';
 const DEPLOY = fileURLToPath(new URL('../deploy/', import.meta.url));
 const read = (path: string): string => readFileSync(`${DEPLOY}${path}`, 'utf8');
 
-function promtool(...args: string[]): Promise<{ status: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('promtool', args, { cwd: `${DEPLOY}prometheus`, timeout: 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: `${stdout}${stderr}` });
-    });
-  });
+function promtoolHere(...args: string[]): Promise<{ status: number; out: string }> {
+  return promtool(args, { cwd: `${DEPLOY}prometheus` });
 }
 
 describe('Kubernetes DaemonSet', () => {
@@ -85,17 +81,17 @@ describe('systemd unit', () => {
 
 describe('Prometheus configuration and alerting rules', () => {
   it('promtool accepts the scrape configuration and the rules', async () => {
-    const config = await promtool('check', 'config', 'prometheus.yml');
+    const config = await promtoolHere('check', 'config', 'prometheus.yml');
     expect(config.out).toContain('SUCCESS');
     expect(config.out).not.toMatch(/WARNING|FAILED/);
     expect(config.status).toBe(0);
-    const rules = await promtool('check', 'rules', 'alerts.yml');
+    const rules = await promtoolHere('check', 'rules', 'alerts.yml');
     expect(rules.out).toContain('SUCCESS: 2 rules found');
     expect(rules.status).toBe(0);
   });
 
   it('the alerts fire on the series they are meant for and not otherwise (promtool test rules)', async () => {
-    const r = await promtool('test', 'rules', 'alerts.test.yml');
+    const r = await promtoolHere('test', 'rules', 'alerts.test.yml');
     expect(r.out).toContain('SUCCESS');
     expect(r.status).toBe(0);
   });
@@ -104,7 +100,7 @@ describe('Prometheus configuration and alerting rules', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mptcppm-rules-'));
     try {
       writeFileSync(join(dir, 'bad.yml'), 'groups:\n  - name: x\n    rules:\n      - alert: A\n        expr: rate(mptcp_ext_x_total[5m]\n');
-      const r = await promtool('check', 'rules', join(dir, 'bad.yml'));
+      const r = await promtoolHere('check', 'rules', join(dir, 'bad.yml'));
       expect(r.status).not.toBe(0);
       expect(r.out).toMatch(/parse error|unclosed/i);
     } finally {

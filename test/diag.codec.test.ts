@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { inetDiagMsg, mptcpInfo, tcpInfo } from '../generated/sock_diag.js';
 import { encodeDiagRequest } from '../src/netlink/diag/request.js';
 import { decodeDiagMsg, decodeMptcpInfo, decodeTcpInfo } from '../src/netlink/diag/reply.js';
-import { DecodeError, ValidationError } from '../src/netlink/errors.js';
-import { decodeStruct } from '../src/netlink/struct.js';
-import { isListener, joinSubflows, mptcpSocket, subflowFlagLetters, subflowSocket, type MptcpConnection } from '../src/mptcp/diag-model.js';
+import { DecodeError, ValidationError } from '../src/netlink/core/errors.js';
+import { decodeStruct } from '../src/netlink/core/struct.js';
+import { isListener, joinSubflows, mptcpSocket, subflowFlagLetters, subflowSocket, type MptcpConnection } from '../src/mptcp/diag/model.js';
 import { be16, cat, hex, nla, toHex, u16le, u32le, u64le, u8 } from './helpers/bytes.js';
 
 interface Side { mptcp2: string[]; mptcp10: string[]; tcp2: string[]; tcp10: string[] }

@@ -3,10 +3,10 @@
 
 import { spawn } from 'node:child_process';
 import { describe, expect } from 'vitest';
-import { MptcpDiag } from '../src/mptcp/diag.js';
-import type { MptcpConnection } from '../src/mptcp/diag-model.js';
-import { parseMptcpCounters, readMptcpCounters } from '../src/mptcp/counters.js';
-import { readMptcpStatus } from '../src/mptcp/status.js';
+import { MptcpDiag } from '../src/mptcp/diag/diag.js';
+import type { MptcpConnection } from '../src/mptcp/diag/model.js';
+import { parseMptcpCounters, readMptcpCounters } from '../src/mptcp/proc/counters.js';
+import { readMptcpStatus } from '../src/mptcp/proc/status.js';
 import { kernelIt, waitFor, type TestNetns } from './helpers/netns.js';
 import { pathManagerSetting } from './helpers/features.js';
 import { parseSs, ssEndpoint } from './helpers/ss.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { runDoctor, type Finding } from '../src/doctor/index.js';
 import { SourceRouting } from '../src/routing/source-routing.js';
-import { MptcpEvents } from '../src/mptcp/events.js';
+import { MptcpEvents } from '../src/mptcp/events/events.js';
 import { kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
 import { makeTopology } from './helpers/topology.js';
 
@@ -31,8 +31,8 @@ async function network(): Promise<TestNetns> {
   return ns;
 }
 
-const codes = async (ns: TestNetns): Promise<string[]> => (await runDoctor({ netns: ns.name })).map((f) => f.code);
-const find = async (ns: TestNetns, code: string): Promise<Finding | undefined> => (await runDoctor({ netns: ns.name })).find((f) => f.code === code);
+const codes = async (ns: TestNetns): Promise<string[]> => (await runDoctor({ netns: ns.name, windowMs: 100 })).map((f) => f.code);
+const find = async (ns: TestNetns, code: string): Promise<Finding | undefined> => (await runDoctor({ netns: ns.name, windowMs: 100 })).find((f) => f.code === code);
 
 describe('doctor', () => {
   let ns: TestNetns;
@@ -58,7 +58,8 @@ describe('doctor', () => {
     await ns.ip('mptcp', 'limits', 'set', 'subflows', '0', 'add_addr_accepted', '0');
     const found = await runDoctor({ netns: ns.name });
     expect(found.map((f) => f.code).sort()).toEqual(['add-addr-accepted-zero', 'limits-subflows']);
-    expect(found.find((f) => f.code === 'limits-subflows')?.fix).toContain('mptcp limits set subflows 2');
+    expect(found.find((f) => f.code === 'limits-subflows')?.fix).toContain('mptcp limits set subflows 2 add_addr_accepted 2');
+    expect(found.find((f) => f.code === 'add-addr-accepted-zero')?.fix).toBe(found.find((f) => f.code === 'limits-subflows')?.fix);
     await ns.ip('mptcp', 'limits', 'set', 'subflows', '2', 'add_addr_accepted', '2');
     expect(await codes(ns)).toEqual([]);
   });
@@ -84,8 +85,7 @@ describe('doctor', () => {
     expect(f?.severity).toBe('error');
     expect(f?.message).toContain('packets from 198.51.100.1');
     expect(f?.message).toContain('leave by eth1');
-    expect(f?.fix).toContain(`ip -n ${ns.name} rule add from 198.51.100.1 table 1000`);
-    expect(f?.fix).toContain('route add default via 198.51.100.254 dev eth2 table 1000');
+    expect(f?.fix).toBe(`mptcp-pm -n ${ns.name} route add 198.51.100.1 dev eth2 via 198.51.100.254 table 1000`);
     await ns.exec('sysctl', ['-qw', 'net.ipv4.conf.all.rp_filter=1']);
     expect((await find(ns, 'strict-rp-filter'))?.fix).toContain('net.ipv4.conf.eth2.rp_filter=2');
     await ns.exec('sysctl', ['-qw', 'net.ipv4.conf.all.rp_filter=2']);
@@ -165,18 +165,19 @@ describe('doctor on a live connection', () => {
       // A second client address on the same path: its join reaches the server, which refuses it.
       await t.client.ip('addr', 'add', '192.0.2.3/24', 'dev', p1.ifname);
       await t.client.ip('mptcp', 'endpoint', 'add', '192.0.2.3', 'dev', p1.ifname, 'subflow');
-      expect((await runDoctor({ netns: t.server.name })).filter((f) => f.code.startsWith('counters-'))).toEqual([]);
+      expect((await runDoctor({ netns: t.server.name, windowMs: 100 })).filter((f) => f.code.startsWith('counters-'))).toEqual([]);
       const srv = await t.peer(t.server, ['server', '--addr', '0.0.0.0', '--port', '6100', '--echo', '--count', '0']);
       await srv.waitLine(/^READY/);
+      // Doctor watches while the connection is made: data both ways makes it fully established, then the client's PM tries the join.
+      const watching = runDoctor({ netns: t.server.name, windowMs: 4000 });
       const cli = await t.peer(t.client, ['client', '--addr', p1.server, '--port', '6100', '--hold', '--send', '100']);
       await cli.waitLine(/^CONNECTED/);
-      // Data both ways makes the connection fully established: then the client's PM tries the join.
-      const f = await waitFor(async () => (await runDoctor({ netns: t.server.name })).find((x) => x.code === 'counters-join-rejected'),
-        { timeoutMs: 10_000, what: 'the server to count the refused join' });
-      expect(f?.message).toMatch(/MPJoinRejected \d+/);
+      const f = (await watching).find((x) => x.code === 'counters-join-rejected');
+      expect(f?.message).toMatch(/MPJoinRejected \+1/);
       // The client's connection has no second subflow although its endpoint and limits allow one.
       const few = (await runDoctor({ netns: t.client.name })).find((x) => x.code === 'connection-few-subflows');
       expect(few?.message).toMatch(/-> 192\.0\.2\.2:6100 .* has 0 additional subflow\(s\) where its endpoints and limits allow 1/);
+      expect(few?.fix).toMatch(/^mptcp-pm -n \S+ explain token [0-9a-f]{8} /);
       cli.send('close');
       await cli.waitLine(/^DONE/);
       await waitFor(async () => !(await runDoctor({ netns: t.client.name })).some((x) => x.code === 'connection-few-subflows'),

@@ -1,7 +1,7 @@
 // Endpoint input checks: each rule refused before sending, with the field named.
 import { describe, expect, it } from 'vitest';
-import { checkEndpointSpec, endpointFromWire, flagsToBits } from '../src/mptcp/endpoint.js';
-import { ValidationError } from '../src/netlink/errors.js';
+import { checkEndpointSpec, endpointFromWire, flagsToBits } from '../src/mptcp/pm/endpoint.js';
+import { ValidationError } from '../src/netlink/core/errors.js';
 
 function refusal(input: unknown): ValidationError {
   try {

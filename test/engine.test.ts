@@ -3,7 +3,7 @@
 // process's warnings, and extended ACKs naming the request attribute.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { NetlinkError } from '../src/netlink/errors.js';
+import { NetlinkError } from '../src/netlink/core/errors.js';
 import { GenlSocket } from '../src/netlink/genl/socket.js';
 import { FakeGenl, type RecordedRequest } from './helpers/fake-genl.js';
 import { nla, u32le } from './helpers/bytes.js';

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
-import { MptcpEvents, type MptcpEvent, type StreamItem } from '../src/mptcp/events.js';
+import { MptcpEvents, type MptcpEvent, type StreamItem } from '../src/mptcp/events/events.js';
 import { kernelIt, scaled, waitFor, type TestNetns } from './helpers/netns.js';
 import { expectUnsupported, kernelFeatures } from './helpers/features.js';
 import { GenlSocket } from '../src/netlink/genl/socket.js';

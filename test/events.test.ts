@@ -3,7 +3,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { MptcpEvents, decodeEvent, type MptcpEvent, type StreamItem } from '../src/index.js';
-import { NetlinkError, UnsupportedError, ValidationError } from '../src/netlink/errors.js';
+import { NetlinkError, UnsupportedError, ValidationError } from '../src/netlink/core/errors.js';
 import { SysError } from '../src/os/sys.js';
 import { FakeGenl } from './helpers/fake-genl.js';
 import { be16, cat, ipv4, nla, u16le, u32le, u8, type Bytes } from './helpers/bytes.js';

@@ -2,8 +2,8 @@
 // ADD_ADDR and its path-2 join, checked field by field on both sides, with the v6 endpoints behind it.
 
 import { describe, expect } from 'vitest';
-import { MptcpEvents, type MptcpEvent } from '../src/mptcp/events.js';
-import { MptcpPm } from '../src/mptcp/pm.js';
+import { MptcpEvents, type MptcpEvent } from '../src/mptcp/events/events.js';
+import { MptcpPm } from '../src/mptcp/pm/pm.js';
 import { kernelIt, scaled } from './helpers/netns.js';
 import { kernelFeatures } from './helpers/features.js';
 import { EventLog, testResources } from './helpers/topology.js';

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { testResources } from './helpers/topology.js';
+import { promtool } from './helpers/promtool.js';
 import { counterMetricName } from '../src/exporter/netstat.js';
 
 const it = kernelIt();
@@ -90,6 +91,8 @@ describe('exporter scraped by Prometheus', () => {
       for (const ns of [t.client.name, t.server.name]) expect(text).toContain(`mptcp_limit_subflows{netns="${ns}"} 2`);
       expect(text).toMatch(/^mptcp_exporter_source_up\{netns="[^"]+",source="pm"\} 1$/m);
     }
+    // Prometheus's own lint of the exposition (names, units, types, help) finds nothing.
+    expect(await promtool(['check', 'metrics'], { input: texts[0] })).toEqual({ status: 0, out: '' });
 
     const dir = mkdtempSync(join(tmpdir(), 'mptcppm-prom-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,14 +3,16 @@
 
 import { describe, expect, it } from 'vitest';
 import { MptcpExporter } from '../src/exporter/exporter.js';
-import { counterMetricName, parseMptcpExt } from '../src/exporter/netstat.js';
+import { counterFamilies, counterMetricName, parseMptcpExt } from '../src/exporter/netstat.js';
 import { snakeCase, type MetricFamily, type Source } from '../src/exporter/source.js';
+import { promtool } from './helpers/promtool.js';
 import { parse as parseExporter, parseListen } from '../src/cli/exporter.js';
 
 describe('names', () => {
   it('turns kernel counter names into Prometheus names', () => {
     expect(snakeCase('MPCapableSYNRX')).toBe('mp_capable_synrx');
-    expect(snakeCase('MPJoinSynAckHMacFailure')).toBe('mp_join_syn_ack_h_mac_failure');
+    expect(snakeCase('MPJoinSynAckHMacFailure')).toBe('mp_join_syn_ack_hmac_failure');
+    expect(snakeCase('MD5SigFallback')).toBe('md5_sig_fallback');
     expect(counterMetricName('MPTCPRetrans')).toBe('mptcp_ext_mptcp_retrans_total');
     expect(counterMetricName('OFOQueueTail')).toBe('mptcp_ext_ofo_queue_tail_total');
     expect(counterMetricName('MPCurrEstab')).toBe('mptcp_ext_curr_estab');
@@ -29,6 +31,33 @@ describe('names', () => {
     for (const bad of ['9100', '::1:9100', 'host:99999', 'host:', '']) expect(parseListen(bad)).toBeUndefined();
     expect(parseExporter(['--listen', ':1', '--timeout', '50'])).toEqual({ cmd: 'exporter', host: '', port: 1, timeoutMs: 50 });
     expect(() => parseExporter([])).toThrow(/--listen/);
+  });
+});
+
+/** Every MPTcpExt counter of Linux 6.18's /proc/net/netstat, in its order. */
+const MPTCPEXT_6_18 = 'MPCapableSYNRX MPCapableSYNTX MPCapableSYNACKRX MPCapableACKRX MPCapableFallbackACK MPCapableFallbackSYNACK ' +
+  'MPCapableSYNTXDrop MPCapableSYNTXDisabled MPCapableEndpAttempt MPFallbackTokenInit MPTCPRetrans MPJoinNoTokenFound MPJoinSynRx ' +
+  'MPJoinSynBackupRx MPJoinSynAckRx MPJoinSynAckBackupRx MPJoinSynAckHMacFailure MPJoinAckRx MPJoinAckHMacFailure MPJoinRejected ' +
+  'MPJoinSynTx MPJoinSynTxCreatSkErr MPJoinSynTxBindErr MPJoinSynTxConnectErr DSSNotMatching DSSCorruptionFallback DSSCorruptionReset ' +
+  'InfiniteMapTx InfiniteMapRx DSSNoMatchTCP DataCsumErr OFOQueueTail OFOQueue OFOMerge NoDSSInWindow DuplicateData AddAddr AddAddrTx ' +
+  'AddAddrTxDrop EchoAdd EchoAddTx EchoAddTxDrop PortAdd AddAddrDrop MPJoinPortSynRx MPJoinPortSynAckRx MPJoinPortAckRx ' +
+  'MismatchPortSynRx MismatchPortAckRx RmAddr RmAddrDrop RmAddrTx RmAddrTxDrop RmSubflow MPPrioTx MPPrioRx MPFailTx MPFailRx ' +
+  'MPFastcloseTx MPFastcloseRx MPRstTx MPRstRx SubflowStale SubflowRecover SndWndShared RcvWndShared RcvWndConflictUpdate ' +
+  'RcvWndConflict MPCurrEstab Blackhole MPCapableDataFallback MD5SigFallback DssFallback SimultConnectFallback FallbackFailed WinProbe';
+
+describe('exposition linted by promtool', () => {
+  it('every MPTcpExt counter of Linux 6.18 and the exporter\'s own metrics pass `promtool check metrics` with no finding', async () => {
+    const names = MPTCPEXT_6_18.split(' ');
+    const values = parseMptcpExt(`MPTcpExt: ${names.join(' ')}\nMPTcpExt: ${names.map((_, i) => i).join(' ')}\n`);
+    const counters = (): Source => ({ name: 'counters', collect: async () => counterFamilies(values), close: () => undefined });
+    const ex = await MptcpExporter.open({ netns: ['a', 'b'], without: ['counters', 'pm', 'events', 'connections'], sources: [counters], processMetrics: true });
+    try {
+      const text = await ex.metrics();
+      expect(text).toContain('mptcp_ext_mp_join_ack_hmac_failure_total{netns="a"} 18');
+      expect(await promtool(['check', 'metrics'], { input: text })).toEqual({ status: 0, out: '' });
+    } finally {
+      ex.close();
+    }
   });
 });
 

@@ -184,7 +184,7 @@ describe('definitions', () => {
         version: 3,
     `);
     expect(out).toContain('export const family: FamilyDesc = demoFamily;');
-    expect(out).toContain("import type { FamilyDesc, UnknownAttr } from '../src/netlink/spec-types.js';");
+    expect(out).toContain("import type { FamilyDesc, UnknownAttr } from '../src/netlink/core/spec-types.js';");
   });
 });
 

@@ -7,8 +7,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect } from 'vitest';
-import { MptcpPm } from '../src/mptcp/pm.js';
-import { ValidationError } from '../src/netlink/errors.js';
+import { MptcpPm } from '../src/mptcp/pm/pm.js';
+import { ValidationError } from '../src/netlink/core/errors.js';
 import { kernelIt, makeNetns, type TestNetns, withPmInNetns } from './helpers/netns.js';
 import { rejection } from './helpers/pm-fake.js';
 

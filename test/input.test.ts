@@ -3,10 +3,10 @@
 // datagrams that answer no request, and the length of quoted values.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MptcpPm } from '../src/mptcp/pm.js';
-import { MptcpEvents } from '../src/mptcp/events.js';
+import { MptcpPm } from '../src/mptcp/pm/pm.js';
+import { MptcpEvents } from '../src/mptcp/events/events.js';
 import { Netns, NetnsError } from '../src/os/netns.js';
-import { ClosedError, ValidationError } from '../src/netlink/errors.js';
+import { ClosedError, ValidationError } from '../src/netlink/core/errors.js';
 import { FakeGenl } from './helpers/fake-genl.js';
 import { cat, nest, nla, s32le, u16le, u32le } from './helpers/bytes.js';
 import { DO, FAMILY, POLICY_6_18, expectRequest, rejection } from './helpers/pm-fake.js';
@@ -37,15 +37,7 @@ const cases: [string, Call, string, RegExp][] = [
   ['flag toString', (pm) => pm.addEndpoint({ address: '192.0.2.1', flags: ['toString' as never] }), 'flags[0]', /unknown flag "toString"/],
   ['flag __proto__', (pm) => pm.addEndpoint({ address: '192.0.2.1', flags: ['__proto__' as never] }), 'flags[0]', /unknown flag "__proto__"/],
   ['flag constructor', (pm) => pm.addEndpoint({ address: '192.0.2.1', flags: ['subflow', 'constructor' as never] }), 'flags[1]', /known: signal, subflow/],
-  // unspecified, multicast, broadcast
-  ['endpoint 0.0.0.0', (pm) => pm.addEndpoint({ address: '0.0.0.0' }), 'address', /unicast.*unspecified/],
-  ['endpoint ::', (pm) => pm.addEndpoint({ address: '::', flags: ['subflow'] }), 'address', /unicast.*unspecified/],
-  ['endpoint 224.0.0.1', (pm) => pm.addEndpoint({ address: '224.0.0.1' }), 'address', /multicast/],
-  ['endpoint 239.255.255.250', (pm) => pm.addEndpoint({ address: '239.255.255.250' }), 'address', /multicast/],
-  ['endpoint ff02::1', (pm) => pm.addEndpoint({ address: 'ff02::1' }), 'address', /multicast/],
-  ['endpoint ::ffff:224.0.0.1', (pm) => pm.addEndpoint({ address: '::ffff:224.0.0.1' }), 'address', /multicast/],
-  ['endpoint 255.255.255.255', (pm) => pm.addEndpoint({ address: '255.255.255.255' }), 'address', /broadcast/],
-  ['initial address 0.0.0.0', (pm) => pm.deleteInitialAddress('0.0.0.0'), 'address', /unspecified/],
+  // unspecified, multicast, broadcast: taken for endpoints (as the kernel takes them), refused in userspace-PM commands
   ['announce 0.0.0.0', (pm) => pm.announce({ token: TOKEN, address: '0.0.0.0', id: 2 }), 'address', /unspecified/],
   ['announce ff02::1', (pm) => pm.announce({ token: TOKEN, address: 'ff02::1', id: 2 }), 'address', /multicast/],
   ['subflow local ::', (pm) => pm.createSubflow({ ...sub, local: { address: '::', id: 3 }, remote: { address: '2001:db8::1', port: 1 } }), 'local.address', /unspecified/],
@@ -216,12 +208,42 @@ describe('datagrams that answer no request', () => {
   });
 });
 
+describe('wildcard, multicast and broadcast endpoints: sent as the kernel takes them, said through warning', () => {
+  const odd: [string, string][] = [
+    ['0.0.0.0', 'wildcard'], ['::', 'wildcard'], ['224.0.0.1', 'multicast'], ['239.255.255.250', 'multicast'],
+    ['ff02::1', 'multicast'], ['::ffff:224.0.0.1', 'multicast'], ['255.255.255.255', 'broadcast'],
+  ];
+  for (const [address, kind] of odd) {
+    it(`addEndpoint ${address}: sent once, one ${kind} warning`, async () => {
+      const { pm, peer } = await setup();
+      const warnings: { code: string; message: string }[] = [];
+      pm.on('warning', (w) => warnings.push(w));
+      await pm.addEndpoint({ address, flags: ['signal', 'backup'] }, { returnStored: false });
+      expect(peer.familyRequests).toHaveLength(1);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0].code).toBe('address-not-unicast');
+      expect(warnings[0].message).toContain(address);
+      expect(warnings[0].message).toMatch(new RegExp(kind));
+    });
+  }
+
+  it('deleteInitialAddress 0.0.0.0 is sent; a unicast endpoint gives no warning', async () => {
+    const { pm, peer } = await setup();
+    const warnings: unknown[] = [];
+    pm.on('warning', (w) => warnings.push(w));
+    await pm.deleteInitialAddress('0.0.0.0');
+    await pm.addEndpoint({ address: '192.0.2.1', flags: ['signal'] }, { returnStored: false });
+    expect(peer.familyRequests).toHaveLength(2);
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('under concurrency', () => {
   it('bad and good calls interleaved: each bad one refused alone, every good one sent once', async () => {
     const { pm, peer } = await setup();
     const calls = Array.from({ length: 40 }, (_, i) => i % 2 === 0
       ? pm.addEndpoint({ address: `192.0.2.${i + 1}`, flags: ['subflow'] }, { returnStored: false })
-      : pm.addEndpoint({ address: i % 4 === 1 ? '224.0.0.1' : `fe80::${i}%nosuchif0` }, { returnStored: false }));
+      : pm.addEndpoint({ address: i % 4 === 1 ? '192.0.2.300' : `fe80::${i}%nosuchif0` }, { returnStored: false }));
     const results = await Promise.allSettled(calls);
     results.forEach((r, i) => {
       if (i % 2 === 0) expect(r.status, `call ${i}`).toBe('fulfilled');

@@ -3,8 +3,8 @@
 // flag combinations, a port, a device) and limits, each in fresh namespaces removed afterwards.
 
 import { describe, expect } from 'vitest';
-import { MptcpPm } from '../src/mptcp/pm.js';
-import { ENDPOINT_FLAGS, type Endpoint, type EndpointFlag, type EndpointSpec } from '../src/mptcp/endpoint.js';
+import { MptcpPm } from '../src/mptcp/pm/pm.js';
+import { ENDPOINT_FLAGS, type Endpoint, type EndpointFlag, type EndpointSpec } from '../src/mptcp/pm/endpoint.js';
 import { kernelIt, makeNetns, type TestNetns } from './helpers/netns.js';
 import { expectUnsupported, kernelFeatures } from './helpers/features.js';
 

@@ -2,8 +2,8 @@
 // NLMSG_ERROR with extended ACK (capped and uncapped), NLMSG_DONE and malformed datagrams.
 
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../src/netlink/errors.js';
-import { encodeMessage, parseMessages, NlmF, type ErrorMessage, type DoneMessage, type DataMessage } from '../src/netlink/message.js';
+import { DecodeError } from '../src/netlink/core/errors.js';
+import { encodeMessage, parseMessages, NlmF, type ErrorMessage, type DoneMessage, type DataMessage } from '../src/netlink/core/message.js';
 import { cat, cstr, hex, nla, toHex, u16le, u32le } from './helpers/bytes.js';
 
 function msg(type: number, flags: number, seq: number, pid: number, payload: Uint8Array | number[]): Uint8Array {

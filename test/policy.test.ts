@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { acceptedAttrs, decodePolicyDump, getPolicyRequest, hasPerOpPolicies } from '../src/netlink/genl/policy.js';
-import { DecodeError } from '../src/netlink/errors.js';
+import { DecodeError } from '../src/netlink/core/errors.js';
 import { cat, cstr, nest, nla, toHex, u16le, u32le } from './helpers/bytes.js';
 
 const FAMILY_ID = nla(1, u16le(0x1c));

@@ -3,7 +3,7 @@
 
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { EndpointReconciler, type ReconcilerChange } from '../src/routing/reconciler.js';
-import { ValidationError } from '../src/netlink/errors.js';
+import { ValidationError } from '../src/netlink/core/errors.js';
 import { kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
 
 const it = kernelIt();
@@ -22,6 +22,8 @@ async function network(): Promise<TestNetns> {
   }
   await ns.ip('route', 'add', 'default', 'via', '192.0.2.254', 'dev', 'eth1', 'metric', '100');
   await ns.ip('route', 'add', 'default', 'via', '198.51.100.254', 'dev', 'wlan1', 'metric', '200');
+  await ns.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:1::fe', 'dev', 'eth1', 'metric', '100');
+  await ns.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:2::fe', 'dev', 'wlan1', 'metric', '200');
   return ns;
 }
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkPolicy, globMatch, globsMeet, ruleFor } from '../src/routing/policy.js';
 import { planEndpoints, wantedAddresses } from '../src/routing/plan.js';
-import type { Endpoint } from '../src/mptcp/endpoint.js';
+import type { Endpoint } from '../src/mptcp/pm/endpoint.js';
 
 describe('interface globs', () => {
   it.each([

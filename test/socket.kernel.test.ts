@@ -3,8 +3,8 @@
 
 import { statSync } from 'node:fs';
 import { afterEach, describe, expect } from 'vitest';
-import { NetlinkError } from '../src/netlink/errors.js';
-import { AttrWriter, readAttrs, read } from '../src/netlink/attr.js';
+import { NetlinkError } from '../src/netlink/core/errors.js';
+import { AttrWriter, readAttrs, read } from '../src/netlink/core/attr.js';
 import { NetnsError } from '../src/os/netns.js';
 import { GenlSocket } from '../src/netlink/genl/socket.js';
 import { kernelIt, makeNetns, type TestNetns } from './helpers/netns.js';

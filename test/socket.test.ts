@@ -2,7 +2,7 @@
 // reply matching, dumps, errors with extack, timeouts, close, notifications, overruns, send order.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClosedError, NetlinkError, TimeoutError } from '../src/netlink/errors.js';
+import { ClosedError, NetlinkError, TimeoutError } from '../src/netlink/core/errors.js';
 import { GenlSocket } from '../src/netlink/genl/socket.js';
 import { FakeGenl, type RecordedRequest } from './helpers/fake-genl.js';
 import { cat, cstr, nest, nla, toHex, u16le, u32le } from './helpers/bytes.js';

@@ -3,7 +3,7 @@
 
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { SourceRouting } from '../src/routing/source-routing.js';
-import { ValidationError } from '../src/netlink/errors.js';
+import { ValidationError } from '../src/netlink/core/errors.js';
 import { kernelIt, makeNetns, type TestNetns } from './helpers/netns.js';
 
 const it = kernelIt();

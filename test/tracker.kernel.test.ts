@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
-import { MptcpDiag } from '../src/mptcp/diag.js';
-import { ConnectionTracker, type ResyncReport, type TrackedConnection } from '../src/mptcp/tracker.js';
+import { MptcpDiag } from '../src/mptcp/diag/diag.js';
+import { ConnectionTracker, type ResyncReport, type TrackedConnection } from '../src/mptcp/tracker/tracker.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { testResources, type Topology } from './helpers/topology.js';
 

@@ -2,7 +2,7 @@
 // the orders the snapshot/event race can produce, and the resync diff.
 
 import { describe, expect, it } from 'vitest';
-import { applyEvent, diffPictures, type TrackedConnection } from '../src/mptcp/tracker.js';
+import { applyEvent, diffPictures, type TrackedConnection } from '../src/mptcp/tracker/tracker.js';
 import type { MptcpEvent } from '../src/mptcp/events/types.js';
 
 const A = { localAddress: '192.0.2.1', localPort: 40000, remoteAddress: '192.0.2.2', remotePort: 5000 };

@@ -3,9 +3,9 @@
 
 import { execFileSync } from 'node:child_process';
 import { describe, expect } from 'vitest';
-import { MptcpDiag } from '../src/mptcp/diag.js';
-import type { MptcpConnection } from '../src/mptcp/diag-model.js';
-import { MptcpPm } from '../src/mptcp/pm.js';
+import { MptcpDiag } from '../src/mptcp/diag/diag.js';
+import type { MptcpConnection } from '../src/mptcp/diag/model.js';
+import { MptcpPm } from '../src/mptcp/pm/pm.js';
 import { PathManagerModeError, UserspacePathManager, policies, type Policy, type UpmError } from '../src/index.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { testResources, type Peer, type Topology } from './helpers/topology.js';

@@ -3,9 +3,9 @@
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventEmitter } from 'eventemitter3';
-import { NetlinkError } from '../src/netlink/errors.js';
-import type { TrackedConnection, TrackedSubflow, TrackerEvents } from '../src/mptcp/tracker.js';
-import type { MptcpEventListeners } from '../src/mptcp/events.js';
+import { NetlinkError } from '../src/netlink/core/errors.js';
+import type { TrackedConnection, TrackedSubflow, TrackerEvents } from '../src/mptcp/tracker/tracker.js';
+import type { MptcpEventListeners } from '../src/mptcp/events/events.js';
 import { UserspacePathManager, type UpmParts } from '../src/upm/manager.js';
 import type { PmLike } from '../src/upm/actions.js';
 import { policies, type Policy, type UpmError } from '../src/index.js';

@@ -3,9 +3,9 @@
 
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { describe, expect } from 'vitest';
-import { MptcpPm } from '../src/mptcp/pm.js';
-import { MptcpEvents } from '../src/mptcp/events.js';
-import { NetlinkError } from '../src/netlink/errors.js';
+import { MptcpPm } from '../src/mptcp/pm/pm.js';
+import { MptcpEvents } from '../src/mptcp/events/events.js';
+import { NetlinkError } from '../src/netlink/core/errors.js';
 import { GenlSocket } from '../src/netlink/genl/socket.js';
 import { withNetns } from '../src/os/netns.js';
 import { kernelIt, waitFor, type TestNetns } from './helpers/netns.js';

@@ -2,12 +2,12 @@
 // and attribute bytes of every per-connection call, reply decoding, kernel refusals and input checks.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { MptcpPm } from '../src/mptcp/pm.js';
-import { NetlinkError, UnsupportedError, ValidationError } from '../src/netlink/errors.js';
+import { MptcpPm } from '../src/mptcp/pm/pm.js';
+import { NetlinkError, UnsupportedError, ValidationError } from '../src/netlink/core/errors.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectFeatures, pathManagerSysctl } from '../src/mptcp/features.js';
+import { detectFeatures, pathManagerSysctl } from '../src/mptcp/pm/features.js';
 import type { FamilyPolicy } from '../src/netlink/genl/policy.js';
 import { FakeGenl, type FakeExtAck, type FakePolicy, type RecordedRequest } from './helpers/fake-genl.js';
 import { cat, hex, ipv4, nest, nla, s32le, u16le, u32le, type Bytes } from './helpers/bytes.js';

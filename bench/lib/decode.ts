@@ -2,8 +2,8 @@
 // and decodeAttrs alone (the table-driven codec), in events per second.
 
 import { family } from '../../generated/mptcp_pm.js';
-import { decodeEvent } from '../../src/mptcp/events.js';
-import { decodeAttrs } from '../../src/netlink/codec.js';
+import { decodeEvent } from '../../src/mptcp/events/events.js';
+import { decodeAttrs } from '../../src/netlink/core/codec.js';
 
 export interface DecodeResult { captured: number; decodeEventPerSec: number; decodeAttrsPerSec: number; check: string }
 

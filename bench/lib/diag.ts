@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { MptcpDiag } from '../../src/mptcp/diag.js';
+import { MptcpDiag } from '../../src/mptcp/diag/diag.js';
 import { REPO } from './cref.js';
 import { trackChild, untrackChild } from './netns.js';
 import { SYSTEM_PYTHON } from './peers.js';

@@ -2,7 +2,7 @@
 // versus a loop that keeps deleting and re-adding endpoints through the public API.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { MptcpPm } from '../../src/mptcp/pm.js';
+import { MptcpPm } from '../../src/mptcp/pm/pm.js';
 
 export interface LagResult {
   seconds: number;

@@ -1,7 +1,7 @@
 // mptcp-pm on the request/response phases: the public API (addEndpoint, deleteEndpoint,
 // listEndpoints, getLimits) and the raw op path (pm.run), timed per call with hrtime.
 
-import { MptcpPm } from '../../src/mptcp/pm.js';
+import { MptcpPm } from '../../src/mptcp/pm/pm.js';
 import { type Row, nowNs, rowFromNs } from './stats.js';
 
 export interface OpCounts { add: number; dump: number; limits: number }

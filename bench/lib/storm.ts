@@ -4,7 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { MptcpEvents } from '../../src/mptcp/events.js';
+import { MptcpEvents } from '../../src/mptcp/events/events.js';
 import { GenlSocket } from '../../src/netlink/genl/socket.js';
 import { REPO } from './cref.js';
 import { createNetns, ip, nsExec, trackChild, untrackChild } from './netns.js';

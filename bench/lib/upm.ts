@@ -4,9 +4,9 @@
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { MptcpEvents } from '../../src/mptcp/events.js';
-import { MptcpPm } from '../../src/mptcp/pm.js';
-import { ConnectionTracker } from '../../src/mptcp/tracker.js';
+import { MptcpEvents } from '../../src/mptcp/events/events.js';
+import { MptcpPm } from '../../src/mptcp/pm/pm.js';
+import { ConnectionTracker } from '../../src/mptcp/tracker/tracker.js';
 import { UserspacePathManager } from '../../src/upm/manager.js';
 import { subflowPerAddress } from '../../src/upm/policies/subflow-per-address.js';
 import type { PmLike } from '../../src/upm/actions.js';

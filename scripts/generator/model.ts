@@ -1,7 +1,7 @@
 // The spec after reading and checking: plain data the renderers walk. Descriptor parts reuse the
-// contract types of src/netlink/spec-types.ts so the output cannot drift from them.
+// contract types of src/netlink/core/spec-types.ts so the output cannot drift from them.
 
-import type { AttrDesc, EnumEntry, EventDesc, OpDesc } from '../../src/netlink/spec-types.js';
+import type { AttrDesc, EnumEntry, EventDesc, OpDesc } from '../../src/netlink/core/spec-types.js';
 
 export interface ConstModel {
   readonly name: string;

@@ -1,7 +1,7 @@
 // Reads `attribute-sets`: numbering (explicit and implicit), wire kinds, byte order, length checks,
 // nests, enum links and `subset-of`. References to other sets and enums are checked at the end.
 
-import type { WireKind } from '../../src/netlink/spec-types.js';
+import type { WireKind } from '../../src/netlink/core/spec-types.js';
 import { SpecError } from './errors.js';
 import { camel, cName, pascal } from './names.js';
 import { asList, asNode, checkKeys, optBool, optInt, optString, reqString, unique, type Node } from './read.js';

@@ -1,7 +1,7 @@
 // Reads `operations`: commands (do/dump with request/reply attribute lists, privilege flags) and
 // notifications (`event` with its own attribute list, or `notify` sharing a command's reply).
 
-import type { OpModeDesc } from '../../src/netlink/spec-types.js';
+import type { OpModeDesc } from '../../src/netlink/core/spec-types.js';
 import { SpecError } from './errors.js';
 import { camel, cName, pascal } from './names.js';
 import { asList, asNode, checkKeys, optInt, optString, optStringList, reqString, unique, type Node } from './read.js';

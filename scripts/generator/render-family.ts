@@ -1,6 +1,6 @@
 // Renders the FamilyDesc constant: attribute-set tables, enums, operations, events and groups.
 
-import type { OpModeDesc } from '../../src/netlink/spec-types.js';
+import type { OpModeDesc } from '../../src/netlink/core/spec-types.js';
 import type { AttrModel, EventModel, FamilyModel, OpModel } from './model.js';
 import { docComment, joinDoc, listLines, MAX_WIDTH, propKey, quote, stringArray } from './text.js';
 

@@ -2,9 +2,9 @@
 // virtio 9p, the serial console streamed line by line, bounded by a timeout (the qemu is then killed).
 
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 
-export const QEMU = 'qemu-system-x86_64';
+/** The qemu binary; KERNELS_QEMU names another (a test uses a stand-in). */
+export const QEMU = process.env.KERNELS_QEMU || 'qemu-system-x86_64';
 
 /** Options of {@link boot}. */
 export interface BootOptions {
@@ -19,6 +19,10 @@ export interface BootOptions {
   onLine: (line: string) => void;
   memory?: string;
   cpus?: number;
+  /** Boot with KVM (decided by accel.ts's probe), else TCG. */
+  kvm: boolean;
+  /** The qemu binary; {@link QEMU} by default. */
+  qemu?: string;
 }
 
 /** How a boot ended. */
@@ -29,16 +33,6 @@ export interface BootResult {
   ms: number;
   /** Whether KVM was used (else TCG). */
   kvm: boolean;
-}
-
-/** Whether this host offers KVM to us. */
-export function kvmAvailable(): boolean {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The qemu command line for one boot. */
@@ -64,10 +58,11 @@ export function qemuArgs(o: BootOptions, kvm: boolean): string[] {
  * has passed. Rejects only when qemu cannot be started.
  */
 export function boot(o: BootOptions): Promise<BootResult> {
-  const kvm = kvmAvailable();
+  const kvm = o.kvm;
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(QEMU, qemuArgs(o, kvm), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const qemu = o.qemu ?? QEMU;
+    const child = spawn(qemu, qemuArgs(o, kvm), { stdio: ['ignore', 'pipe', 'pipe'] });
     let timedOut = false;
     let buf = '';
     const flush = (chunk: string): void => {
@@ -98,7 +93,7 @@ export function boot(o: BootOptions): Promise<BootResult> {
     child.on('error', (e) => {
       clearTimeout(timer);
       process.off('exit', killOnExit);
-      reject(new Error(`cannot start ${QEMU} (${e.message}): install qemu-system-x86 (scripts/debian-packages.txt)`));
+      reject(new Error(`cannot start ${qemu} (${e.message}): install qemu-system-x86 (scripts/debian-packages.txt)`));
     });
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -6,7 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildInitramfs, BUSYBOX } from './initramfs.js';
 import { DEFAULT_VERSIONS, resolvePackage, unpackKernel } from './packages.js';
-import { boot, kvmAvailable } from './qemu.js';
+import { type Accelerator, chooseAccelerator } from './accel.js';
+import { boot, QEMU } from './qemu.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CACHE = join(ROOT, '.cache', 'kernels');
@@ -15,7 +16,12 @@ const TIMEOUT_S = Number(process.env.KERNELS_TIMEOUT_S ?? 1200);
 /** A shell command to run in each guest instead of the tier (for looking around a kernel). */
 const GUEST_COMMAND = process.env.KERNELS_GUEST_COMMAND ?? '';
 /** How much longer the tests' waits get in the guest: emulation (TCG) is 10–15 times slower. */
-const TIME_SCALE = kvmAvailable() ? 2 : 10;
+function timeScale(a: Accelerator): number {
+  return a.kvm ? 2 : 10;
+}
+
+/** Decided once per run, with the first kernel unpacked (see accel.ts). */
+let accelerator: Accelerator | undefined;
 
 /** What one kernel's run came to. */
 interface Outcome {
@@ -61,6 +67,11 @@ async function runKernel(version: string): Promise<Outcome> {
   const pkg = resolvePackage(version);
   log(`package ${pkg}`);
   const k = unpackKernel(pkg, CACHE);
+  if (!accelerator) {
+    accelerator = await chooseAccelerator({ qemu: QEMU, kernel: k.vmlinuz });
+    console.log(`accelerator: ${accelerator.reason}`);
+  }
+  const accel = accelerator;
   const work = mkdtempSync(join(CACHE, `run-${k.release}-`));
   try {
     const outDir = join(work, 'out');
@@ -69,10 +80,10 @@ async function runKernel(version: string): Promise<Outcome> {
     writeFileSync(initrd, buildInitramfs({
       modulesDir: k.modules,
       init: join(ROOT, 'scripts/kernels/init.sh'),
-      env: { CHECKOUT: ROOT, TIME_SCALE: String(TIME_SCALE), GUEST_COMMAND },
+      env: { CHECKOUT: ROOT, TIME_SCALE: String(timeScale(accel)), GUEST_COMMAND },
     }));
-    log(`booting ${k.release} (${kvmAvailable() ? 'KVM' : 'TCG, no KVM'}), at most ${TIMEOUT_S} s`);
-    const r = await boot({ kernel: k.vmlinuz, initrd, checkout: ROOT, outDir, timeoutMs: TIMEOUT_S * 1000, onLine: log });
+    log(`booting ${k.release} (${accel.kvm ? 'KVM' : 'TCG'}), at most ${TIMEOUT_S} s`);
+    const r = await boot({ kernel: k.vmlinuz, initrd, checkout: ROOT, outDir, timeoutMs: TIMEOUT_S * 1000, onLine: log, kvm: accel.kvm });
     const seconds = Math.round((performance.now() - t0) / 1000);
     const release = readText(join(outDir, 'release')) ?? k.release;
     const report = readJson<VitestReport>(join(outDir, 'report.json'));
@@ -120,11 +131,12 @@ async function main(): Promise<number> {
     }
   }
   console.log('');
+  if (accelerator) console.log(`accelerator: ${accelerator.reason}`);
   for (const o of outcomes) {
     if (o.features) console.log(`${o.release} features: ${JSON.stringify(o.features)}`);
   }
   for (const o of outcomes) {
-    console.log(`[${o.label}] ${o.release}: ${o.seconds} s (download, boot and tier)${o.problem ? `; ${o.problem}` : ''}`);
+    console.log(`[${o.label}] ${o.release}: ${o.seconds} s under ${accelerator?.kvm ? 'KVM' : 'TCG'} (download, boot and tier)${o.problem ? `; ${o.problem}` : ''}`);
   }
   for (const o of outcomes) {
     console.log(`${o.release}: ${o.passed} passed, ${o.failed} failed${o.skipped ? `, ${o.skipped} skipped` : ''}`);

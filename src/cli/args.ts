@@ -1,7 +1,7 @@
 // Command-line words the way iproute2 reads them: keyword prefixes, numbers in C's base-0 notation,
 // hex connection tokens, and the global options (-n/--netns, -j/--json, --help, -V, -b, -force) wherever they appear.
 
-import { isAddress } from '../mptcp/address.js';
+import { isAddress } from '../mptcp/input/address.js';
 import { UsageError, type Section } from './usage.js';
 
 /** iproute2's `matches()`: true when `word` is a non-empty prefix of `keyword` ("del" → "delete"). */

@@ -1,10 +1,10 @@
 // `mptcp-pm auto --config FILE`: runs the endpoint reconciler with a JSON or YAML policy until
 // SIGINT/SIGTERM, printing each change (`-j`: one JSON object per line).
 
-import { readFileSync } from 'node:fs';
 import type { ReconcilerChange, ReconcilerOptions } from '../index.js';
 import { Words } from './args.js';
 import type { Context } from './context.js';
+import { MAX_CONFIG_BYTES, readBounded } from './input.js';
 
 export type AutoAction = { cmd: 'auto'; config: string; cleanup: boolean };
 
@@ -22,17 +22,44 @@ export function parseAuto(words: readonly string[]): AutoAction {
   return { cmd: 'auto', config, cleanup };
 }
 
-/** Reads the policy file: JSON when it parses as JSON, YAML otherwise. `-n` fills in `netns`. */
+/** A policy file that cannot be used as it is (unreadable YAML, a conflict with the command line). */
+export class PolicyFileError extends Error {
+  override readonly name = 'PolicyFileError';
+}
+
+/** Most aliases a YAML policy may use: a real policy needs a few, an alias bomb needs millions. */
+const MAX_YAML_ALIASES = 100;
+
+/** JSON when the text parses as JSON, YAML otherwise; YAML errors name the file, line and column. */
+async function parsePolicyText(path: string, text: string): Promise<unknown> {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // not JSON: YAML below
+  }
+  const { parseDocument } = await import('yaml');
+  const doc = parseDocument(text);
+  const first = doc.errors[0];
+  if (first) throw Object.assign(first, { message: `${path}: ${first.message}` });
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    throw new PolicyFileError(`${path}: ${(e as Error).message} (an alias expands beyond ${MAX_YAML_ALIASES} nodes): the file is refused`);
+  }
+}
+
+/**
+ * Reads the policy file (at most {@link MAX_CONFIG_BYTES}): JSON when it parses as JSON, YAML
+ * otherwise. `-n` fills in `netns`; a file naming another namespace than `-n` is refused.
+ */
 export async function loadPolicy(path: string, netns: string | undefined): Promise<ReconcilerOptions> {
   const { checkPolicy } = await import('../index.js');
-  const text = readFileSync(path, 'utf8');
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    data = (await import('yaml')).parse(text);
+  const data = await parsePolicyText(path, await readBounded(path, MAX_CONFIG_BYTES, 'config file'));
+  const fileNetns = (data as { netns?: unknown } | null)?.netns;
+  if (netns !== undefined && fileNetns !== undefined && fileNetns !== netns) {
+    throw new PolicyFileError(`${path} says netns ${JSON.stringify(fileNetns)} but the command line says -n ${netns}; give the namespace once, or the same in both`);
   }
-  const opts = { ...(data as object), ...(netns !== undefined && (data as { netns?: string })?.netns === undefined ? { netns } : {}) };
+  const opts = { ...(data as object), ...(netns !== undefined && fileNetns === undefined ? { netns } : {}) };
   checkPolicy(opts);
   return opts as ReconcilerOptions;
 }
@@ -46,13 +73,14 @@ function describe(c: ReconcilerChange): string {
 
 export async function runAuto(a: AutoAction, ctx: Context): Promise<number> {
   const { EndpointReconciler } = await import('../index.js');
-  const r = await EndpointReconciler.start(await loadPolicy(a.config, ctx.netns));
+  const policy = await loadPolicy(a.config, ctx.netns);
+  const r = await EndpointReconciler.start(policy);
   r.on('change', (cs) => {
     for (const c of cs) ctx.out(ctx.json ? `${JSON.stringify(c)}\n` : describe(c));
   });
   r.on('error', (e) => ctx.err(`mptcp-pm: ${e.message}\n`));
   r.on('overrun', (n) => ctx.err(`mptcp-pm: ${n} rtnetlink notification(s) lost, resynchronising\n`));
-  ctx.err(`mptcp-pm: following addresses and links${ctx.netns ? ` in ${ctx.netns}` : ''}; stop with Ctrl-C\n`);
+  ctx.err(`mptcp-pm: following addresses and links${policy.netns ? ` in ${policy.netns}` : ''}; stop with Ctrl-C\n`);
   await new Promise<void>((resolve) => {
     const done = (): void => {
       process.off('SIGINT', done);

@@ -25,7 +25,7 @@ export function processContext(netns: string | undefined, json: boolean, namespa
     json,
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
-    pm: () => (client ??= import('../mptcp/pm.js').then(({ MptcpPm }) => MptcpPm.open({ netns }))),
+    pm: () => (client ??= import('../mptcp/pm/pm.js').then(({ MptcpPm }) => MptcpPm.open({ netns }))),
     close: () => {
       client?.then((c) => c.close(), () => undefined);
     },

@@ -152,7 +152,7 @@ export async function runCommandLine(argv: readonly string[], makeContext: (g: G
   const ctx = makeContext(split.globals);
   if (split.globals.batch !== undefined && !split.globals.help && !split.globals.version) {
     const { runBatch } = await import('./batch.js');
-    return runBatch(split.globals, split.words, ctx);
+    return runBatch(split.globals, split.words, ctx, runWords);
   }
   return runWords(split.globals, split.words, ctx);
 }

@@ -2,23 +2,30 @@
 // fix (`-j`: a JSON array). Exit status 0 when nothing is wrong (info findings alone), 1 otherwise.
 
 import type { Finding } from '../index.js';
-import { UsageError } from './usage.js';
+import { pickWord, Words } from './args.js';
 import type { Context } from './context.js';
 
-export type DoctorAction = { cmd: 'doctor' };
+export type DoctorAction = { cmd: 'doctor'; windowMs?: number };
 
+/** `doctor [window MS]`: MS is how long the counters are watched (default 1000). */
 export function parseDoctor(words: readonly string[]): DoctorAction {
-  if (words.length > 0) throw new UsageError('doctor', `unexpected argument "${words[0]}"`);
-  return { cmd: 'doctor' };
+  const w = new Words(words, 'doctor');
+  const a: DoctorAction = { cmd: 'doctor' };
+  while (!w.done) {
+    const word = w.next() as string;
+    if (pickWord(word, ['window'] as const) === 'window') a.windowMs = w.number('window', 0, 3_600_000);
+    else throw w.fail(`unexpected argument "${word}"`);
+  }
+  return a;
 }
 
 function text(f: Finding): string {
   return `${f.severity.toUpperCase()} ${f.code}: ${f.message}\n${f.fix ? `  fix: ${f.fix}\n` : ''}`;
 }
 
-export async function runDoctorCommand(_a: DoctorAction, ctx: Context): Promise<number> {
+export async function runDoctorCommand(a: DoctorAction, ctx: Context): Promise<number> {
   const { doctorFailed, runDoctor } = await import('../index.js');
-  const found = await runDoctor({ netns: ctx.netns });
+  const found = await runDoctor({ netns: ctx.netns, ...(a.windowMs === undefined ? {} : { windowMs: a.windowMs }) });
   if (ctx.json) ctx.out(`${JSON.stringify(found)}\n`);
   else ctx.out(found.length === 0 ? 'no problem found\n' : found.map(text).join(''));
   return doctorFailed(found) ? 1 : 0;

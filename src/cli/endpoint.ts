@@ -4,9 +4,9 @@
 // Each name used from outside src/cli is one src/index.ts exports (test/cli.test.ts checks); they are
 // imported from the modules that define them so that a command loads only what it needs.
 import type { EndpointFlag, EndpointSpec } from '../index.js';
-import { ENDPOINT_FLAGS, checkEndpointSpec } from '../mptcp/endpoint.js';
-import { canonicalAddress, isAddress } from '../mptcp/address.js';
-import { ValidationError } from '../netlink/errors.js';
+import { ENDPOINT_FLAGS, checkEndpointSpec } from '../mptcp/pm/endpoint.js';
+import { canonicalAddress, isAddress } from '../mptcp/input/address.js';
+import { ValidationError } from '../netlink/core/errors.js';
 import { PM_MAX_ADDR_ID } from '../../generated/mptcp_pm.js';
 import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';

@@ -2,7 +2,7 @@
 // for the same state: one line per endpoint with a trailing space, or one line of JSON (`-j`).
 
 import type { Endpoint, EndpointFlag, Limits } from '../index.js';
-import { ENDPOINT_FLAGS } from '../mptcp/endpoint.js';
+import { ENDPOINT_FLAGS } from '../mptcp/pm/endpoint.js';
 
 /** Flag names in the order iproute2 prints them: by bit, as the generated table lists them. */
 const FLAG_ORDER = (Object.keys(ENDPOINT_FLAGS) as EndpointFlag[]).sort((a, b) => ENDPOINT_FLAGS[a] - ENDPOINT_FLAGS[b]);

@@ -105,7 +105,7 @@ export function eventJson(e: MptcpEvent): string {
 
 /** Runs until SIGINT or SIGTERM (exit 0), or until the event socket fails (exit 1). */
 export async function runMonitor(a: MonitorAction, ctx: Context): Promise<number> {
-  const [{ MptcpEvents }, { Netns }] = await Promise.all([import('../mptcp/events.js'), import('../os/netns.js')]);
+  const [{ MptcpEvents }, { Netns }] = await Promise.all([import('../mptcp/events/events.js'), import('../os/netns.js')]);
   const events = await MptcpEvents.open({
     netns: ctx.netns,
     ...(a.types && { types: a.types }),

@@ -1,7 +1,7 @@
 // Turns an error that ended a command into its stderr text and exit status, the statuses `ip`
 // gives: 255 a wrong command line or namespace, 1 a bad address, 2 a refused request.
 
-import { DecodeError, NetlinkError, TimeoutError, ClosedError, UnsupportedError, ValidationError } from '../netlink/errors.js';
+import { DecodeError, NetlinkError, TimeoutError, ClosedError, UnsupportedError, ValidationError } from '../netlink/core/errors.js';
 import { UsageError, type Section } from './usage.js';
 
 /** Hints for kernel messages that name an errno but not its meaning. */
@@ -19,7 +19,9 @@ const HINTS: Array<[RegExp, string]> = [
 ];
 
 /** Expected failures of a request, from modules this one does not load (kept light for fast usage errors). */
-const REFUSAL_NAMES = ['EndpointNotFoundError', 'SysctlPermissionError', 'SourceRoutingError', 'PathManagerModeError'];
+const REFUSAL_NAMES = [
+  'EndpointNotFoundError', 'SysctlPermissionError', 'SourceRoutingError', 'PathManagerModeError', 'InputTooLargeError', 'PolicyFileError',
+];
 
 /** Exit statuses, as iproute2's `ip` gives them. */
 export const STATUS = { usage: 255, badAddress: 1, refused: 2, internal: 1 } as const;

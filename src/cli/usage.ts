@@ -28,7 +28,7 @@ const LINES: Record<string, string> = {
   'route.delete': 'mptcp-pm route delete SOURCE',
   'route.show': 'mptcp-pm route show',
   auto: 'mptcp-pm auto --config FILE [cleanup-on-exit]',
-  doctor: 'mptcp-pm doctor',
+  doctor: 'mptcp-pm doctor [window MS]',
   'userspace-pm': 'mptcp-pm userspace-pm [--policy subflow-per-address|announce-addresses|fullmesh] [--address ADDRESS [id ID]]... [--backup ADDRESS...] [--switch] [--rcvbuf BYTES]',
 };
 
@@ -55,7 +55,9 @@ const MEANING: Record<string, string> = {
     'its endpoints (ids 100-199) and rules (protocol 77) stay unless cleanup-on-exit.',
   doctor:
     'Checks what makes MPTCP fail to use a second path (disabled, path manager, limits, endpoints,\n' +
-    'addresses, source routing, rp_filter, counters, connections), each finding with its fix.\n' +
+    'addresses, source routing, rp_filter, counters, connections), each finding with its fix: the\n' +
+    'fixes, pasted in the order printed, leave nothing to report. Counters are judged by what they\n' +
+    'count while doctor watches (window MS, default 1000), never by their totals.\n' +
     'Exit status 0 when nothing is wrong; -j prints [{ severity, code, message, fix }].',
   top:
     'Configures and watches Multipath TCP in the kernel, the way `ip mptcp` does (same words, same\n' +

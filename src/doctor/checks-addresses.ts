@@ -80,7 +80,7 @@ export const signalListeners: Check = {
           severity: 'warning',
           code: 'signal-port-not-listening',
           message: `endpoint id ${ep.id} announces ${ep.address}, but the listener on port ${port} is bound to ${bound.find((l) => l.port === port)?.address} only: peers joining ${ep.address}:${port} are refused`,
-          fix: `bind the server to ${ep.family === 'inet' ? '0.0.0.0' : '::'}, or announce a port of its own: ${ctx.ip} mptcp endpoint delete id ${ep.id} && ${ctx.ip} mptcp endpoint add ${ep.address} port ${port} signal`,
+          fix: `${ctx.ip} mptcp endpoint delete id ${ep.id} && ${ctx.ip} mptcp endpoint add ${ep.address} port ${port} signal   # the kernel then listens there itself; or bind the server to ${ep.family === 'inet' ? '0.0.0.0' : '::'}`,
         });
       }
     }

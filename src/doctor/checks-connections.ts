@@ -1,14 +1,15 @@
 // Doctor capability: live connections read through sock_diag — those that fell back to TCP, and
 // those with fewer subflows than the endpoints and limits allow (a join failed or was refused).
 
-import { MptcpDiag } from '../mptcp/diag.js';
-import type { MptcpConnection } from '../mptcp/diag-model.js';
+import { MptcpDiag } from '../mptcp/diag/diag.js';
+import type { MptcpConnection } from '../mptcp/diag/model.js';
 import type { Check, DoctorContext, Finding } from './types.js';
 
 const plain = (a: string): string => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
+const hex = (c: MptcpConnection): string => (c.token >>> 0).toString(16).padStart(8, '0');
 const show = (c: MptcpConnection): string => {
   const ep = (a: { address: string; port: number }): string => (a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
-  return `${ep(c.local)} -> ${ep(c.remote)} (token ${(c.token >>> 0).toString(16).padStart(8, '0')})`;
+  return `${ep(c.local)} -> ${ep(c.remote)} (token ${hex(c)})`;
 };
 
 /**
@@ -41,7 +42,7 @@ export const connections: Check = {
           severity: 'warning',
           code: 'connection-fallback',
           message: `connection ${show(c)} fell back to plain TCP: it uses one path only`,
-          fix: `check that the peer speaks MPTCP and that nothing on the path strips TCP options (${ctx.exec}nstat -az 'MPTcpExtMPCapable*')`,
+          fix: `${ctx.self} explain token ${hex(c)}   # says on which side it fell back; the peer may not speak MPTCP, or something on the path strips TCP options`,
         });
         continue;
       }
@@ -52,7 +53,7 @@ export const connections: Check = {
         severity: 'warning',
         code: 'connection-few-subflows',
         message: `connection ${show(c)} has ${c.info.subflows} additional subflow(s) where its endpoints and limits allow ${want}: a join failed or the peer refused it`,
-        fix: `see the counters findings; compare the peer's limits (ip mptcp limits show there), and check routing from each endpoint address (${ctx.ip} route get ${plain(c.remote.address)} from ADDRESS)`,
+        fix: `${ctx.self} explain token ${hex(c)}   # names the cause of each missing subflow, with its fix`,
       });
     }
     return out;

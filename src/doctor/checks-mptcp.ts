@@ -27,7 +27,7 @@ export const userspaceListener: Check = {
     if (!subs.known) return [];
     const here = subs.byNamespace.get(ctx.ns.id) ?? 0;
     const total = [...subs.byNamespace.values()].reduce((a, b) => a + b, 0);
-    const fix = `run the userspace path manager (e.g. mptcpd) in this namespace, or go back to the in-kernel one: ${ctx.exec}sysctl -w net.mptcp.path_manager=kernel`;
+    const fix = `${ctx.exec}sysctl -w net.mptcp.path_manager=kernel   # or run a userspace path manager here: ${ctx.self} userspace-pm`;
     if (total === 0) {
       return [{
         severity: 'error',
@@ -54,21 +54,25 @@ export const limits: Check = {
     if (ctx.pathManager !== 'kernel') return [];
     const out: Finding[] = [];
     const subflowEps = ctx.endpoints.filter((e) => e.flags.includes('subflow')).length;
-    if (subflowEps > ctx.limits.subflows) {
-      const want = Math.min(8, subflowEps);
+    const lowSubflows = subflowEps > ctx.limits.subflows;
+    const noAddAddr = ctx.limits.addAddrAccepted === 0;
+    // One command for every limit finding: pasted once or twice, it leaves both limits right.
+    const subflows = Math.max(ctx.limits.subflows, Math.min(8, subflowEps), noAddAddr ? 1 : 0);
+    const fix = `${ctx.ip} mptcp limits set subflows ${subflows} add_addr_accepted ${noAddAddr ? 2 : ctx.limits.addAddrAccepted}`;
+    if (lowSubflows) {
       out.push({
         severity: 'warning',
         code: 'limits-subflows',
         message: `${subflowEps} subflow endpoint(s) but the subflows limit is ${ctx.limits.subflows}: at most ${ctx.limits.subflows} additional subflow(s) per connection will be created`,
-        fix: `${ctx.ip} mptcp limits set subflows ${want} add_addr_accepted ${ctx.limits.addAddrAccepted}`,
+        fix,
       });
     }
-    if (ctx.limits.addAddrAccepted === 0) {
+    if (noAddAddr) {
       out.push({
         severity: 'warning',
         code: 'add-addr-accepted-zero',
         message: 'add_addr_accepted is 0: addresses the peer announces (ADD_ADDR) are ignored, so no subflow goes to a second server address',
-        fix: `${ctx.ip} mptcp limits set subflows ${Math.max(ctx.limits.subflows, 1)} add_addr_accepted 2`,
+        fix,
       });
     }
     return out;

@@ -1,9 +1,8 @@
 // Doctor capability: the routing half of MPTCP — a subflow endpoint on a second interface needs
 // packets from its address to leave by that interface (per-source rules), and replies to pass rp_filter.
 
-import { bytesToIp, networkBytes } from '../netlink/route/ip.js';
 import { lookupRoute, type RouteEntry } from '../netlink/route/ops.js';
-import { mainGateway } from '../routing/source-routing.js';
+import { linkGateway } from '../routing/source-routing.js';
 import { TABLE_RANGE } from '../routing/marks.js';
 import type { Check, DoctorContext, Finding } from './types.js';
 
@@ -53,34 +52,37 @@ async function strays(ctx: DoctorContext): Promise<Stray[]> {
   return out;
 }
 
-function freeTable(ctx: DoctorContext): number {
-  const used = new Set([...ctx.routes.map((r) => r.table), ...ctx.rules.map((r) => r.table)]);
+/**
+ * The table a fix for `address` should use: the one a rule from that address already points to,
+ * else one no route, rule or other fix of this run uses.
+ */
+function tableFor(ctx: DoctorContext, address: string): number {
+  const existing = ctx.rules.find((r) => r.src === address && r.srcLen === (address.includes(':') ? 128 : 32) && r.table > 0);
+  if (existing && !TABLE_RESERVED.has(existing.table)) return existing.table;
+  const used = new Set([...ctx.routes.map((r) => r.table), ...ctx.rules.map((r) => r.table), ...ctx.proposedTables]);
   let t = TABLE_RANGE.min;
   while (used.has(t)) t++;
+  ctx.proposedTables.add(t);
   return t;
 }
+const TABLE_RESERVED = new Set([0, 252, 253, 254, 255]);
 
 export const sourceRouting: Check = {
   name: 'source-routing',
   async run(ctx) {
-    const table = freeTable(ctx);
     return (await strays(ctx)).map((s): Finding => {
-      const gw = mainGateway(ctx.routes, s.ifindex, s.family);
-      const v = s.family === 'inet6' ? ' -6' : '';
-      const subnet = `${bytesToIp(networkBytes(s.address, s.prefixlen))}/${s.prefixlen}`;
-      const fix = [
-        `${ctx.ip}${v} rule add from ${s.address} table ${table}`,
-        `${ctx.ip}${v} route add ${subnet} dev ${s.ifname} scope link table ${table}`,
-        `${ctx.ip}${v} route add default via ${gw ?? 'GATEWAY'} dev ${s.ifname} table ${table}`,
-      ].join(' && ');
+      const table = tableFor(ctx, s.address);
+      const gw = linkGateway(ctx.routes, s.ifindex, s.family);
+      const message = `packets from ${s.address} (a subflow source on ${s.ifname}) leave by ${s.leaves}, the main table's default route: `
+        + (s.boundOk
+          ? 'the endpoint\'s device binding gets its own subflows out, but anything else from that address (userspace-PM subflows, replies checked by rp_filter on the way back) goes the wrong way'
+          : 'its subflows go out of the wrong interface with a source address that does not belong there, and providers drop them');
+      const severity = s.boundOk ? 'warning' : 'error';
+      // Without a gateway on the link, only the operator knows the next hop: ask for it plainly.
+      const via = gw ?? `GATEWAY   # no route on ${s.ifname} names a gateway: replace GATEWAY with the next hop on ${s.ifname}`;
       return {
-        severity: s.boundOk ? 'warning' : 'error',
-        code: 'missing-source-routing',
-        message: `packets from ${s.address} (a subflow source on ${s.ifname}) leave by ${s.leaves}, the main table's default route: `
-          + (s.boundOk
-            ? 'the endpoint\'s device binding gets its own subflows out, but anything else from that address (userspace-PM subflows, replies checked by rp_filter on the way back) goes the wrong way'
-            : 'its subflows go out of the wrong interface with a source address that does not belong there, and providers drop them'),
-        fix: `${fix}   # or: ${ctx.netns ? `mptcp-pm -n ${ctx.netns}` : 'mptcp-pm'} route add ${s.address} dev ${s.ifname}${gw ? ` via ${gw}` : ''} table ${table}`,
+        severity, code: 'missing-source-routing', message,
+        fix: `${ctx.self} route add ${s.address} dev ${s.ifname} via ${via}${gw ? ` table ${table}` : ''}`,
       };
     });
   },

@@ -2,8 +2,9 @@
 // limits, links, addresses, routes, rules, listening sockets).
 
 import { readFileSync } from 'node:fs';
-import { MptcpPm } from '../mptcp/pm.js';
-import { getPathManager } from '../mptcp/pathmanager.js';
+import { MptcpPm } from '../mptcp/pm/pm.js';
+import { parseMptcpCounters, readNetstat } from '../mptcp/proc/counters.js';
+import { getPathManager } from '../mptcp/pm/pathmanager.js';
 import { bytesToIp } from '../netlink/route/ip.js';
 import { listAddresses, listLinks, listRoutes, listRules } from '../netlink/route/ops.js';
 import { RouteSocket } from '../netlink/route/socket.js';
@@ -11,7 +12,7 @@ import { Netns } from '../os/netns.js';
 import type { DoctorContext, Listener } from './types.js';
 
 /** Opens sockets in `netns` and reads its state; call `closeContext` afterwards. */
-export async function readContext(netns: string | undefined): Promise<DoctorContext> {
+export async function readContext(netns: string | undefined, windowMs: number): Promise<DoctorContext> {
   const ns = Netns.open(netns);
   let pm: MptcpPm | undefined;
   let route: RouteSocket | undefined;
@@ -25,6 +26,13 @@ export async function readContext(netns: string | undefined): Promise<DoctorCont
         return undefined;
       }
     });
+    let baseline: Record<string, number> | undefined;
+    try {
+      baseline = parseMptcpCounters(readNetstat(ns));
+    } catch {
+      baseline = undefined; // no counters on this kernel: the counters check says nothing
+    }
+    const startedAt = performance.now();
     const q = netns === undefined ? '' : (/^[\w.@-]+$/.test(netns) ? netns : `'${netns}'`);
     return {
       netns,
@@ -43,6 +51,11 @@ export async function readContext(netns: string | undefined): Promise<DoctorCont
       sysctl,
       ip: netns === undefined ? 'ip' : `ip -n ${q}`,
       exec: netns === undefined ? '' : `ip netns exec ${q} `,
+      self: netns === undefined ? 'mptcp-pm' : `mptcp-pm -n ${q}`,
+      baseline,
+      startedAt,
+      windowMs,
+      proposedTables: new Set(),
     };
   } catch (e) {
     pm?.close();

@@ -8,22 +8,40 @@ import { counters } from './checks-health.js';
 import { connections } from './checks-connections.js';
 import { closeContext, readContext } from './context.js';
 import type { Check, Finding } from './types.js';
+import { checkInt } from '../mptcp/input/validate.js';
 
 export type { Check, Finding, Severity, DoctorContext } from './types.js';
 
 /** Every check, in the order findings are shown. */
 export const CHECKS: readonly Check[] = [
   mptcpEnabled, userspaceListener, limits, endpointAddresses, addressesWithoutEndpoint, signalListeners, sourceRouting, rpFilter,
-  counters, connections,
+  connections, counters,
 ];
+
+/** How long doctor watches the counters by default. */
+export const DEFAULT_WINDOW_MS = 1000;
+
+/** Options of {@link runDoctor}. */
+export interface DoctorOptions {
+  /** Namespace name under /run/netns or a path; the caller's own when absent. */
+  netns?: string;
+  /** The checks to run (default {@link CHECKS}). */
+  checks?: readonly Check[];
+  /**
+   * How long to watch the MPTCP counters (ms, default 1000): only what they count meanwhile is
+   * judged, never their totals since the namespace was made. The other checks run meanwhile.
+   */
+  windowMs?: number;
+}
 
 /**
  * Runs the checks in `netns` (the caller's namespace when absent) and returns what they found, most
  * severe first. Reads only (rtnetlink dumps, GET_ADDR/GET_LIMITS, sysctls, /proc); entering another
  * namespace needs CAP_SYS_ADMIN. A check that fails is reported as a finding, never dropped.
  */
-export async function runDoctor(options: { netns?: string; checks?: readonly Check[] } = {}): Promise<Finding[]> {
-  const ctx = await readContext(options.netns);
+export async function runDoctor(options: DoctorOptions = {}): Promise<Finding[]> {
+  const windowMs = options.windowMs === undefined ? DEFAULT_WINDOW_MS : checkInt('windowMs', options.windowMs, 0, 3_600_000);
+  const ctx = await readContext(options.netns, windowMs);
   const found: Finding[] = [];
   try {
     for (const c of options.checks ?? CHECKS) {

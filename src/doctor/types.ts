@@ -1,9 +1,9 @@
 // Doctor capability: what a check reports and what it reads. Each check is independent: it gets the
 // state read once for all of them and returns its findings.
 
-import type { Endpoint } from '../mptcp/endpoint.js';
-import type { Limits, MptcpPm } from '../mptcp/pm.js';
-import type { PathManagerType } from '../mptcp/pathmanager.js';
+import type { Endpoint } from '../mptcp/pm/endpoint.js';
+import type { Limits, MptcpPm } from '../mptcp/pm/pm.js';
+import type { PathManagerType } from '../mptcp/pm/pathmanager.js';
 import type { IfAddress, LinkInfo, RouteEntry, RuleEntry } from '../netlink/route/ops.js';
 import type { RouteSocket } from '../netlink/route/socket.js';
 import type { Netns } from '../os/netns.js';
@@ -49,6 +49,15 @@ export interface DoctorContext {
   ip: string;
   /** `ip netns exec NS ` or '', prefix of other fix commands. */
   exec: string;
+  /** `mptcp-pm -n NS` or `mptcp-pm`, prefix of this tool's own fix commands. */
+  self: string;
+  /** The MPTCP counters when the run started (undefined: the kernel has none): checks judge deltas from here. */
+  baseline: Record<string, number> | undefined;
+  /** When the baseline was read (ms, monotonic) and how long to observe before judging counters. */
+  startedAt: number;
+  windowMs: number;
+  /** Tables already proposed by a fix of this run, so two fixes never use the same one. */
+  proposedTables: Set<number>;
 }
 
 /** A check: reads the context (and may ask the kernel more), returns what it found. */

@@ -1,7 +1,7 @@
 // Exporter layer: MPTCP events of one namespace counted by type, and the events lost (socket or
 // queue overruns), over one MptcpEvents subscription held for the exporter's life.
 
-import { MptcpEvents } from '../mptcp/events.js';
+import { MptcpEvents } from '../mptcp/events/events.js';
 import type { MetricFamily, Source, Target } from './source.js';
 
 /** Counts kept by an events source. */

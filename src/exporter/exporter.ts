@@ -6,8 +6,8 @@ import { netstatSource } from './netstat.js';
 import { pmSource } from './pm-source.js';
 import { eventsSource } from './events-source.js';
 import { connectionsSource } from './connections-source.js';
-import { MptcpDiag } from '../mptcp/diag.js';
-import { getPathManager } from '../mptcp/pathmanager.js';
+import { MptcpDiag } from '../mptcp/diag/diag.js';
+import { getPathManager } from '../mptcp/pm/pathmanager.js';
 import { Netns } from '../os/netns.js';
 import type { MetricFamily, Source, SourceFactory, Target } from './source.js';
 
@@ -56,7 +56,11 @@ export class MptcpExporter {
     this.errors = new Counter({ name: 'mptcp_exporter_source_errors_total', help: 'Scrapes of a source that failed or timed out.', labelNames: [...ns, 'source', 'reason'], registers: [this.registry] });
     this.scrapes = new Counter({ name: 'mptcp_exporter_scrapes_total', help: 'Scrapes served.', registers: [this.registry] });
     this.duration = new Gauge({ name: 'mptcp_exporter_scrape_duration_seconds', help: 'How long the last scrape took to collect.', registers: [this.registry] });
-    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (opts.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters (promtool's lint refuses them); their sums by type stay as nodejs_active_*.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+    }
   }
 
   /** Opens the sources of every namespace. @throws what a source's opening throws (e.g. NetnsError). */

@@ -1,8 +1,8 @@
 // Exporter layer: endpoints, limits and the path manager of one namespace (GET_ADDR dump,
 // GET_LIMITS, the pm_type sysctl) as metric families, over one long-lived MptcpPm client.
 
-import { MptcpPm } from '../mptcp/pm.js';
-import type { Endpoint } from '../mptcp/endpoint.js';
+import { MptcpPm } from '../mptcp/pm/pm.js';
+import type { Endpoint } from '../mptcp/pm/endpoint.js';
 import type { MetricFamily, Source, Target } from './source.js';
 
 /** Endpoint flags counted by `mptcp_endpoints{flag}` (an endpoint counts once per flag it has). */

@@ -37,9 +37,13 @@ export interface Source {
 /** Makes the sources of one namespace; the exporter calls one factory per watched namespace. */
 export type SourceFactory = (target: Target) => Source | Promise<Source>;
 
-/** `MPCapableSYNRX` → `mp_capable_synrx`: a kernel counter name in snake_case. */
+/**
+ * `MPCapableSYNRX` → `mp_capable_synrx`: a kernel counter name in snake_case. `HMac` is one word
+ * (`MPJoinAckHMacFailure` → `mp_join_ack_hmac_failure`): split, its `mac` would read as a unit.
+ */
 export function snakeCase(name: string): string {
   return name
+    .replace(/HMac/g, 'Hmac')
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
     .toLowerCase();

@@ -3,7 +3,7 @@
 
 import { isLinkLocal, isLoopback } from '../netlink/route/ip.js';
 import type { IfAddress, LinkInfo } from '../netlink/route/ops.js';
-import type { Endpoint, EndpointFlag } from '../mptcp/endpoint.js';
+import type { Endpoint, EndpointFlag } from '../mptcp/pm/endpoint.js';
 import { ruleFor, type CheckedPolicy } from './policy.js';
 
 /** An address the policy gives an endpoint to. */

@@ -1,10 +1,10 @@
 // Routing capability: the reconciler's policy (which interfaces get endpoints with which flags),
 // checked in full before anything is sent, and the matching of interface names and addresses.
 
-import { ValidationError } from '../netlink/errors.js';
+import { ValidationError } from '../netlink/core/errors.js';
 import { familyOf, networkBytes, ipToBytes } from '../netlink/route/ip.js';
-import { ENDPOINT_FLAGS, flagsToBits, bitsToFlags, type EndpointFlag } from '../mptcp/endpoint.js';
-import { checkBoolean, checkInt, checkKeys, checkNetns, checkObject, show } from '../mptcp/validate.js';
+import { ENDPOINT_FLAGS, flagsToBits, bitsToFlags, type EndpointFlag } from '../mptcp/pm/endpoint.js';
+import { checkBoolean, checkInt, checkKeys, checkNetns, checkObject, show } from '../mptcp/input/validate.js';
 import { ENDPOINT_ID_RANGE, RESERVED_TABLES, TABLE_RANGE } from './marks.js';
 
 /** One line of policy: interfaces whose name matches `interface` get endpoints with `flags`. */

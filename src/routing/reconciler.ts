@@ -3,14 +3,14 @@
 
 import { EventEmitter } from 'eventemitter3';
 import { rt } from 'netlink';
-import { MptcpPm } from '../mptcp/pm.js';
+import { MptcpPm } from '../mptcp/pm/pm.js';
 import { Netns } from '../os/netns.js';
 import { RouteSocket } from '../netlink/route/socket.js';
 import { listAddresses, listLinks, listRoutes } from '../netlink/route/ops.js';
-import type { EndpointFlag } from '../mptcp/endpoint.js';
+import type { EndpointFlag } from '../mptcp/pm/endpoint.js';
 import { checkPolicy, type CheckedPolicy, type ReconcilerOptions } from './policy.js';
 import { isOwnEndpoint, planEndpoints, wantedAddresses, type Wanted } from './plan.js';
-import { SourceRouting, mainGateway } from './source-routing.js';
+import { SourceRouting, linkGateway } from './source-routing.js';
 import { RECONCILER_RULE_PRIORITY } from './marks.js';
 
 /** One change the reconciler made in the kernel. */
@@ -183,7 +183,9 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
     const routing = this.routing as SourceRouting;
     const routes = [...(await listRoutes(this.sock, 'inet')), ...(await listRoutes(this.sock, 'inet6'))];
     const own = new Set((await this.pm.listEndpoints()).filter((e) => isOwnEndpoint(this.policy, e)).map((e) => e.address));
-    const want = wanted.filter((w) => own.has(w.address));
+    // A source whose link has no gateway gets no entry: a table without a default route sends
+    // nothing anywhere the main table would not, and packets from it fall through to main.
+    const want = wanted.filter((w) => own.has(w.address) && linkGateway(routes, w.ifindex, w.family) !== undefined);
     const have = await routing.list();
     for (const h of have) {
       if (want.some((w) => w.address === h.address)) continue;
@@ -193,7 +195,7 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
       });
     }
     for (const w of want) {
-      const gateway = mainGateway(routes, w.ifindex, w.family);
+      const gateway = linkGateway(routes, w.ifindex, w.family);
       const h = have.find((x) => x.address === w.address);
       if (h && h.ifname === w.ifname && h.gateway === gateway) continue;
       await attempt(async () => ({ action: 'add', kind: 'source-route', ...(await routing.add({ address: w.address, ifname: w.ifname })) }));

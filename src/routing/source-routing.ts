@@ -2,7 +2,7 @@
 // the subnet and default routes in N), kept in the kernel and recognised by its protocol number.
 
 import { Netns } from '../os/netns.js';
-import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import { NetlinkError, ValidationError } from '../netlink/core/errors.js';
 import { canonicalIp, familyOf, networkBytes, bytesToIp } from '../netlink/route/ip.js';
 import {
   addRoute, addRule, deleteRoute, deleteRule, listAddresses, listLinks, listRoutes, listRules,
@@ -10,7 +10,7 @@ import {
   type LinkInfo, type RouteEntry, type RouteSpec, type RuleEntry,
 } from '../netlink/route/ops.js';
 import { RouteSocket } from '../netlink/route/socket.js';
-import { checkAddress, checkIfname, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/validate.js';
+import { checkAddress, checkIfname, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/input/validate.js';
 import { checkTableRange } from './policy.js';
 import { RESERVED_TABLES, ROUTE_PROTOCOL, RULE_PRIORITY } from './marks.js';
 
@@ -31,7 +31,10 @@ export interface SourceRouteSpec {
   /** The source address: packets from it use `table`. Must be configured on `ifname`. */
   address: string;
   ifname: string;
-  /** Next hop of the table's default route; default: the device's default route in `main`. */
+  /**
+   * Next hop of the table's default route; default: the gateway of the device's routes (its default
+   * route in `main` first). Without either, `add` refuses with SourceRoutingError.
+   */
   gateway?: string;
   /** Table id (1–4294967295 except 252–255); default: a free one from 1000–1999. */
   table?: number;
@@ -125,7 +128,8 @@ export class SourceRouting {
    * in T the address's subnet on `ifname` (scope link) and a default route via the gateway. Adding an
    * address again updates its entry (new gateway, device or table). Sends RTM_NEWROUTE/RTM_NEWRULE
    * (and RTM_DEL* for what changed); needs CAP_NET_ADMIN.
-   * @throws ValidationError for bad input; Error when `ifname` does not exist or lacks `address`;
+   * @throws ValidationError for bad input; SourceRoutingError when `ifname` lacks `address` or no
+   *   gateway is given or found; NetlinkError ENODEV when `ifname` does not exist;
    *   NetlinkError with the kernel's words (e.g. ENETDOWN when the device is down).
    */
   async add(spec: SourceRouteSpec): Promise<SourceRoute> {
@@ -143,13 +147,17 @@ export class SourceRouting {
     const full = family === 'inet' ? 32 : 128;
     const mine = ownRules(snap.rules, this.priority).filter((r) => r.src === s.address);
     const table = s.table ?? mine[0]?.table ?? freeTable(snap, this.tables);
-    const gateway = s.gateway ?? mainGateway(snap.routes, link.index, family);
+    const gateway = s.gateway ?? linkGateway(snap.routes, link.index, family);
+    // A table without a default route sends nothing anywhere but the subnet: refuse rather than make one.
+    if (!gateway) {
+      throw new SourceRoutingError(`no gateway for ${s.ifname}: none of its routes has one; give it with "via" (gateway)`);
+    }
     const want: RouteSpec[] = [];
     if (local.prefixlen < full) {
       const dst = bytesToIp(networkBytes(s.address, local.prefixlen));
       want.push({ family, table, protocol: ROUTE_PROTOCOL, scope: RT_SCOPE_LINK, dst, dstLen: local.prefixlen, oif: link.index });
     }
-    if (gateway) want.push({ family, table, protocol: ROUTE_PROTOCOL, scope: RT_SCOPE_UNIVERSE, dstLen: 0, gateway, oif: link.index });
+    want.push({ family, table, protocol: ROUTE_PROTOCOL, scope: RT_SCOPE_UNIVERSE, dstLen: 0, gateway, oif: link.index });
     for (const r of want) await addRoute(this.sock, r, true);
     // Routes of ours in that table that are no longer wanted (an old gateway, another device).
     for (const r of ownRoutes(snap.routes, table)) {
@@ -214,6 +222,19 @@ function entriesOf(snap: Snapshot, priority: number): SourceRoute[] {
     const ifname = snap.links.find((l) => l.index === oif)?.name ?? '';
     return { address: rule.src as string, ifname, table: rule.table, ...(gateway ? { gateway } : {}) };
   });
+}
+
+/**
+ * The next hop to use for a table's default route on a device: the gateway of the device's default
+ * route in `main` (lowest metric), else of any default route on it in another table, else of any
+ * route on it that has one (a gateway is on the device's own subnet). Undefined when the device has
+ * no route with a gateway.
+ */
+export function linkGateway(routes: RouteEntry[], ifindex: number, family: 'inet' | 'inet6'): string | undefined {
+  const on = routes.filter((r) => r.family === family && r.type === RTN_UNICAST && r.oif === ifindex && r.gateway
+    && r.protocol !== ROUTE_PROTOCOL);
+  const rank = (r: RouteEntry): number => (r.dstLen === 0 ? (r.table === RT_TABLE_MAIN ? 0 : 1) : 2);
+  return on.sort((a, b) => rank(a) - rank(b) || (a.priority ?? 0) - (b.priority ?? 0))[0]?.gateway;
 }
 
 /** Gateway of the device's default route in `main` (lowest metric), if it has one. */

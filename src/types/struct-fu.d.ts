@@ -1,4 +1,4 @@
-// Types for the parts of struct-fu (a CommonJS package without its own typings) that src/netlink/struct.ts uses.
+// Types for the parts of struct-fu (a CommonJS package without its own typings) that src/netlink/core/struct.ts uses.
 
 declare module 'struct-fu' {
   interface Offset {

@@ -1,8 +1,8 @@
 // Userspace path-manager framework: the actions a hook takes on its connection — userspace-PM commands
 // with the connection's ids, serialised per connection, deduplicated per path, retried with back-off.
 
-import type { SubflowBackupSpec, SubflowCreateSpec, SubflowDestroySpec, AnnounceSpec, RemoveSpec } from '../mptcp/userspace.js';
-import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import type { SubflowBackupSpec, SubflowCreateSpec, SubflowDestroySpec, AnnounceSpec, RemoveSpec } from '../mptcp/pm/userspace.js';
+import { NetlinkError, ValidationError } from '../netlink/core/errors.js';
 import { pathKey, type Backoff, type KeyedSerial } from './bookkeeping.js';
 import type { ConnState } from './connection.js';
 import type { CreateOutcome, UpmAction, UpmActions, UpmError, UpmStats } from './types.js';

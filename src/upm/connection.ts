@@ -1,8 +1,8 @@
 // Userspace path-manager framework: one connection's state — its subflows, the peer's announced
 // addresses, local ids, attempts in flight, and the once-only record of which hooks have run.
 
-import type { SocketAddress } from '../mptcp/diag-model.js';
-import type { TrackedConnection, TrackedSubflow } from '../mptcp/tracker.js';
+import type { SocketAddress } from '../mptcp/diag/model.js';
+import type { TrackedConnection, TrackedSubflow } from '../mptcp/tracker/tracker.js';
 import { AddressIds, pathKey, plain, subflowKey } from './bookkeeping.js';
 import type { RemoteAddress, UpmConnection, UpmSubflow } from './types.js';
 

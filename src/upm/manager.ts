@@ -3,12 +3,12 @@
 
 import { EventEmitter } from 'eventemitter3';
 import { networkInterfaces } from 'node:os';
-import { MptcpEvents } from '../mptcp/events.js';
+import { MptcpEvents } from '../mptcp/events/events.js';
 import type { AnnouncedEvent, MptcpEvent, RemovedEvent, SubClosedEvent } from '../mptcp/events/types.js';
-import { MptcpPm } from '../mptcp/pm.js';
-import { ConnectionTracker, type TrackedConnection, type TrackerEvents } from '../mptcp/tracker.js';
-import { checkBoolean, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/validate.js';
-import { ValidationError } from '../netlink/errors.js';
+import { MptcpPm } from '../mptcp/pm/pm.js';
+import { ConnectionTracker, type TrackedConnection, type TrackerEvents } from '../mptcp/tracker/tracker.js';
+import { checkBoolean, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/input/validate.js';
+import { ValidationError } from '../netlink/core/errors.js';
 import { Netns } from '../os/netns.js';
 import { createActions, type PmLike } from './actions.js';
 import { Backoff, KeyedSerial, pathKey, type BackoffOptions } from './bookkeeping.js';

@@ -1,7 +1,7 @@
 // Userspace path-manager framework (capability layer): what a policy sees and may do. A policy is an
 // object of optional async hooks; the framework calls each once per kernel fact and serialises per connection.
 
-import type { SocketAddress } from '../mptcp/diag-model.js';
+import type { SocketAddress } from '../mptcp/diag/model.js';
 import type { EventError } from '../mptcp/events/types.js';
 
 /** A local address a policy may use, with the id the connection will know it by. */

@@ -1,4 +1,4 @@
-// Test-only byte builder for netlink attributes. Written independently of src/netlink/attr.ts (plain
+// Test-only byte builder for netlink attributes. Written independently of src/netlink/core/attr.ts (plain
 // arrays and arithmetic, no Buffer methods) so tests check the real writer against a second opinion.
 
 /** Bytes as the helpers pass them around. */

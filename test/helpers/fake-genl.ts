@@ -2,7 +2,7 @@
 // records every request byte for assertions and lets a test script the replies. Its bytes are built
 // with test/helpers/bytes.ts, not with the code under test.
 
-import type { RawTransport, TransportHandlers } from '../../src/netlink/transport.js';
+import type { RawTransport, TransportHandlers } from '../../src/netlink/core/transport.js';
 import { cat, cstr, nest, nla, u16le, u32le, type Bytes } from './bytes.js';
 
 const NLMSG_ERROR = 2;

@@ -2,9 +2,9 @@
 // that adapt to older kernels (npm run test:kernels): what a kernel lacks must fail UnsupportedError.
 
 import { expect } from 'vitest';
-import { MptcpPm } from '../../src/mptcp/pm.js';
-import { UnsupportedError } from '../../src/netlink/errors.js';
-import type { Features } from '../../src/mptcp/features.js';
+import { MptcpPm } from '../../src/mptcp/pm/pm.js';
+import { UnsupportedError } from '../../src/netlink/core/errors.js';
+import type { Features } from '../../src/mptcp/pm/features.js';
 
 let probed: Promise<Features> | undefined;
 

@@ -5,9 +5,9 @@ import { afterEach } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeNetns, scaled, type TestNetns } from './netns.js';
-import { MptcpEvents, type EstablishedEvent, type MptcpEvent, type StreamItem, type SubEstablishedEvent } from '../../src/mptcp/events.js';
-import { MptcpPm } from '../../src/mptcp/pm.js';
-import type { Endpoint } from '../../src/mptcp/endpoint.js';
+import { MptcpEvents, type EstablishedEvent, type MptcpEvent, type StreamItem, type SubEstablishedEvent } from '../../src/mptcp/events/events.js';
+import { MptcpPm } from '../../src/mptcp/pm/pm.js';
+import type { Endpoint } from '../../src/mptcp/pm/endpoint.js';
 
 /** One path: the addresses at each end and the interface names in each namespace. */
 export interface Path {

@@ -2,11 +2,11 @@
 // Pure; the table-driven codec does the wire work, this file maps attributes to user fields.
 
 import { AF_INET, AF_INET6, family, EventFlags, EventType, ResetFlags, ResetReason, type EventAttr } from '../../../generated/mptcp_pm.js';
-import { decodeAttrs } from '../../netlink/codec.js';
-import { readAttrs } from '../../netlink/attr.js';
-import { formatV4, formatV6 } from '../address.js';
-import { errnoName } from '../../netlink/errors.js';
-import type { UnknownAttr } from '../../netlink/spec-types.js';
+import { decodeAttrs } from '../../netlink/core/codec.js';
+import { readAttrs } from '../../netlink/core/attr.js';
+import { formatV4, formatV6 } from '../input/address.js';
+import { errnoName } from '../../netlink/core/errors.js';
+import type { UnknownAttr } from '../../netlink/core/spec-types.js';
 import type { EventFields, MptcpEvent, MptcpEventName } from './types.js';
 
 const KNOWN_EVENT_FLAGS = EventFlags.denyJoinId0 | EventFlags.serverSide;

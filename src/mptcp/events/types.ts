@@ -1,7 +1,7 @@
 // Event objects of the API layer: what MptcpEvents delivers and decodeEvent returns, one interface
 // per kernel event (camelCase of the spec name), plus `unknown`, `invalid` and `overrun`.
 
-import type { UnknownAttr } from '../../netlink/spec-types.js';
+import type { UnknownAttr } from '../../netlink/core/spec-types.js';
 import type { EventType, ResetReason } from '../../../generated/mptcp_pm.js';
 
 /** Names of the events the kernel sends (spec names in camelCase), from the generated table. */

@@ -5,9 +5,9 @@ import {
   inetDiagMsg, mptcpInfo, tcpInfo, sockDiagFamily,
   type DiagAttrs, type MptcpInfo, type SubflowAttrs, type TcpInfo,
 } from '../../../generated/sock_diag.js';
-import { decodeAttrs } from '../codec.js';
-import { DecodeError } from '../errors.js';
-import { decodePartial, decodeStruct } from '../struct.js';
+import { decodeAttrs } from '../core/codec.js';
+import { DecodeError } from '../core/errors.js';
+import { decodePartial, decodeStruct } from '../core/struct.js';
 import { formatInetAddress } from './inet.js';
 
 /** One socket of a dump, header fields flattened, addresses as text, ports in host order. */

@@ -2,9 +2,9 @@
 // the part after the nlmsghdr. Protocols above 255 (MPTCP) go in INET_DIAG_REQ_PROTOCOL.
 
 import { inetDiagReqV2, sockDiagFamily } from '../../../generated/sock_diag.js';
-import { AttrWriter } from '../attr.js';
-import { ValidationError } from '../errors.js';
-import { encodeStruct } from '../struct.js';
+import { AttrWriter } from '../core/attr.js';
+import { ValidationError } from '../core/errors.js';
+import { encodeStruct } from '../core/struct.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;

@@ -1,7 +1,7 @@
 // Generic-netlink controller (`nlctrl`) layer: the CTRL_CMD_GETFAMILY request and the decoding of
 // its reply into family id, version, multicast groups and operations.
 
-import { AttrWriter, readAttrs, read } from '../attr.js';
+import { AttrWriter, readAttrs, read } from '../core/attr.js';
 
 /** `nlctrl` command and attribute numbers (include/uapi/linux/genetlink.h). */
 export const Ctrl = {

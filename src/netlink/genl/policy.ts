@@ -1,7 +1,7 @@
 // Generic-netlink controller layer: CTRL_CMD_GETPOLICY (Linux 5.10+), the request and the decoding
 // of its dump into the attribute policies a family applies to each of its commands.
 
-import { AttrWriter, readAttrs, read, type RawAttr } from '../attr.js';
+import { AttrWriter, readAttrs, read, type RawAttr } from '../core/attr.js';
 import { Ctrl } from './ctrl.js';
 
 /** `nlctrl` numbers of the policy dump (include/uapi/linux/genetlink.h, netlink.h). */

@@ -2,15 +2,15 @@
 // nlctrl, adds the genlmsghdr to requests, strips it from replies and notifications.
 
 import { constants as osConstants } from 'node:os';
-import { DecodeError, NetlinkError, type ExtAck } from '../errors.js';
-import { NetlinkSocket, type ErrorListener, type OverrunListener, type RawTransport } from '../socket.js';
-import { NETLINK_GENERIC } from '../transport.js';
-import { explainExtAck } from '../explain.js';
-import type { FamilyDesc } from '../spec-types.js';
+import { DecodeError, NetlinkError, type ExtAck } from '../core/errors.js';
+import { NetlinkSocket, type ErrorListener, type OverrunListener, type RawTransport } from '../core/socket.js';
+import { NETLINK_GENERIC } from '../core/transport.js';
+import { explainExtAck } from '../core/explain.js';
+import type { FamilyDesc } from '../core/spec-types.js';
 import type { Netns } from '../../os/netns.js';
 import { decodeFamily, getFamilyRequest, Ctrl, type FamilyInfo } from './ctrl.js';
 
-export type { RawTransport, TransportHandlers, ErrorListener, OverrunListener } from '../socket.js';
+export type { RawTransport, TransportHandlers, ErrorListener, OverrunListener } from '../core/socket.js';
 
 /** Size of `struct genlmsghdr`. */
 export const GENL_HDRLEN = 4;

@@ -1,7 +1,7 @@
 // rtnetlink layer: IP addresses as the route messages carry them (4 or 16 raw bytes) and as the
 // API shows them (RFC 5952 text), plus the prefix arithmetic the routing code needs.
 
-import { formatIPv6 } from '../inet.js';
+import { formatIPv6 } from '../core/inet.js';
 import { isIPv4, isIPv6 } from 'node:net';
 
 export const AF_INET = 2;

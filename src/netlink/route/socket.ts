@@ -2,8 +2,8 @@
 // `netlink` package's rtnetlink codecs write the requests and read the replies and notifications.
 
 import { rt } from 'netlink';
-import { NetlinkSocket } from '../socket.js';
-import { DecodeError } from '../errors.js';
+import { NetlinkSocket } from '../core/socket.js';
+import { DecodeError } from '../core/errors.js';
 import type { Netns } from '../../os/netns.js';
 
 export const NETLINK_ROUTE = 0;

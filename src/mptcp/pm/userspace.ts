@@ -1,14 +1,14 @@
 // Userspace path manager: per-connection commands (announce, remove, subflow create/destroy,
 // subflow backup, address listing) with the checks the kernel leaves to its callers.
 
-import { family, PM_MAX_ADDR_ID } from '../../generated/mptcp_pm.js';
-import { decodeAttrs } from '../netlink/codec.js';
-import { UnsupportedError, ValidationError } from '../netlink/errors.js';
-import { familyOf, toWire } from './address.js';
+import { family, PM_MAX_ADDR_ID } from '../../../generated/mptcp_pm.js';
+import { decodeAttrs } from '../../netlink/core/codec.js';
+import { UnsupportedError, ValidationError } from '../../netlink/core/errors.js';
+import { familyOf, toWire } from '../input/address.js';
 import { ENDPOINT_FLAGS, endpointFromWire, type AddressAttrs, type Endpoint } from './endpoint.js';
 import {
   checkBoolean, checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, checkToken,
-} from './validate.js';
+} from '../input/validate.js';
 import type { OpRunner } from './runner.js';
 
 /**

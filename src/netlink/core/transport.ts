@@ -3,12 +3,12 @@
 
 // The raw socket only: the package's entry point loads every family it ships (slow to start).
 import { RawNetlinkSocket } from 'netlink/dist/raw.js';
-import type { Netns } from '../os/netns.js';
-import { findNetlinkFd } from '../os/procfs.js';
+import type { Netns } from '../../os/netns.js';
+import { findNetlinkFd } from '../../os/procfs.js';
 import {
   NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_NO_ENOBUFS, SOL_NETLINK, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE,
   SysError, getIntOption, recvNonBlocking, sendToKernel, sendToKernelOffThread, setIntOption, socketDrops,
-} from '../os/sys.js';
+} from '../../os/sys.js';
 
 /** Netlink protocol numbers (<linux/netlink.h>) of the protocols this package speaks. */
 export const NETLINK_ROUTE = 0;

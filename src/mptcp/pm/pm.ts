@@ -3,24 +3,24 @@
 
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'eventemitter3';
-import { family, PM_ADDR_MAX, type Op } from '../../generated/mptcp_pm.js';
-import { decodeAttrs } from '../netlink/codec.js';
-import { GenlSocket, type GenlSocketOptions } from '../netlink/genl/socket.js';
-import { UnsupportedError, ValidationError, NetlinkError } from '../netlink/errors.js';
-import { canonicalAddress, toWire } from './address.js';
+import { family, PM_ADDR_MAX, type Op } from '../../../generated/mptcp_pm.js';
+import { decodeAttrs } from '../../netlink/core/codec.js';
+import { GenlSocket, type GenlSocketOptions } from '../../netlink/genl/socket.js';
+import { UnsupportedError, ValidationError, NetlinkError } from '../../netlink/core/errors.js';
+import { addressKind, canonicalAddress, toWire } from '../input/address.js';
 import {
   bitsToFlags, checkEndpointSpec, endpointFromWire, EndpointNotFoundError, ENDPOINT_FLAGS, pickEndpoint,
   type AddressAttrs, type Endpoint, type EndpointFlag, type EndpointSpec,
 } from './endpoint.js';
-import { checkAddress, checkBoolean, checkId, checkInt, checkKeys, checkNetns, checkObject, checkPort } from './validate.js';
-import { Netns } from '../os/netns.js';
+import { checkAddress, checkBoolean, checkId, checkInt, checkKeys, checkNetns, checkObject, checkPort } from '../input/validate.js';
+import { Netns } from '../../os/netns.js';
 import { type Features, detectFeatures, FLAG_SINCE, probePolicy } from './features.js';
 import { checkPathManagerType, getPathManager, setPathManager, type PathManagerType } from './pathmanager.js';
 import { OpRunner, type OpOptions } from './runner.js';
-import type { EndpointRef, Limits, MptcpPmEvents, MptcpPmOptions } from './pm-types.js';
+import type { EndpointRef, Limits, MptcpPmEvents, MptcpPmOptions } from './types.js';
 import * as us from './userspace.js';
 
-export type { MptcpPmOptions, Limits, EndpointRef, MptcpPmEvents } from './pm-types.js';
+export type { MptcpPmOptions, Limits, EndpointRef, MptcpPmEvents } from './types.js';
 
 const CHANGEABLE_FLAGS = ['backup', 'fullmesh'] as const satisfies readonly EndpointFlag[];
 
@@ -110,8 +110,10 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
    * Adds an endpoint (ADD_ADDR) and resolves with it as the kernel stored it, kernel-assigned id
    * included. Needs CAP_NET_ADMIN. The interface (ifname, ifindex, or the zone id of a link-local
    * address such as `fe80::1%eth0`) must exist in the namespace.
-   * @throws ValidationError for input the kernel would refuse or misuse (wildcard, multicast or
-   * broadcast address, unknown interface, …); UnsupportedError for a flag this kernel does not have
+   * A wildcard, multicast or broadcast address is added as the kernel adds it, and said to
+   * `warning` listeners (`address-not-unicast`).
+   * @throws ValidationError for input the kernel would refuse or misuse (unknown interface, port
+   * without signal, …); UnsupportedError for a flag this kernel does not have
    * (it would drop it silently), before sending; NetlinkError for kernel refusals (EEXIST duplicate
    * address, EBUSY id in use, ERANGE more than 8 endpoints, …; older kernels, 6.1 among them,
    * answer EINVAL to all three).
@@ -135,6 +137,7 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
     });
     if (ifIdx !== undefined) checked.wire.ifIdx = ifIdx;
     await this.ops.run('addAddr', { addr: checked.wire });
+    this.warnIfNotUnicast(checked.address);
     this.warnIfDisabled();
     if (!returnStored) return;
     // The add succeeded: nothing after this point may turn it into an error. When the endpoint
@@ -162,6 +165,18 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
     } catch {
       return undefined;
     }
+  }
+
+  /** Wildcard, multicast and broadcast endpoints are kept by the kernel but used by no packet: say so. */
+  private warnIfNotUnicast(address: string): void {
+    const kind = addressKind(address);
+    if (kind === 'unicast' || this.listenerCount('warning') === 0) return;
+    const what = kind === 'unspecified' ? 'the wildcard (unspecified) address' : `a ${kind} address`;
+    this.emit('warning', {
+      code: 'address-not-unicast',
+      message: `endpoint ${address} is ${what}: the kernel keeps it, but no subflow or ADD_ADDR will use it`,
+      fix: 'use a unicast address configured on an interface of the namespace',
+    });
   }
 
   /** Endpoints are accepted with MPTCP disabled, and then do nothing: say so to `warning` listeners. */
@@ -210,7 +225,7 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
    */
   async deleteInitialAddress(address: string): Promise<void> {
     this.ops.requireOp('delAddr');
-    const a = checkAddress('address', address, { unicast: true });
+    const a = checkAddress('address', address);
     await this.ops.run('delAddr', { addr: { ...toWire(a), id: 0 } }, { offThread: 'auto' });
   }
 

@@ -2,7 +2,7 @@
 // (every one is per namespace; a new namespace starts at the kernel defaults).
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { Netns } from '../os/netns.js';
+import { Netns } from '../../os/netns.js';
 
 const DIR = '/proc/sys/net/mptcp';
 

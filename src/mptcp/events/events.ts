@@ -3,20 +3,20 @@
 
 import { EventEmitter } from 'eventemitter3';
 import { constants as osConstants } from 'node:os';
-import { EventType, family, McastGroup } from '../../generated/mptcp_pm.js';
-import { GenlSocket, type RawTransport } from '../netlink/genl/socket.js';
-import { SysError } from '../os/sys.js';
-import { NetlinkError, UnsupportedError, ValidationError } from '../netlink/errors.js';
-import { detectFeatures, LISTENER_EVENTS_SINCE } from './features.js';
-import { checkInt, checkKeys, checkNetns, checkObject, checkToken, show } from './validate.js';
-import { Netns } from '../os/netns.js';
-import { decodeEvent } from './events/decode.js';
-import { DEFAULT_STREAM_LIMIT, StreamQueue } from './events/queue.js';
-import type { MptcpEvent, MptcpEventFilterName, MptcpEventMap, OverrunEvent, StreamItem } from './events/types.js';
+import { EventType, family, McastGroup } from '../../../generated/mptcp_pm.js';
+import { GenlSocket, type RawTransport } from '../../netlink/genl/socket.js';
+import { SysError } from '../../os/sys.js';
+import { NetlinkError, UnsupportedError, ValidationError } from '../../netlink/core/errors.js';
+import { detectFeatures, LISTENER_EVENTS_SINCE } from '../pm/features.js';
+import { checkInt, checkKeys, checkNetns, checkObject, checkToken, show } from '../input/validate.js';
+import { Netns } from '../../os/netns.js';
+import { decodeEvent } from './decode.js';
+import { DEFAULT_STREAM_LIMIT, StreamQueue } from './queue.js';
+import type { MptcpEvent, MptcpEventFilterName, MptcpEventMap, OverrunEvent, StreamItem } from './types.js';
 
-export { decodeEvent, eventName } from './events/decode.js';
-export { DEFAULT_STREAM_LIMIT } from './events/queue.js';
-export type * from './events/types.js';
+export { decodeEvent, eventName } from './decode.js';
+export { DEFAULT_STREAM_LIMIT } from './queue.js';
+export type * from './types.js';
 
 /** The multicast group carrying every event. */
 export const EVENTS_GROUP = McastGroup.events;

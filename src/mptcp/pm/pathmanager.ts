@@ -2,10 +2,10 @@
 // or, on older kernels, `net.mptcp.pm_type` (5.19+). Read and written from inside the namespace.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { PmType } from '../../generated/mptcp_pm.js';
-import { UnsupportedError, ValidationError } from '../netlink/errors.js';
-import type { Netns } from '../os/netns.js';
-import { show } from './validate.js';
+import { PmType } from '../../../generated/mptcp_pm.js';
+import { UnsupportedError, ValidationError } from '../../netlink/core/errors.js';
+import type { Netns } from '../../os/netns.js';
+import { show } from '../input/validate.js';
 
 /** A path manager by name (the keys of the generated PmType table). */
 export type PathManagerType = PmType;

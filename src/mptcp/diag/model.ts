@@ -1,8 +1,8 @@
 // Domain layer: MPTCP connections, subflows and listeners as an administrator reads them (`ss -M`),
 // built from decoded sock_diag sockets; subflows are joined to their connection by token.
 
-import { MptcpInfoFlags, SubflowFlags, TcpState, type MptcpInfo, type TcpInfo } from '../../generated/sock_diag.js';
-import { decodeMptcpInfo, decodeTcpInfo, subflowAttrs, type DiagSocket } from '../netlink/diag/reply.js';
+import { MptcpInfoFlags, SubflowFlags, TcpState, type MptcpInfo, type TcpInfo } from '../../../generated/sock_diag.js';
+import { decodeMptcpInfo, decodeTcpInfo, subflowAttrs, type DiagSocket } from '../../netlink/diag/reply.js';
 
 export interface SocketAddress {
   address: string;

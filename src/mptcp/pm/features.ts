@@ -5,12 +5,12 @@
 import { existsSync } from 'node:fs';
 import { release } from 'node:os';
 
-import { family, McastGroup, type Op } from '../../generated/mptcp_pm.js';
-import { NetlinkError } from '../netlink/errors.js';
-import { GenlOpFlag } from '../netlink/genl/ctrl.js';
-import { acceptedAttrs, CtrlPolicy, decodePolicyDump, getPolicyRequest, hasPerOpPolicies, type FamilyPolicy } from '../netlink/genl/policy.js';
-import { GenlSocket, type RawTransport } from '../netlink/genl/socket.js';
-import type { Netns } from '../os/netns.js';
+import { family, McastGroup, type Op } from '../../../generated/mptcp_pm.js';
+import { NetlinkError } from '../../netlink/core/errors.js';
+import { GenlOpFlag } from '../../netlink/genl/ctrl.js';
+import { acceptedAttrs, CtrlPolicy, decodePolicyDump, getPolicyRequest, hasPerOpPolicies, type FamilyPolicy } from '../../netlink/genl/policy.js';
+import { GenlSocket, type RawTransport } from '../../netlink/genl/socket.js';
+import type { Netns } from '../../os/netns.js';
 import type { EndpointFlag } from './endpoint.js';
 
 export type OpName = keyof typeof Op;

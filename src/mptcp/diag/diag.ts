@@ -2,16 +2,16 @@
 // NETLINK_SOCK_DIAG as `ss -M` and `ss -ti` do, joined by token (the typed `ss -iaM`).
 
 import { networkInterfaces } from 'node:os';
-import { Ext, IPPROTO_MPTCP, IPPROTO_TCP, PROTONUM, SOCK_DIAG_BY_FAMILY, TcpState } from '../../generated/sock_diag.js';
-import { encodeDiagRequest, ALL_STATES } from '../netlink/diag/request.js';
-import { decodeDiagMsg } from '../netlink/diag/reply.js';
-import { ClosedError, ValidationError } from '../netlink/errors.js';
-import { NetlinkSocket } from '../netlink/socket.js';
-import { Netns } from '../os/netns.js';
+import { Ext, IPPROTO_MPTCP, IPPROTO_TCP, PROTONUM, SOCK_DIAG_BY_FAMILY, TcpState } from '../../../generated/sock_diag.js';
+import { encodeDiagRequest, ALL_STATES } from '../../netlink/diag/request.js';
+import { decodeDiagMsg } from '../../netlink/diag/reply.js';
+import { ClosedError, ValidationError } from '../../netlink/core/errors.js';
+import { NetlinkSocket } from '../../netlink/core/socket.js';
+import { Netns } from '../../os/netns.js';
 import {
   isListener, joinSubflows, mptcpSocket, subflowSocket,
   type IfnameResolver, type MptcpConnection, type MptcpListener, type MptcpSubflow,
-} from './diag-model.js';
+} from './model.js';
 
 export interface MptcpDiagOptions {
   /** Namespace name under /run/netns or a path; the caller's own namespace when absent. */

@@ -4,7 +4,7 @@
 
 import { Core, type ErrorListener, type ExchangeOptions, type NotificationListener, type OverrunListener } from './engine.js';
 import { NetlinkTransport, type RawTransport } from './transport.js';
-import { Netns } from '../os/netns.js';
+import { Netns } from '../../os/netns.js';
 import { ClosedError } from './errors.js';
 
 export type { ErrorListener, ExchangeOptions, NotificationListener, OverrunListener } from './engine.js';

@@ -1,9 +1,9 @@
 // IP address text ⇄ wire form for the API layer: strings such as "192.0.2.1" or "2001:db8::1"
 // become { family, addr4 | addr6 } as the `address` attribute set carries them, and back.
 
-import { formatIPv6 } from '../netlink/inet.js';
+import { formatIPv6 } from '../../netlink/core/inet.js';
 import { isIPv4, isIPv6 } from 'node:net';
-import { AF_INET, AF_INET6 } from '../../generated/mptcp_pm.js';
+import { AF_INET, AF_INET6 } from '../../../generated/mptcp_pm.js';
 
 export { AF_INET, AF_INET6 };
 

@@ -1,13 +1,13 @@
 // Domain layer, shared by the in-kernel (pm.ts) and userspace (userspace.ts) path-manager calls:
 // sends one mptcp_pm op, and resolves the interfaces inputs name, all before anything is sent.
 
-import { family, type Op } from '../../generated/mptcp_pm.js';
-import { encodeAttrs } from '../netlink/codec.js';
-import { ClosedError, UnsupportedError, ValidationError } from '../netlink/errors.js';
-import type { GenlSocket } from '../netlink/genl/socket.js';
-import type { Netns } from '../os/netns.js';
+import { family, type Op } from '../../../generated/mptcp_pm.js';
+import { encodeAttrs } from '../../netlink/core/codec.js';
+import { ClosedError, UnsupportedError, ValidationError } from '../../netlink/core/errors.js';
+import type { GenlSocket } from '../../netlink/genl/socket.js';
+import type { Netns } from '../../os/netns.js';
 import { OP_SINCE, type Features } from './features.js';
-import { show } from './validate.js';
+import { show } from '../input/validate.js';
 
 export type OpName = keyof typeof Op;
 

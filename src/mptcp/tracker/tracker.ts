@@ -2,11 +2,11 @@
 // by the mptcp_pm event stream, and taken again after any loss, so it is never wrong for longer than one resync.
 
 import { EventEmitter } from 'eventemitter3';
-import { ClosedError, ValidationError } from '../netlink/errors.js';
-import { MptcpDiag } from './diag.js';
-import type { MptcpConnection, MptcpConnectionInfo, SocketAddress } from './diag-model.js';
-import { MptcpEvents } from './events.js';
-import type { MptcpEvent, OverrunEvent } from './events/types.js';
+import { ClosedError, ValidationError } from '../../netlink/core/errors.js';
+import { MptcpDiag } from '../diag/diag.js';
+import type { MptcpConnection, MptcpConnectionInfo, SocketAddress } from '../diag/model.js';
+import { MptcpEvents } from '../events/events.js';
+import type { MptcpEvent, OverrunEvent } from '../events/types.js';
 
 export interface TrackedSubflow {
   local: SocketAddress;

@@ -1,8 +1,8 @@
 // Input checks run before anything is sent: each failure is a ValidationError naming the field
 // and the rule, so a request the kernel would refuse (or misread) never leaves the process.
 
-import { PM_MAX_ADDR_ID } from '../../generated/mptcp_pm.js';
-import { ValidationError } from '../netlink/errors.js';
+import { PM_MAX_ADDR_ID } from '../../../generated/mptcp_pm.js';
+import { ValidationError } from '../../netlink/core/errors.js';
 import { addressKind, isAddress, isLinkLocal, splitZone } from './address.js';
 
 /** An integer in [min, max], or a ValidationError naming `field`. */

@@ -1,10 +1,10 @@
 // Endpoint vocabulary of the API layer (flag names, Endpoint objects) and its mapping to and from
 // the `address` attribute set, with the checks `ip mptcp endpoint add` users expect.
 
-import { EndpointFlags } from '../../generated/mptcp_pm.js';
-import { DecodeError, ValidationError } from '../netlink/errors.js';
-import { canonicalAddress, fromWire, toWire, type WireAddress } from './address.js';
-import { checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, show } from './validate.js';
+import { EndpointFlags } from '../../../generated/mptcp_pm.js';
+import { DecodeError, ValidationError } from '../../netlink/core/errors.js';
+import { canonicalAddress, fromWire, toWire, type WireAddress } from '../input/address.js';
+import { checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, show } from '../input/validate.js';
 
 /** Endpoint flags by name, with their bit values (`MPTCP_PM_ADDR_FLAG_*`), from the generated table. */
 export const ENDPOINT_FLAGS = EndpointFlags;
@@ -29,7 +29,11 @@ export interface Endpoint {
 
 /** What `addEndpoint` takes. */
 export interface EndpointSpec {
-  /** A unicast address; a link-local IPv6 one may carry its interface as a zone id (`fe80::1%eth0`). */
+  /**
+   * An IPv4 or IPv6 address; a link-local IPv6 one may carry its interface as a zone id
+   * (`fe80::1%eth0`). Wildcard, multicast and broadcast addresses are accepted as the kernel
+   * accepts them (no packet uses them; `MptcpPm` says so through its `warning` event).
+   */
   address: string;
   id?: number;
   port?: number;
@@ -79,14 +83,14 @@ export interface CheckedEndpointSpec {
 /**
  * Checks an endpoint spec the way the kernel would, but before sending: a valid address, id
  * 1–255, port 1–65535 only with `signal` and without `subflow`, no `signal` with `fullmesh`, no
- * `implicit`, known flag names, an interface given once, a unicast address (no wildcard, multicast
- * or broadcast), a zone id only on a link-local address. Whether the interface exists is checked by
- * the caller, which holds the namespace.
+ * `implicit`, known flag names, an interface given once, a zone id only on a link-local address.
+ * Like the kernel and `ip`, it takes any address, wildcard, multicast and broadcast ones included.
+ * Whether the interface exists is checked by the caller, which holds the namespace.
  */
 export function checkEndpointSpec(input: unknown): CheckedEndpointSpec {
   const spec = checkObject('endpoint', input);
   checkKeys('endpoint', spec, ['address', 'id', 'port', 'ifname', 'ifindex', 'flags']);
-  const { address, zone } = checkIpAddress('address', spec.address, { unicast: true, zone: true });
+  const { address, zone } = checkIpAddress('address', spec.address, { zone: true });
   const bits = flagsToBits('flags', spec.flags);
   const wire: AddressAttrs = { ...toWire(address), flags: bits };
   if (spec.id !== undefined) wire.id = checkId('id', spec.id);

@@ -2,8 +2,8 @@
 // `nstat -az` shows as MPTcpExt*), read by name since their order changes between kernels.
 
 import { readFileSync } from 'node:fs';
-import { DecodeError, UnsupportedError } from '../netlink/errors.js';
-import { Netns } from '../os/netns.js';
+import { DecodeError, UnsupportedError } from '../../netlink/core/errors.js';
+import { Netns } from '../../os/netns.js';
 
 /** A netstat file opened from a thread that entered the namespace shows that namespace. */
 const NETSTAT = '/proc/thread-self/net/netstat';

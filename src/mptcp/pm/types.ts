@@ -1,7 +1,7 @@
 // Option, result and event types of the MptcpPm API (pm.ts), kept apart so that file stays about
 // the calls themselves.
 
-import type { GenlSocketOptions } from '../netlink/genl/socket.js';
+import type { GenlSocketOptions } from '../../netlink/genl/socket.js';
 
 export interface MptcpPmOptions {
   /** A namespace name under /run/netns, or a path such as /proc/PID/ns/net. Default: the caller's. */
@@ -39,14 +39,16 @@ export interface MptcpPmEvents {
   /**
    * Something the kernel accepted but that will not work as the caller likely expects, e.g.
    * `mptcp-disabled`: an endpoint was added while `net.mptcp.enabled` is 0 in the namespace, so
-   * no connection will use it until MPTCP is enabled.
+   * no connection will use it until MPTCP is enabled; `address-not-unicast`: an endpoint with a
+   * wildcard, multicast or broadcast address was added (the kernel keeps it, no subflow or
+   * ADD_ADDR will use it).
    */
   warning: (w: MptcpPmWarning) => void;
 }
 
 /** See {@link MptcpPmEvents.warning}. */
 export interface MptcpPmWarning {
-  code: 'mptcp-disabled';
+  code: 'mptcp-disabled' | 'address-not-unicast';
   message: string;
   /** What fixes it. */
   fix: string;
