@@ -54,8 +54,9 @@ export function namespaces(): Set<string> {
 const SELFTEST_NS = /^ns\d+-[A-Za-z0-9]{6}$/;
 
 /**
- * Deletes the selftest namespaces that appeared during a run and are still there (a script that
- * was killed on its timeout does not clean up); returns their names.
+ * Deletes the selftest namespaces that appeared since `before` and are still there: only for a
+ * script killed at its time bound (which may not have cleaned up), as another selftest running at
+ * the same time names its namespaces the same way. Returns their names.
  */
 export function removeLeftovers(before: Set<string>): string[] {
   const left = [...namespaces()].filter((n) => !before.has(n) && SELFTEST_NS.test(n));

@@ -110,8 +110,11 @@ async function runJob(dir: string, job: Job, logs: string): Promise<{ passed: nu
   console.log(`${job.script} ${job.args.join(' ')}\n  ${describe('ip      ', ip)}`);
   const cmd = await runScript(dir, job, job.args, environment(true), join(logs, `${base}.mptcp-pm.log`));
   console.log(`  ${describe('mptcp-pm', cmd)}`);
-  const left = removeLeftovers(before);
-  if (left.length) console.log(`  removed namespaces left behind: ${left.join(' ')}`);
+  // A script stopped at its bound may not have cleaned up (it normally does, on any exit).
+  if (ip.timedOut || cmd.timedOut) {
+    const left = removeLeftovers(before);
+    if (left.length) console.log(`  removed namespaces left behind: ${left.join(' ')}`);
+  }
   if (ip.results.length === 0) problems.push(`${job.script}: no test result with ip (see ${base}.ip.log)`);
   if (cmd.results.length === 0) problems.push(`${job.script}: no test result with mptcp-pm (see ${base}.mptcp-pm.log)`);
 
@@ -124,7 +127,7 @@ async function runJob(dir: string, job: Job, logs: string): Promise<{ passed: nu
     const names = regressions.map(bareName);
     const again = await runScript(dir, job, ['-i', ...names], environment(true), join(logs, `${base}.mptcp-pm.again.log`));
     const ipAgain = await runScript(dir, job, ['-i', ...names], environment(false), join(logs, `${base}.ip.again.log`));
-    removeLeftovers(before);
+    if (again.timedOut || ipAgain.timedOut) removeLeftovers(before);
     const passedAgain = new Set(again.results.filter((r) => r.outcome === 'pass').map((r) => r.name));
     for (const r of ipAgain.results) console.log(`    ip ${r.outcome}, mptcp-pm ${passedAgain.has(r.name) ? 'pass' : 'fail'}: ${r.name}`);
     regressions = regressions.filter((n) => !passedAgain.has(n));
