@@ -14,9 +14,9 @@ export {
 } from './netlink/core/errors.js';
 export type { ExtAck } from './netlink/core/errors.js';
 export { Netns, NetnsError, withNetns, listNetns } from './os/netns.js';
-export { MptcpEvents, decodeEvent, eventName, EVENTS_GROUP, DEFAULT_RECEIVE_BUFFER_BYTES, DEFAULT_STREAM_LIMIT } from './mptcp/events/events.js';
+export { MptcpEvents, ConnectionEvents, decodeEvent, eventName, EVENTS_GROUP, DEFAULT_RECEIVE_BUFFER_BYTES, DEFAULT_STREAM_LIMIT } from './mptcp/events/events.js';
 export type {
-  MptcpEventsOptions, StreamOptions, MptcpEventListeners, MptcpEvent, MptcpEventName, MptcpEventMap,
+  MptcpEventsOptions, StreamOptions, MptcpEventListeners, ConnectionEventListeners, MptcpEvent, MptcpEventName, MptcpEventMap,
   MptcpEventFilterName, StreamItem, OverrunEvent, EventFields, EventError, EventResetReason, EventResetFlags,
   ConnectionEvent, CreatedEvent, EstablishedEvent, ClosedEvent, AnnouncedEvent, RemovedEvent, SubflowEvent,
   SubEstablishedEvent, SubClosedEvent, SubPriorityEvent, ListenerEvent, ListenerCreatedEvent, ListenerClosedEvent,
@@ -50,6 +50,8 @@ export type { ReconcilerChange, ReconcilerEvents } from './routing/reconciler.js
 export { checkPolicy } from './routing/policy.js';
 export type { ReconcilerOptions, PolicyRule } from './routing/policy.js';
 export { runDoctor, doctorFailed, CHECKS } from './doctor/index.js';
+export { explainConnections } from './explain/index.js';
+export type { CauseCode, ConnectionExplanation, ExpectedSubflow, ExplainOptions, MissingSubflow, PresentSubflow } from './explain/index.js';
 export type { Check, Finding, Severity, DoctorContext } from './doctor/index.js';
 export { UserspacePathManager } from './upm/manager.js';
 export type { UserspacePathManagerOptions } from './upm/manager.js';

@@ -53,6 +53,41 @@ describe('mptcp-pm route and auto', () => {
     expect(missing).toMatchObject({ status: 2, stderr: expect.stringContaining('not configured on wlan1') });
   });
 
+  it('route add with a gateway the kernel refuses: exit 2 and nothing left behind; an existing entry is kept as it was', async () => {
+    const ours = async (): Promise<string> => `${await ns.ip('route', 'show', 'table', 'all', 'proto', '77')}${(await ns.ip('rule', 'show')).split('\n').filter((l) => l.includes('proto 77')).join('\n')}`;
+    const bad = await cli('-n', ns.name, 'route', 'add', '192.0.2.1', 'dev', 'eth1', 'via', '198.51.100.77');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^Error: /);
+    expect(await ours()).toBe('');
+    expect((await cli('-n', ns.name, 'route', 'show')).stdout).toBe('');
+    // The retry gets the first table of the range, as if the failure had never happened.
+    expect(await cli('-n', ns.name, 'route', 'add', '192.0.2.1', 'dev', 'eth1', 'via', '192.0.2.254')).toMatchObject({ status: 0 });
+    expect((await cli('-n', ns.name, 'route', 'show')).stdout).toBe('from 192.0.2.1 table 1000 dev eth1 via 192.0.2.254\n');
+    const kept = await ours();
+    // Changing it to a refused gateway fails and leaves the working entry untouched.
+    const change = await cli('-n', ns.name, 'route', 'add', '192.0.2.1', 'dev', 'eth1', 'via', '203.0.113.9');
+    expect(change.status).toBe(2);
+    expect(await ours()).toBe(kept);
+    // The library's add, many at once on one client: every failure leaves nothing behind.
+    const { SourceRouting } = await import('../src/index.js');
+    const rt = await SourceRouting.open({ netns: ns.name });
+    try {
+      const results = await Promise.allSettled([
+        rt.add({ address: '198.51.100.1', ifname: 'wlan1', gateway: '192.0.2.77' }),
+        rt.add({ address: '198.51.100.1', ifname: 'wlan1', gateway: '198.51.100.254', table: 77 }),
+        rt.add({ address: '198.51.100.1', ifname: 'wlan1', gateway: '203.0.113.1', table: 78 }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'rejected']);
+      expect(await rt.list()).toEqual([
+        { address: '192.0.2.1', ifname: 'eth1', table: 1000, gateway: '192.0.2.254' },
+        { address: '198.51.100.1', ifname: 'wlan1', table: 77, gateway: '198.51.100.254' },
+      ]);
+      expect(await ns.ip('route', 'show', 'table', '78')).toBe('');
+    } finally {
+      rt.close();
+    }
+  });
+
   it('auto --config FILE (YAML) adds endpoints, follows a new address, and stops on SIGTERM leaving its state', async () => {
     const config = join(dir, 'policy.yaml');
     writeFileSync(config, 'rules:\n  - interface: "eth*"\n    flags: [subflow]\n  - interface: "wlan*"\n    flags: [subflow, backup]\nsourceRouting: true\n');

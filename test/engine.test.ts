@@ -95,6 +95,20 @@ describe('batching', () => {
     expect(out.map(([b]) => b.readUInt32LE(4))).toEqual([100, ...Array.from({ length: 30 }, (_, i) => i)]);
   });
 
+  it('sends worker-thread requests made together in one datagram on the worker, in order', async () => {
+    const { sock, peer } = await setup();
+    peer.handler = (req) => peer.reply(req, nla(7, u32le(req.attrs.readUInt32LE(4))));
+    const before = peer.datagrams;
+    const all = Array.from({ length: 20 }, (_, i) => sock.request(6, nla(1, u32le(i)), { op: 'get-limits', offThread: true }));
+    const out = await Promise.all(all);
+    expect(out.map(([b]) => b.readUInt32LE(4))).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    // The first leaves alone; the 19 made while it was on the worker follow in one datagram.
+    expect(peer.datagrams - before).toBe(2);
+    const sent = peer.familyRequests.slice(-20);
+    expect(sent.every((r) => r.offThread)).toBe(true);
+    expect(sent.map((r) => r.attrs.readUInt32LE(4))).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
   it('never puts two dumps in one datagram', async () => {
     const { sock, peer } = await setup();
     peer.handler = (req) => (req.flags & 0x300 ? peer.dump(req, [nla(1, [req.seq & 0xff])]) : peer.reply(req, nla(7, u32le(0))));

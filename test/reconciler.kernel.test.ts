@@ -160,7 +160,7 @@ describe('EndpointReconciler after an overrun', () => {
       await ns.ip('link', 'set', 'mgmt0', 'up');
       r = await EndpointReconciler.start({ netns: ns.name, rules: RULES, resyncIntervalMs: 0, receiveBufferBytes: 65536 });
       let lost = 0;
-      r.on('overrun', (n) => (lost += n));
+      r.on('overrun', (n) => (lost += n ?? 0));
       // Thousands of notifications while the JS thread is blocked: the socket's queue overflows.
       const lines = Array.from({ length: 3000 }, (_, i) => `addr add 203.0.${113 + Math.floor(i / 250)}.${1 + (i % 250)}/32 dev mgmt0`);
       lines.push('addr add 192.0.2.77/24 dev eth1');

@@ -1,6 +1,7 @@
 # Load generator of the event-storm phase: real MPTCP connections (IPPROTO_MPTCP). `server PORT`
 # accepts and echoes; `client DST PORT COUNT WORKERS` opens COUNT connections, each waits for its
 # extra subflow (MPTCP_INFO subflows >= 1, created by the kernel PM) and closes; JSON result on stdout.
+# `burst DST PORT COUNT` starts COUNT connections at once and closes each once joined.
 # `hold DST PORT COUNT` opens COUNT connections, waits (bounded) for their extra subflows, prints
 # `held N J` (connections, joined) and keeps them open until stdin closes.
 import json
@@ -107,6 +108,50 @@ def client(dst: str, port: int, count: int, workers: int) -> None:
     json.dump(state, sys.stdout)
 
 
+def burst(dst: str, port: int, count: int) -> None:
+    """COUNT connections started at once (non-blocking connects), each closed once joined (bounded)."""
+    more_files()
+    t0 = time.monotonic()
+    socks = []
+    failed = 0
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+        s.setblocking(False)
+        try:
+            s.connect((dst, port))
+        except BlockingIOError:
+            pass
+        except OSError:
+            failed += 1
+            s.close()
+            continue
+        socks.append(s)
+    open_ = list(socks)
+    sent = set()
+    joined = 0
+    deadline = time.monotonic() + 10 + SUBFLOW_WAIT_S
+    while open_ and time.monotonic() < deadline:
+        rest = []
+        for s in open_:
+            if s not in sent:
+                # A byte of data completes the MPTCP handshake (the client's `established`).
+                try:
+                    s.send(b'x')
+                    sent.add(s)
+                except OSError:
+                    pass
+            if subflows(s) >= 1:
+                joined += 1
+                s.close()
+            else:
+                rest.append(s)
+        open_ = rest
+        time.sleep(0.002)
+    for s in open_:
+        s.close()
+    json.dump({'ok': len(socks), 'joined': joined, 'failed': failed, 'seconds': time.monotonic() - t0}, sys.stdout)
+
+
 def hold(dst: str, port: int, count: int) -> None:
     more_files()
     socks = []
@@ -129,6 +174,8 @@ def hold(dst: str, port: int, count: int) -> None:
 if __name__ == '__main__':
     if sys.argv[1] == 'hold':
         hold(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == 'burst':
+        burst(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == 'server':
         server(int(sys.argv[2]))
     else:

@@ -75,10 +75,15 @@ export function getIntOption(fd: number, level: number, name: number, what: stri
   return v.readInt32LE(0);
 }
 
+const MEMINFO = Buffer.alloc(4 * SK_MEMINFO_VARS);
+const MEMINFO_LEN = [0];
+
 /** The socket's drop counter (`sk_drops`, the Drops column of /proc/net/netlink) via SO_MEMINFO. */
 export function socketDrops(fd: number): number {
-  const v = Buffer.alloc(4 * SK_MEMINFO_VARS);
-  const len = [v.length];
+  // Read after every batch of events: one buffer for every call (the JS thread runs one at a time).
+  const v = MEMINFO;
+  const len = MEMINFO_LEN;
+  len[0] = v.length;
   if ((lib().getsockopt(fd, SOL_SOCKET, SO_MEMINFO, v, len) as number) !== 0) {
     throw new SysError('getsockopt', koffi.errno(), 'SO_MEMINFO');
   }

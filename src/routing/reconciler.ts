@@ -30,8 +30,8 @@ export interface ReconcilerEvents {
   change: (changes: ReconcilerChange[]) => void;
   /** A pass failed (it is retried on the next notification or resync). */
   error: (err: Error) => void;
-  /** Notifications were lost (socket overrun): a full pass follows. */
-  overrun: (lost: number) => void;
+  /** Notifications were lost (socket overrun; how many, when the drop counter can be read): a full pass follows. */
+  overrun: (lost: number | undefined) => void;
 }
 
 const GROUPS = [

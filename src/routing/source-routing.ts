@@ -7,7 +7,7 @@ import { canonicalIp, familyOf, networkBytes, bytesToIp } from '../netlink/route
 import {
   addRoute, addRule, deleteRoute, deleteRule, listAddresses, listLinks, listRoutes, listRules,
   FR_ACT_TO_TBL, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RTN_UNICAST,
-  type LinkInfo, type RouteEntry, type RouteSpec, type RuleEntry,
+  type LinkInfo, type RouteEntry, type RouteSpec, type RuleEntry, type RuleSpec,
 } from '../netlink/route/ops.js';
 import { RouteSocket } from '../netlink/route/socket.js';
 import { checkAddress, checkIfname, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/input/validate.js';
@@ -128,9 +128,11 @@ export class SourceRouting {
    * in T the address's subnet on `ifname` (scope link) and a default route via the gateway. Adding an
    * address again updates its entry (new gateway, device or table). Sends RTM_NEWROUTE/RTM_NEWRULE
    * (and RTM_DEL* for what changed); needs CAP_NET_ADMIN.
+   * A failed add leaves nothing behind: what it had made is removed and what it had replaced put back.
    * @throws ValidationError for bad input; SourceRoutingError when `ifname` lacks `address` or no
    *   gateway is given or found; NetlinkError ENODEV when `ifname` does not exist;
-   *   NetlinkError with the kernel's words (e.g. ENETDOWN when the device is down).
+   *   NetlinkError with the kernel's words (e.g. ENETDOWN when the device is down, ENETUNREACH for a
+   *   gateway not reachable from the device).
    */
   async add(spec: SourceRouteSpec): Promise<SourceRoute> {
     const s = checkSourceRouteSpec(spec);
@@ -158,15 +160,41 @@ export class SourceRouting {
       want.push({ family, table, protocol: ROUTE_PROTOCOL, scope: RT_SCOPE_LINK, dst, dstLen: local.prefixlen, oif: link.index });
     }
     want.push({ family, table, protocol: ROUTE_PROTOCOL, scope: RT_SCOPE_UNIVERSE, dstLen: 0, gateway, oif: link.index });
-    for (const r of want) await addRoute(this.sock, r, true);
-    // Routes of ours in that table that are no longer wanted (an old gateway, another device).
-    for (const r of ownRoutes(snap.routes, table)) {
-      if (!want.some((w) => sameRoute(w, r))) await deleteRoute(this.sock, asSpec(r)).catch((e) => { if (!gone(e)) throw e; });
-    }
+    const before = ownRoutes(snap.routes, table);
     const rule = { family, priority: this.priority, table, protocol: ROUTE_PROTOCOL, src: s.address, srcLen: full };
-    if (!mine.some((r) => r.table === table)) await addRule(this.sock, rule);
+    const added: RouteSpec[] = [];
+    let ruleAdded = false;
+    try {
+      for (const r of want) {
+        await addRoute(this.sock, r, true);
+        if (!before.some((b) => sameRoute(r, b))) added.push(r);
+      }
+      // Routes of ours in that table that are no longer wanted (an old gateway, another device).
+      for (const r of before) {
+        if (!want.some((w) => sameRoute(w, r))) await deleteRoute(this.sock, asSpec(r)).catch((e) => { if (!gone(e)) throw e; });
+      }
+      if (!mine.some((r) => r.table === table)) {
+        await addRule(this.sock, rule);
+        ruleAdded = true;
+      }
+    } catch (e) {
+      await this.rollback(added, before, ruleAdded ? rule : undefined);
+      throw e;
+    }
     for (const old of mine.filter((r) => r.table !== table)) await this.dropEntry(snap, old);
     return { address: s.address, ifname: s.ifname, table, ...(gateway ? { gateway } : {}) };
+  }
+
+  /**
+   * Undoes a failed add (e.g. a gateway the kernel refuses): removes the routes and rule it made and
+   * puts back the routes of ours the table had before, so a failure leaves the namespace as it was.
+   * Best effort: the caller reports the original failure.
+   */
+  private async rollback(added: RouteSpec[], before: RouteEntry[], rule: RuleSpec | undefined): Promise<void> {
+    const quiet = (): undefined => undefined;
+    if (rule) await deleteRule(this.sock, rule).catch(quiet);
+    for (const r of added) await deleteRoute(this.sock, r).catch(quiet);
+    for (const r of before) await addRoute(this.sock, asSpec(r), true).catch(quiet);
   }
 
   /** Entries this library made (protocol 77), read from the kernel. Sends RTM_GET* dumps. */

@@ -2,52 +2,20 @@
 // once per fact, and rebuilds its picture from the kernel after lost events so no connection is missed.
 
 import { EventEmitter } from 'eventemitter3';
-import { networkInterfaces } from 'node:os';
 import { MptcpEvents } from '../mptcp/events/events.js';
 import type { AnnouncedEvent, MptcpEvent, RemovedEvent, SubClosedEvent } from '../mptcp/events/types.js';
 import { MptcpPm } from '../mptcp/pm/pm.js';
-import { ConnectionTracker, type TrackedConnection, type TrackerEvents } from '../mptcp/tracker/tracker.js';
+import { ConnectionTracker, type TrackedConnection } from '../mptcp/tracker/tracker.js';
 import { checkBoolean, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/input/validate.js';
-import { ValidationError } from '../netlink/core/errors.js';
-import { Netns } from '../os/netns.js';
-import { createActions, type PmLike } from './actions.js';
-import { Backoff, KeyedSerial, pathKey, type BackoffOptions } from './bookkeeping.js';
+import { createActions } from './actions.js';
+import { Backoff, KeyedSerial, pathKey } from './bookkeeping.js';
 import { ConnState } from './connection.js';
 import { PathManagerModeError } from './errors.js';
+import { checkBackoff, checkPolicy, namespaceAddresses, type UpmParts, type UserspacePathManagerOptions } from './options.js';
 import type { HookName, Policy, UpmActions, UpmEvents, UpmStats, UpmSubflow } from './types.js';
 
-export interface UserspacePathManagerOptions {
-  /** Network namespace (name under /run/netns or a path). Default: the caller's. */
-  netns?: string;
-  policy: Policy;
-  /** Receive buffer of the event sockets (see MptcpEvents). */
-  receiveBufferBytes?: number;
-  /** Switch the namespace to the userspace path manager if it is not on it (else PathManagerModeError). */
-  switchPathManager?: boolean;
-  backoff?: BackoffOptions;
-  /** An attempt with no subflow seen after this long is taken as lost at the next resync (ms). Default 5000. */
-  pendingTimeoutMs?: number;
-}
+export type { UpmParts, UserspacePathManagerOptions } from './options.js';
 
-/** @internal What the framework runs on; the real ones come from {@link UserspacePathManager.start}. */
-export interface UpmParts {
-  tracker: Pick<ConnectionTracker, 'connections' | 'resync' | 'close'> & { on: EventEmitter<TrackerEvents>['on'] };
-  events: { on: MptcpEvents['on']; close(): void };
-  pm: PmLike & { close(): void };
-  /** Global addresses of the namespace. */
-  localAddresses(): string[];
-}
-
-function namespaceAddresses(netns: string | undefined): string[] {
-  const ns = Netns.open(netns);
-  try {
-    return ns.run(() => Object.values(networkInterfaces()).flat())
-      .filter((a) => a !== undefined && !a.internal && !(a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80')))
-      .map((a) => a!.address);
-  } finally {
-    ns.close();
-  }
-}
 
 /**
  * A userspace path manager running `policy` in one namespace.
@@ -99,7 +67,8 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
         await pm.setPathManager('userspace');
       }
       const rcv = options.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: options.receiveBufferBytes };
-      const events = await MptcpEvents.open({ netns, types: ['announced', 'removed', 'subClosed'], ...rcv });
+      // One event socket for the tracker and the framework: each event is read and decoded once.
+      const events = await MptcpEvents.open({ netns, ...rcv });
       closers.push(() => events.close());
       // Held until the framework is wired, so nothing that arrives during the snapshot is dropped.
       const early: (MptcpEvent | 'overrun')[] = [];
@@ -107,7 +76,7 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
       const holdOverrun = (): void => void early.push('overrun');
       events.on('event', hold);
       events.on('overrun', holdOverrun);
-      const tracker = await ConnectionTracker.open({ netns, ...rcv });
+      const tracker = await ConnectionTracker.open({ netns, events });
       closers.push(() => tracker.close());
       events.off('event', hold);
       events.off('overrun', holdOverrun);
@@ -324,19 +293,4 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
     clearTimeout(timer);
     this.parts.pm.close();
   }
-}
-
-function checkPolicy(p: unknown): asserts p is Policy {
-  const o = checkObject('policy', p);
-  for (const k of ['established', 'subflowClosed', 'subflowEstablished', 'announced', 'removed', 'closed']) {
-    if (o[k] !== undefined && typeof o[k] !== 'function') throw new ValidationError(`policy.${k}`, 'must be a function when given');
-  }
-}
-
-function checkBackoff(b: unknown): void {
-  const o = checkObject('backoff', b);
-  checkKeys('backoff', o, ['baseMs', 'maxMs', 'maxAttempts']);
-  if (o.baseMs !== undefined) checkInt('backoff.baseMs', o.baseMs, 1, 3_600_000);
-  if (o.maxMs !== undefined) checkInt('backoff.maxMs', o.maxMs, 1, 3_600_000);
-  if (o.maxAttempts !== undefined) checkInt('backoff.maxAttempts', o.maxAttempts, 1, 1000);
 }

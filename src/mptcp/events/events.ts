@@ -4,27 +4,29 @@
 import { EventEmitter } from 'eventemitter3';
 import { constants as osConstants } from 'node:os';
 import { EventType, family, McastGroup } from '../../../generated/mptcp_pm.js';
-import { GenlSocket, type RawTransport } from '../../netlink/genl/socket.js';
+import { GenlSocket, type RawTransport, type Subscription } from '../../netlink/genl/socket.js';
 import { SysError } from '../../os/sys.js';
 import { NetlinkError, UnsupportedError, ValidationError } from '../../netlink/core/errors.js';
 import { detectFeatures, LISTENER_EVENTS_SINCE } from '../pm/features.js';
 import { checkInt, checkKeys, checkNetns, checkObject, checkToken, show } from '../input/validate.js';
 import { Netns } from '../../os/netns.js';
+import type { Socket } from 'node:net';
+import { mptcpToken, socketFd } from '../../os/socket.js';
+import { ConnectionEvents } from './connection.js';
 import { decodeEvent } from './decode.js';
 import { DEFAULT_STREAM_LIMIT, StreamQueue } from './queue.js';
 import type { MptcpEvent, MptcpEventFilterName, MptcpEventMap, OverrunEvent, StreamItem } from './types.js';
 
 export { decodeEvent, eventName } from './decode.js';
 export { DEFAULT_STREAM_LIMIT } from './queue.js';
+export { ConnectionEvents } from './connection.js';
+export type { ConnectionEventListeners } from './connection.js';
 export type * from './types.js';
 
 /** The multicast group carrying every event. */
 export const EVENTS_GROUP = McastGroup.events;
 /** Receive buffer asked for when none is given: about 4000 events of headroom. */
 export const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
-/** After an overrun the drop counter is polled this often, until it stays still this many times. */
-const DROP_POLL_MS = 20;
-const DROP_POLL_STABLE = 5;
 
 /** Every event name of the generated table, plus the two this library adds for undecodable messages. */
 const FILTER_NAMES: readonly MptcpEventFilterName[] = [
@@ -100,9 +102,7 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
   private readonly types: ReadonlySet<string> | undefined;
   private readonly token: number | undefined;
   private readonly streams = new Set<StreamQueue>();
-  private drops: number;
-  private dropPoll: NodeJS.Timeout | undefined;
-  private dropCheck: NodeJS.Immediate | undefined;
+  private readonly subscription: Subscription;
   private isClosed = false;
   private unmatched = 0;
 
@@ -112,13 +112,11 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
     this.types = opts.types ? new Set(opts.types) : undefined;
     this.token = opts.token;
     this.receiveBufferBytes = rcvbuf;
-    this.drops = this.readDrops() ?? 0;
-    sock.onNotification((cmd, _version, attrs) => {
-      this.scheduleDropCheck();
-      this.deliver(decodeEvent(cmd, attrs));
+    this.subscription = sock.subscribe([EVENTS_GROUP], {
+      message: (cmd, _version, attrs) => this.deliver(decodeEvent(cmd, attrs)),
+      overrun: (lost) => this.overrun(lost),
+      error: (err) => this.receiveError(err),
     });
-    sock.onOverrun(() => this.kernelOverrun());
-    sock.onError((err) => this.receiveError(err));
   }
 
   /**
@@ -157,15 +155,16 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
       if (listener && detectFeatures(sock.ops, sock.groups, undefined).listenerEvents === false) {
         throw new UnsupportedError(`the ${listener} event`, LISTENER_EVENTS_SINCE);
       }
+      let events: MptcpEvents;
       try {
-        sock.joinGroup(EVENTS_GROUP);
+        events = new MptcpEvents(sock, opts, rcvbuf);
       } catch (e) {
         if (e instanceof SysError) throw new NetlinkError(family.name, `join ${EVENTS_GROUP}`, e.errno);
         throw e;
       }
       // Overruns are read from the drop counter: exact, and the ENOBUFS receive error is avoided.
       sock.setNoEnobufs(true);
-      return new MptcpEvents(sock, opts, rcvbuf);
+      return events;
     } catch (e) {
       sock.close();
       throw e;
@@ -186,10 +185,18 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
    * An async iterator over the events (after filtering) and overruns, from now on. Ends when
    * `signal` aborts (at once) or on {@link close} (after what was already received). Each call
    * gives an independent iterator with its own bounded queue.
+   * @throws ValidationError for options that are not an object, an unknown key, a `signal` that is
+   *   not an AbortSignal or a bad `maxQueued`, before anything is registered.
    */
   stream(opts: StreamOptions = {}): AsyncIterableIterator<StreamItem> {
-    const limit = opts.maxQueued === undefined ? DEFAULT_STREAM_LIMIT : checkInt('maxQueued', opts.maxQueued, 1, 1 << 30);
-    const signal = opts.signal;
+    // Everything is checked before the queue is registered: a refused call leaves nothing behind.
+    const o = checkObject('options', opts);
+    checkKeys('options', o, ['signal', 'maxQueued']);
+    const limit = o.maxQueued === undefined ? DEFAULT_STREAM_LIMIT : checkInt('maxQueued', o.maxQueued, 1, 1 << 30);
+    if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+      throw new ValidationError('signal', `must be an AbortSignal (such as AbortController's signal), got ${show(o.signal)}`);
+    }
+    const signal = o.signal as AbortSignal | undefined;
     const onAbort = (): void => q.end(false);
     const q: StreamQueue = new StreamQueue(limit, () => {
       this.streams.delete(q);
@@ -204,6 +211,25 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
     return q;
   }
 
+  /** The events of the connection with local token `token` from now on (see {@link ConnectionEvents}). */
+  forConnection(token: number): ConnectionEvents {
+    return new ConnectionEvents(this, checkToken('token', token));
+  }
+
+  /**
+   * The events of the connection behind `sock` (a socket of mptcp-pm/net, or any MPTCP socket of a
+   * Node program), joined by the token its own MPTCP_INFO reports. This MptcpEvents must watch the
+   * socket's namespace.
+   * @throws ValidationError when the socket is not (or no longer) an MPTCP connection.
+   */
+  forSocket(sock: Socket): ConnectionEvents {
+    const token = mptcpToken(socketFd(sock));
+    if (token === undefined) {
+      throw new ValidationError('sock', 'is not an MPTCP connection (a TCP socket, a fallback, not connected, or a kernel before 5.16)');
+    }
+    return this.forConnection(token);
+  }
+
   /** Messages the kernel dropped for this socket so far (undefined when the counter cannot be read). */
   readDrops(): number | undefined {
     try {
@@ -216,10 +242,8 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
   /** Leaves the group and closes the socket; streams end after what they already hold. Idempotent. */
   close(): void {
     if (this.isClosed) return;
-    this.checkDrops();
+    this.subscription.end();
     this.isClosed = true;
-    clearTimeout(this.dropPoll);
-    if (this.dropCheck) clearImmediate(this.dropCheck);
     this.sock.close();
     for (const q of [...this.streams]) q.end(true);
   }
@@ -242,51 +266,6 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
     const o: OverrunEvent = { type: 'overrun', lost, source: 'kernel' };
     for (const q of this.streams) q.push(o);
     this.emit('overrun', o);
-  }
-
-  /**
-   * Once per event-loop turn in which events were read, look at the drop counter. The kernel drops
-   * only while the receive queue is full, so there are always queued events to read after a loss,
-   * and this check follows them.
-   */
-  private scheduleDropCheck(): void {
-    if (this.dropCheck !== undefined) return;
-    this.dropCheck = setImmediate(() => {
-      this.dropCheck = undefined;
-      this.checkDrops();
-    });
-  }
-
-  /**
-   * ENOBUFS (transports without NETLINK_NO_ENOBUFS): report what the drop counter gained. The kernel raises ENOBUFS once per congestion, and
-   * drops made before the queue empties raise nothing, so the counter is watched a little longer.
-   */
-  private kernelOverrun(): void {
-    const now = this.readDrops();
-    if (now === undefined) this.overrun(undefined);
-    else {
-      const lost = now - this.drops;
-      this.drops = now;
-      this.overrun(lost > 0 ? lost : undefined);
-    }
-    this.watchDrops(0);
-  }
-
-  private watchDrops(stable: number): void {
-    clearTimeout(this.dropPoll);
-    if (this.isClosed || stable >= DROP_POLL_STABLE) return;
-    this.dropPoll = setTimeout(() => this.watchDrops(this.checkDrops() ? 0 : stable + 1), DROP_POLL_MS);
-    this.dropPoll.unref();
-  }
-
-  /** Reports drops counted since the last look; returns whether there were any. */
-  private checkDrops(): boolean {
-    const now = this.readDrops();
-    if (now === undefined || now <= this.drops) return false;
-    const lost = now - this.drops;
-    this.drops = now;
-    this.overrun(lost);
-    return true;
   }
 
   private receiveError(err: Error): void {

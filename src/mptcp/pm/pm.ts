@@ -1,24 +1,20 @@
 // The typed async API of the in-kernel path manager (endpoints, limits) and the entry point of
-// the userspace path manager (userspace.ts), over one generic-netlink socket in one namespace.
+// the userspace path manager (base.ts, userspace.ts), over one generic-netlink socket in one namespace.
 
-import { readFileSync } from 'node:fs';
-import { EventEmitter } from 'eventemitter3';
-import { family, PM_ADDR_MAX, type Op } from '../../../generated/mptcp_pm.js';
+import { family, PM_ADDR_MAX } from '../../../generated/mptcp_pm.js';
 import { decodeAttrs } from '../../netlink/core/codec.js';
-import { GenlSocket, type GenlSocketOptions } from '../../netlink/genl/socket.js';
+import { GenlSocket } from '../../netlink/genl/socket.js';
 import { UnsupportedError, ValidationError, NetlinkError } from '../../netlink/core/errors.js';
 import { addressKind, canonicalAddress, toWire } from '../input/address.js';
 import {
-  bitsToFlags, checkEndpointSpec, endpointFromWire, EndpointNotFoundError, ENDPOINT_FLAGS, pickEndpoint,
-  type AddressAttrs, type Endpoint, type EndpointFlag, type EndpointSpec,
+  bitsToFlags, checkEndpointSpec, endpointFromWire, EndpointNotFoundError, ENDPOINT_FLAGS,
+  type Endpoint, type EndpointFlag, type EndpointSpec,
 } from './endpoint.js';
-import { checkAddress, checkBoolean, checkId, checkInt, checkKeys, checkNetns, checkObject, checkPort } from '../input/validate.js';
+import { checkAddress, checkBoolean, checkId, checkInt, checkKeys, checkNetns, checkObject } from '../input/validate.js';
 import { Netns } from '../../os/netns.js';
 import { type Features, detectFeatures, FLAG_SINCE, probePolicy } from './features.js';
-import { checkPathManagerType, getPathManager, setPathManager, type PathManagerType } from './pathmanager.js';
-import { OpRunner, type OpOptions } from './runner.js';
-import type { EndpointRef, Limits, MptcpPmEvents, MptcpPmOptions } from './types.js';
-import * as us from './userspace.js';
+import { MptcpPmBase } from './base.js';
+import type { EndpointRef, Limits, MptcpPmOptions } from './types.js';
 
 export type { MptcpPmOptions, Limits, EndpointRef, MptcpPmEvents } from './types.js';
 
@@ -34,22 +30,9 @@ const CHANGEABLE_FLAGS = ['backup', 'fullmesh'] as const satisfies readonly Endp
  * await pm.addEndpoint({ address: '192.0.2.2', flags: ['subflow'] });
  * pm.close();
  */
-export class MptcpPm extends EventEmitter<MptcpPmEvents> {
-  /** What this kernel offers: commands present, event group, userspace PM, and so on. */
-  readonly features: Features;
-  readonly netns: string | undefined;
-  private readonly ops: OpRunner;
-  private unmatched = 0;
-
-  private constructor(sock: GenlSocket, private readonly ns: Netns, netns: string | undefined, features: Features) {
-    super();
-    this.netns = netns;
-    this.features = features;
-    this.ops = new OpRunner(sock, ns, features, netns);
-    sock.onError((err) => {
-      if (this.listenerCount('error') > 0) this.emit('error', err);
-      else this.unmatched++;
-    });
+export class MptcpPm extends MptcpPmBase {
+  private constructor(sock: GenlSocket, ns: Netns, netns: string | undefined, features: Features) {
+    super(sock, ns, netns, features);
   }
 
   /**
@@ -80,28 +63,6 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
       ns.close();
       throw e;
     }
-  }
-
-  /** Whether {@link close} was called. */
-  get closed(): boolean {
-    return this.ops.isClosed;
-  }
-
-  /** Datagrams that answered no request and found no `error` listener. */
-  get unmatchedErrors(): number {
-    return this.unmatched;
-  }
-
-  /** Closes the socket; pending requests reject with ClosedError, later calls too. Idempotent. */
-  close(): void {
-    if (this.ops.isClosed) return;
-    this.ops.close();
-    this.ns.close();
-  }
-
-  /** @internal Sends `op` with top-level attributes of the `attr` set (or `endpoint`). Not for the CLI. */
-  async run(op: keyof typeof Op, attrs: Record<string, unknown>, opts: OpOptions = {}): Promise<Buffer[]> {
-    return this.ops.run(op, attrs, opts);
   }
 
   // ---------------------------------------------------------------- endpoints (kernel PM)
@@ -151,19 +112,6 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
       return stored ?? requested();
     } catch {
       return requested();
-    }
-  }
-
-  /**
-   * Whether MPTCP is enabled in the namespace (`net.mptcp.enabled`); undefined when the sysctl is
-   * not there (no MPTCP in this kernel). Needs no privilege.
-   */
-  mptcpEnabled(): boolean | undefined {
-    this.ops.assertOpen();
-    try {
-      return this.ns.run(() => readFileSync('/proc/sys/net/mptcp/enabled', 'utf8').trim()) !== '0';
-    } catch {
-      return undefined;
     }
   }
 
@@ -301,99 +249,6 @@ export class MptcpPm extends EventEmitter<MptcpPmEvents> {
     await this.ops.run('setLimits', attrs);
   }
 
-  // ---------------------------------------------------------------- userspace path manager
-
-  /**
-   * Chooses the path manager for connections created from now on in this namespace
-   * (`net.mptcp.path_manager`, or `pm_type` before 6.15). Needs CAP_NET_ADMIN in the namespace's
-   * user namespace (and CAP_SYS_ADMIN to enter another namespace).
-   * @throws SysctlPermissionError naming the sysctl and the missing privilege.
-   */
-  async setPathManager(type: PathManagerType): Promise<PathManagerType> {
-    this.ops.assertOpen();
-    setPathManager(this.ns, checkPathManagerType('pathManager', type), this.netns);
-    return getPathManager(this.ns);
-  }
-
-  /** The path manager new connections in this namespace get. Needs no privilege in one's own namespace. */
-  async getPathManager(): Promise<PathManagerType> {
-    this.ops.assertOpen();
-    return getPathManager(this.ns);
-  }
-
-  /**
-   * ANNOUNCE: adds a local address (id 1–255) to a userspace-PM connection and sends ADD_ADDR.
-   * @throws NetlinkError "invalid token", "userspace PM not selected", "did not match address and id".
-   * @example await pm.announce({ token, address: '198.51.100.1', id: 2 })
-   */
-  async announce(spec: us.AnnounceSpec): Promise<void> {
-    return us.announce(this.ops, spec);
-  }
-
-  /** REMOVE: withdraws local address `id` from a connection (RM_ADDR to the peer). */
-  async removeAddress(spec: us.RemoveSpec): Promise<void> {
-    return us.removeAddress(this.ops, spec);
-  }
-
-  /**
-   * SUBFLOW_CREATE: opens an MP_JOIN subflow from `local` (id 1–255 required) to `remote`
-   * (port required). Resolves once the SYN is sent; a later failure arrives as a `subClosed` event.
-   * `local.ifname` (or `ifindex`, or a zone id) binds it to an interface of the namespace.
-   */
-  async createSubflow(spec: us.SubflowCreateSpec): Promise<void> {
-    return us.createSubflow(this.ops, spec);
-  }
-
-  /** SUBFLOW_DESTROY: closes the subflow with this exact 4-tuple. @throws NetlinkError ESRCH "subflow not found". */
-  async destroySubflow(spec: us.SubflowDestroySpec): Promise<void> {
-    return us.destroySubflow(this.ops, spec);
-  }
-
-  /** SET_FLAGS with a token: sends MP_PRIO so the subflow becomes (or stops being) a backup. */
-  async setSubflowBackup(spec: us.SubflowBackupSpec): Promise<void> {
-    return us.setSubflowBackup(this.ops, spec);
-  }
-
-  /** The local addresses of a userspace-PM connection (GET_ADDR dump with a token, Linux 6.9+). */
-  async listAddresses(token: number): Promise<Endpoint[]> {
-    return us.listAddresses(this.ops, token);
-  }
-
-  /** One local address of a userspace-PM connection by id (Linux 6.9+). */
-  async getAddress(token: number, id: number): Promise<Endpoint> {
-    return us.getAddress(this.ops, token, id);
-  }
-
-  // ---------------------------------------------------------------- helpers
-
-  private decodeEndpoint(reply: Buffer | undefined, what: string): Endpoint {
-    const a = decodeAttrs<{ addr?: AddressAttrs }>(family, 'attr', reply ?? Buffer.alloc(0));
-    return endpointFromWire(a.addr, what);
-  }
-
-  private withNames(eps: Endpoint[]): Endpoint[] {
-    for (const ep of eps) {
-      if (ep.ifindex) {
-        const name = this.ops.interfaceName(ep.ifindex);
-        if (name) ep.ifname = name;
-      }
-    }
-    return eps;
-  }
-
-  private async findEndpoint(ref: EndpointRef, fn: string): Promise<Endpoint> {
-    if (typeof ref === 'number') return this.getEndpoint(ref);
-    const r = checkObject('endpoint', ref);
-    checkKeys('endpoint', r, ['address', 'port']);
-    const address = checkAddress('endpoint.address', r.address);
-    const port = r.port === undefined ? undefined : checkPort('endpoint.port', r.port);
-    return pickEndpoint(await this.listEndpoints(), address, port, `${fn}`, this.ops.where());
-  }
-
-  private async resolveId(ref: EndpointRef, fn: string): Promise<number> {
-    if (typeof ref === 'number') return checkId('id', ref);
-    return (await this.findEndpoint(ref, fn)).id;
-  }
 }
 
 export { EndpointNotFoundError };

@@ -123,11 +123,12 @@ export async function createSubflow(pm: OpRunner, spec: SubflowCreateSpec): Prom
   sameFamily(local, remote);
   const backup = o.backup === undefined ? false : checkBoolean('backup', o.backup);
   bindInterface(pm, 'local', local);
+  // The kernel runs the join's connect inside sendto: on a worker thread, so the event loop never waits for it.
   await pm.run('subflowCreate', {
     token,
     addr: wireSide(local, backup ? ENDPOINT_FLAGS.backup : 0),
     addrRemote: wireSide(remote),
-  });
+  }, { offThread: true });
 }
 
 /** SUBFLOW_DESTROY: closes the subflow with exactly this 4-tuple (both ports required). */

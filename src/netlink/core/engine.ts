@@ -1,66 +1,31 @@
-// Request engine of the netlink core, for any protocol: sequence numbers, flow control (a window of
-// requests in flight sized from the receive buffer, one dump at a time), the ordered send queue
-// (synchronous or worker-thread sendto), reply matching, dump gathering, deadlines and overruns.
+// Receive half of the request engine of the netlink core, for any protocol: reply matching, dump
+// gathering, deadlines and overruns, on top of the send queue and flow control of send.ts.
 
 import { constants as osConstants } from 'node:os';
 import { ClosedError, DecodeError, NetlinkError, TimeoutError, type ExtAck } from './errors.js';
 import { encodeMessage, parseMessages, NlmF, type NlMessage } from './message.js';
-import { DEFAULT_RECEIVE_BUFFER_BYTES, type RawTransport } from './transport.js';
-import { WaitQueue, type ErrorListener, type ExchangeOptions, type NotificationListener, type OverrunListener, type Pending } from './request.js';
+import type { RawTransport } from './transport.js';
+import type { ErrorListener, ExchangeOptions, NotificationListener, OverrunListener, Pending } from './request.js';
+import { Sender } from './send.js';
 
 export type { ErrorListener, ExchangeOptions, NotificationListener, OverrunListener } from './request.js';
 
 const ENOBUFS = osConstants.errno.ENOBUFS;
-const EINTR = osConstants.errno.EINTR;
-/**
- * A reply whose sequence number is at most this far behind the last one sent, and answers no
- * pending request, is a late part of a request already settled (timed out, interrupted): dropped.
- */
-const LATE_WINDOW = 1 << 20;
-/** Time per event-loop turn during which replies are read right after sending (see Core.mayDrain). */
-const DRAIN_BUDGET_MS = 0.5;
-/** A synchronous sendto slower than this marks `offThread: 'auto'` requests as worth a worker thread. */
-const SLOW_SEND_MS = 1;
-/**
- * Receive-buffer bytes set aside per request in flight. A small reply or ACK costs the kernel's
- * skb truesize (under 1 KiB); twice that leaves room for notifications arriving meanwhile.
- */
-const BYTES_PER_REQUEST = 2048;
-/** Set aside for the dump in flight: the kernel queues one datagram of at most 32 KiB at a time. */
-const BYTES_PER_DUMP = 64 * 1024;
-/**
- * Requests waiting together are sent in one datagram (the kernel runs every message of a datagram
- * in order, answering each on its own): at most this many messages or bytes per sendto.
- */
-const BATCH_MESSAGES = 64;
-const BATCH_BYTES = 32 * 1024;
-/** A dump the kernel marked inconsistent (NLM_F_DUMP_INTR) is sent again this many times. */
-const DUMP_RETRIES = 2;
+
+/** Who hears what answers no request; the socket owns these sets, the engine only reads them. */
+export interface CoreListeners {
+  readonly notify: ReadonlySet<NotificationListener>;
+  readonly overrun: ReadonlySet<OverrunListener>;
+  readonly errors: ReadonlySet<ErrorListener>;
+}
 
 /** Request bookkeeping, flow control, send queue and receive dispatch of one netlink socket. */
-export class Core {
-  closed = false;
-  joined = 0;
-  readonly notify = new Set<NotificationListener>();
-  readonly overrun = new Set<OverrunListener>();
-  readonly errors = new Set<ErrorListener>();
-  /** Requests sent and not yet settled, by sequence number. */
-  private readonly pending = new Map<number, Pending>();
-  /** Requests waiting for room in the window (or for the dump in flight), in order. */
-  private readonly waiting = new WaitQueue();
-  private inFlight = 0;
-  private dumpInFlight = false;
-  private window = 1;
-  private sending = false;
-  private turnStart = -1;
-  private seq = 0;
+export class Core extends Sender {
   private refd = true;
   private settledCount = 0;
   /** One timer for every request, armed for the earliest deadline. */
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
-  /** Set once an `'auto'` send blocked the JS thread: later ones go to a worker thread. */
-  private slowSends = false;
   private dropsSeen = 0;
 
   /**
@@ -68,28 +33,30 @@ export class Core {
    * inet_diag_msg, …): a shorter message is a DecodeError for its request, never handed up.
    */
   constructor(
-    readonly transport: RawTransport,
+    transport: RawTransport,
     readonly name: string,
     private readonly timeoutMs: number,
+    private readonly listeners: CoreListeners,
     private readonly header: { name: string; length: number } = { name: 'payload', length: 0 },
   ) {
+    super(transport);
     transport.listen({ message: (d) => this.receive(d), error: (errno) => this.transportError(errno) });
     this.droppedSinceLastLook();
     this.resize();
     this.updateRef();
   }
 
-  /** Requests allowed in flight at once, from the receive buffer the kernel reports. */
-  get maxInFlight(): number {
-    return this.window;
+  /** Whether {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
-  /** Recomputes the window after the receive buffer changed. */
-  resize(): void {
-    // A transport that cannot tell (a test's fake peer) is taken to have the default buffer.
-    const bytes = this.transport.receiveBufferSize?.() ?? 2 * DEFAULT_RECEIVE_BUFFER_BYTES;
-    this.window = Math.max(4, Math.floor((bytes - BYTES_PER_DUMP) / BYTES_PER_REQUEST));
-    this.pump();
+  /** Joins multicast group `id`: from now on data messages may arrive unasked, and the socket stays referenced. */
+  join(id: number): void {
+    if (this.closed) throw new ClosedError(`${this.name} socket`);
+    this.transport.addMembership(id);
+    this.joined++;
+    this.updateRef();
   }
 
   /**
@@ -124,135 +91,8 @@ export class Core {
     });
   }
 
-  private flushQueued = false;
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    this.pump();
-  };
 
-  /** Sends waiting requests in order while the window has room and the socket is not busy. */
-  private pump(): void {
-    for (let p = this.waiting.peek(); p !== undefined && !this.sending && !this.closed; p = this.waiting.peek()) {
-      if (p.sent) {
-        this.waiting.shift(); // settled (timed out) while waiting: never send it late
-        continue;
-      }
-      if (this.inFlight >= this.window || (p.dump && this.dumpInFlight)) return;
-      this.waiting.shift();
-      if (!this.onJsThread(p)) {
-        if (!this.transmit(p)) return;
-        continue;
-      }
-      const batch = this.gather(p);
-      if (batch.length === 1) this.transmit(p);
-      else this.transmitBatch(batch);
-    }
-  }
-
-  private onJsThread(p: Pending): boolean {
-    const mode = p.opts.offThread ?? false;
-    return mode === false || (mode === 'auto' && !this.slowSends);
-  }
-
-  /** `first` and the requests right behind it that may go in the same datagram. */
-  private gather(first: Pending): Pending[] {
-    const batch = [first];
-    let bytes = first.datagram.length;
-    let dump = first.dump || this.dumpInFlight;
-    for (let p = this.waiting.peek(); p !== undefined && batch.length < BATCH_MESSAGES && this.inFlight + batch.length < this.window; p = this.waiting.peek()) {
-      if (p.sent) {
-        this.waiting.shift();
-        continue;
-      }
-      if ((p.dump && dump) || !this.onJsThread(p) || p.opts.offThread === 'auto' || bytes + p.datagram.length > BATCH_BYTES) break;
-      dump ||= p.dump;
-      bytes += p.datagram.length;
-      batch.push(p);
-      this.waiting.shift();
-    }
-    return batch;
-  }
-
-  /** Sends several requests in one datagram on the JS thread. */
-  private transmitBatch(batch: Pending[]): void {
-    for (const p of batch) this.register(p);
-    const errno = this.transport.send(Buffer.concat(batch.map((p) => p.datagram)));
-    if (errno !== 0) {
-      for (const p of batch) this.settle(p, this.error(p, errno, {}, 'sending the request failed'));
-    } else {
-      this.drainFor(batch[batch.length - 1]);
-    }
-  }
-
-  /** Gives `p` its sequence number and counts it in flight. */
-  private register(p: Pending): void {
-    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
-    p.seq = this.seq;
-    p.sent = true;
-    p.datagram.writeUInt32LE(p.seq, 8);
-    this.pending.set(p.seq, p);
-    this.inFlight++;
-    if (p.dump) this.dumpInFlight = true;
-  }
-
-  /** Sends one request; returns false when it went to a worker thread (the queue must wait). */
-  private transmit(p: Pending): boolean {
-    this.register(p);
-    const mode = p.opts.offThread ?? false;
-    if (mode === false || (mode === 'auto' && !this.slowSends)) {
-      const started = mode === 'auto' ? performance.now() : 0;
-      const errno = this.transport.send(p.datagram);
-      if (started && performance.now() - started > SLOW_SEND_MS) this.slowSends = true;
-      if (errno !== 0) this.settle(p, this.error(p, errno, {}, 'sending the request failed'));
-      else this.drainFor(p);
-      return true;
-    }
-    this.sending = true;
-    this.transport.sendOffThread(p.datagram, (errno) => {
-      this.sending = false;
-      if (this.closed) return;
-      if (errno !== 0) this.settle(p, this.error(p, errno, {}, 'sending the request failed'));
-      // The kernel queued the answer before sendto returned on the worker: read it now rather
-      // than after another trip through the socket's poll.
-      else this.drainFor(p);
-      this.pump();
-    });
-    return false;
-  }
-
-  /** Reads, synchronously and within the per-turn budget, what the kernel queued until `p` is settled. */
-  private drainFor(p: Pending): void {
-    if (this.joined !== 0 || this.pending.get(p.seq) !== p || !this.transport.drain) return;
-    if (this.mayDrain()) {
-      this.transport.drain(() => this.pending.get(p.seq) !== p);
-    } else if (!this.drainQueued) {
-      // Out of budget for this turn: read on the next check phase, after timers and I/O had theirs.
-      this.drainQueued = true;
-      setImmediate(this.drainLater);
-    }
-  }
-
-  private drainQueued = false;
-  private readonly drainLater = (): void => {
-    this.drainQueued = false;
-    if (!this.closed && this.inFlight > 0) this.transport.drain?.(() => this.inFlight === 0);
-  };
-
-  /**
-   * Reading replies right after a synchronous send resolves requests without an event-loop turn,
-   * so a loop of awaited requests would never let timers and I/O run. Allow it for a bounded time
-   * per turn (a setImmediate marks the turn's end); beyond that replies come through the poll.
-   */
-  private mayDrain(): boolean {
-    const now = performance.now();
-    if (this.turnStart < 0) {
-      this.turnStart = now;
-      setImmediate(() => (this.turnStart = -1));
-    }
-    return now - this.turnStart < DRAIN_BUDGET_MS;
-  }
-
-  private settle(p: Pending, result: Error | Buffer[]): void {
+  protected settle(p: Pending, result: Error | Buffer[]): void {
     if (p.sent && p.seq !== 0) {
       if (this.pending.get(p.seq) !== p) return;
       this.pending.delete(p.seq);
@@ -276,7 +116,7 @@ export class Core {
     this.pump();
   }
 
-  private error(p: Pending, errno: number, extack: ExtAck, hint?: string): NetlinkError {
+  protected error(p: Pending, errno: number, extack: ExtAck, hint?: string): NetlinkError {
     const attribute = extack.offset !== undefined || extack.missingType !== undefined ? p.opts.explain?.(p.datagram, extack) : undefined;
     return new NetlinkError(this.name, p.opts.op, errno, extack, hint, attribute);
   }
@@ -315,7 +155,7 @@ export class Core {
         this.settle(p, new TimeoutError(`${this.name} ${p.opts.op}`, p.timeoutMs));
       }
     }
-    if (dropped) for (const cb of this.overrun) cb(ENOBUFS);
+    if (dropped) for (const cb of this.listeners.overrun) cb(ENOBUFS);
     if (next < Infinity) this.armTimer(next);
   }
 
@@ -330,13 +170,6 @@ export class Core {
     const grew = now > this.dropsSeen;
     this.dropsSeen = now;
     return grew;
-  }
-
-  /** Whether `seq` was used by a request of this socket not long ago (sequence numbers wrap at 2^32). */
-  private sentBefore(seq: number): boolean {
-    if (seq === 0) return false;
-    const behind = (this.seq - seq + 0x100000000) % 0x100000000;
-    return behind < LATE_WINDOW;
   }
 
   private receive(datagram: Buffer): void {
@@ -367,7 +200,7 @@ export class Core {
       // message is always handed on: notifications carry other senders' sequence numbers.
       if (this.sentBefore(m.header.seq) && (m.kind !== 'data' || this.joined === 0)) return;
       if (m.kind === 'data') {
-        for (const cb of this.notify) cb(m.header, m.payload);
+        for (const cb of this.listeners.notify) cb(m.header, m.payload);
       } else if (m.kind === 'error' || m.kind === 'done') {
         this.report(new NetlinkError(this.name, 'receive', m.errno, m.extack, `unexpected ${m.kind === 'error' ? 'NLMSG_ERROR' : 'NLMSG_DONE'} for unknown seq ${m.header.seq}`));
       }
@@ -393,28 +226,10 @@ export class Core {
     }
   }
 
-  /** The kernel saw the data change during the dump: send it again (bounded), then give up with EINTR. */
-  private retryDump(p: Pending): void {
-    if (p.retries >= DUMP_RETRIES) {
-      this.settle(p, this.error(p, EINTR, {}, `the dump was interrupted by concurrent changes ${p.retries + 1} times; retry`));
-      return;
-    }
-    this.pending.delete(p.seq);
-    this.inFlight--;
-    this.dumpInFlight = false;
-    p.retries++;
-    p.parts = [];
-    p.interrupted = false;
-    p.sent = false;
-    // Ahead of everything waiting: the dump keeps its place in the order.
-    this.waiting.unshift(p);
-    this.pump();
-  }
-
   private transportError(errno: number): void {
     if (errno === ENOBUFS) {
-      if (this.overrun.size === 0) this.report(new NetlinkError(this.name, 'receive', errno, {}, 'the kernel dropped messages for this socket'));
-      for (const cb of this.overrun) cb(errno);
+      if (this.listeners.overrun.size === 0) this.report(new NetlinkError(this.name, 'receive', errno, {}, 'the kernel dropped messages for this socket'));
+      for (const cb of this.listeners.overrun) cb(errno);
       for (const p of [...this.pending.values()]) {
         this.settle(p, this.error(p, errno, {}, 'the kernel dropped messages for this socket; the outcome of this request is unknown'));
       }
@@ -425,12 +240,16 @@ export class Core {
 
   /** Hands an error that belongs to no request to the error listeners; with none, it is counted only. */
   private report(err: Error): void {
-    this.unclaimed++;
-    for (const cb of this.errors) cb(err);
+    this.unclaimedCount++;
+    for (const cb of this.listeners.errors) cb(err);
   }
 
   /** Errors that belonged to no request (stray or malformed datagrams, receive errors). */
-  unclaimed = 0;
+  get unclaimed(): number {
+    return this.unclaimedCount;
+  }
+
+  private unclaimedCount = 0;
 
   /** Requests settled so far (for tests and benchmarks). */
   get settled(): number {

@@ -2,12 +2,13 @@
 // NETLINK_SOCK_DIAG, NETLINK_ROUTE, …) in one namespace. The protocol layers above supply the
 // message type and fixed header of each request and read the payloads that come back.
 
-import { Core, type ErrorListener, type ExchangeOptions, type NotificationListener, type OverrunListener } from './engine.js';
+import { Core, type CoreListeners, type ErrorListener, type ExchangeOptions, type NotificationListener, type OverrunListener } from './engine.js';
 import { NetlinkTransport, type RawTransport } from './transport.js';
 import { Netns } from '../../os/netns.js';
-import { ClosedError } from './errors.js';
+import { DropWatch, type Subscription, type SubscriptionHandlers } from './subscription.js';
 
 export type { ErrorListener, ExchangeOptions, NotificationListener, OverrunListener } from './engine.js';
+export type { Subscription, SubscriptionHandlers } from './subscription.js';
 export type { RawTransport, TransportHandlers } from './transport.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -40,11 +41,15 @@ export interface NetlinkSocketOptions {
  * told, and a request whose reply may have been dropped fails as ENOBUFS "outcome unknown".
  */
 export class NetlinkSocket {
-  /** @internal */
-  readonly core: Core;
+  private readonly core: Core;
+  private readonly listeners = {
+    notify: new Set<NotificationListener>(),
+    overrun: new Set<OverrunListener>(),
+    errors: new Set<ErrorListener>(),
+  } satisfies CoreListeners;
 
-  private constructor(core: Core) {
-    this.core = core;
+  private constructor(private readonly transport: RawTransport, name: string, timeoutMs: number, header?: { name: string; length: number }) {
+    this.core = new Core(transport, name, timeoutMs, this.listeners, header);
   }
 
   /**
@@ -64,12 +69,12 @@ export class NetlinkSocket {
         if (typeof opts.netns === 'string') ns?.close();
       }
     }
-    return new NetlinkSocket(new Core(transport, opts.name, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.header));
+    return new NetlinkSocket(transport, opts.name, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.header);
   }
 
   /** This socket's netlink port id. */
   get portId(): number {
-    return this.core.transport.portId;
+    return this.transport.portId;
   }
 
   /** Requests allowed in flight at once (from the receive buffer). */
@@ -90,12 +95,12 @@ export class NetlinkSocket {
 
   /** Registers a listener for messages that answer no request. Returns an unsubscribe function. */
   onNotification(cb: NotificationListener): () => void {
-    return addTo(this.core.notify, cb);
+    return addTo(this.listeners.notify, cb);
   }
 
   /** Registers a listener for receive overruns. Returns an unsubscribe function. */
   onOverrun(cb: OverrunListener): () => void {
-    return addTo(this.core.overrun, cb);
+    return addTo(this.listeners.overrun, cb);
   }
 
   /**
@@ -103,7 +108,7 @@ export class NetlinkSocket {
    * Without listeners they are only counted ({@link unclaimedErrors}). Returns an unsubscribe function.
    */
   onError(cb: ErrorListener): () => void {
-    return addTo(this.core.errors, cb);
+    return addTo(this.listeners.errors, cb);
   }
 
   /** How many errors belonged to no request so far. */
@@ -117,22 +122,46 @@ export class NetlinkSocket {
    * @throws SysError (errno EPERM) when not permitted; ClosedError.
    */
   joinGroup(id: number): void {
-    if (this.core.closed) throw new ClosedError(`${this.core.name} socket`);
-    this.core.transport.addMembership(id);
-    this.core.joined++;
-    this.core.updateRef();
+    this.core.join(id);
+  }
+
+  /**
+   * The notification path: joins `groups`, hands every message that answers no request to
+   * `handlers.message`, and reports what the kernel drops for the socket as `handlers.overrun(lost)`
+   * (the drop counter is read at the end of each event-loop turn that read messages, when the kernel
+   * signals ENOBUFS, and for a while after any overrun). Joining needs the group's privilege.
+   * @throws SysError (errno EPERM) when a group cannot be joined; ClosedError.
+   */
+  subscribe(groups: readonly number[], handlers: SubscriptionHandlers): Subscription {
+    for (const g of groups) this.joinGroup(g);
+    const watch = new DropWatch(() => this.transport.readDrops(), (lost) => handlers.overrun(lost));
+    const offs = [
+      this.onNotification((header, payload) => {
+        watch.afterMessages();
+        handlers.message(header, payload);
+      }),
+      this.onOverrun(() => watch.signalled()),
+    ];
+    if (handlers.error) offs.push(this.onError(handlers.error));
+    return {
+      readDrops: () => watch.read(),
+      end: () => {
+        watch.end();
+        for (const off of offs.splice(0)) off();
+      },
+    };
   }
 
   /** Sets the receive buffer and resizes the request window; returns the resulting SO_RCVBUF. */
   setReceiveBuffer(bytes: number): number {
-    const size = this.core.transport.setReceiveBuffer(bytes);
+    const size = this.transport.setReceiveBuffer(bytes);
     this.core.resize();
     return size;
   }
 
   /** Messages the kernel dropped for this socket so far (the Drops column of /proc/net/netlink). */
   readDrops(): number {
-    return this.core.transport.readDrops();
+    return this.transport.readDrops();
   }
 
   /**
@@ -140,7 +169,7 @@ export class NetlinkSocket {
    * {@link readDrops}. Returns false when the transport cannot.
    */
   setNoEnobufs(on: boolean): boolean {
-    const t = this.core.transport;
+    const t = this.transport;
     if (!t.setNoEnobufs) return false;
     t.setNoEnobufs(on);
     return true;
@@ -148,7 +177,7 @@ export class NetlinkSocket {
 
   /** Whether {@link close} was called. */
   get closed(): boolean {
-    return this.core.closed;
+    return this.core.isClosed;
   }
 
   /** Closes the socket; pending requests reject with ClosedError. Idempotent. */

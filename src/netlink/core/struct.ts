@@ -8,7 +8,18 @@ import { DecodeError } from './errors.js';
 export type ScalarKind = 'u8' | 'u16' | 'u32' | 'u64' | 's8' | 's16' | 's32' | 's64';
 export type MemberKind = ScalarKind | 'binary' | 'struct';
 
-type FuField = ReturnType<typeof fu.byte>;
+/**
+ * The part of a struct-fu field this module uses, written out here so that the published
+ * declarations do not name struct-fu (which ships no types of its own).
+ */
+export interface FuField {
+  readonly name: string | null;
+  readonly size: number;
+  readonly offset?: number | { bytes: number; bits?: number };
+  readonly fields?: Record<string, FuField>;
+  valueFromBytes(buf: Buffer, off?: { bytes: number; bits?: number }): unknown;
+  bytesFromValue(value: unknown, buf?: Buffer, off?: { bytes: number; bits?: number }): Buffer;
+}
 
 /** One entry of a struct's member list, as the generated descriptions write it. */
 export interface MemberSpec {

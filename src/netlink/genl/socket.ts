@@ -3,14 +3,14 @@
 
 import { constants as osConstants } from 'node:os';
 import { DecodeError, NetlinkError, type ExtAck } from '../core/errors.js';
-import { NetlinkSocket, type ErrorListener, type OverrunListener, type RawTransport } from '../core/socket.js';
+import { NetlinkSocket, type ErrorListener, type OverrunListener, type RawTransport, type Subscription, type SubscriptionHandlers } from '../core/socket.js';
 import { NETLINK_GENERIC } from '../core/transport.js';
 import { explainExtAck } from '../core/explain.js';
 import type { FamilyDesc } from '../core/spec-types.js';
 import type { Netns } from '../../os/netns.js';
 import { decodeFamily, getFamilyRequest, Ctrl, type FamilyInfo } from './ctrl.js';
 
-export type { RawTransport, TransportHandlers, ErrorListener, OverrunListener } from '../core/socket.js';
+export type { RawTransport, TransportHandlers, ErrorListener, OverrunListener, Subscription } from '../core/socket.js';
 
 /** Size of `struct genlmsghdr`. */
 export const GENL_HDRLEN = 4;
@@ -19,6 +19,11 @@ export const GENL_ID_CTRL = 0x10;
 
 /** Receives a family notification: its command, version and the attribute bytes after the genl header. */
 export type GenlNotificationListener = (cmd: number, version: number, attrs: Buffer) => void;
+
+/** What a {@link GenlSocket.subscribe} subscription is told. */
+export interface GenlSubscriptionHandlers extends Omit<SubscriptionHandlers, 'message'> {
+  message: GenlNotificationListener;
+}
 
 /** Options of {@link GenlSocket.open}. */
 export interface GenlSocketOptions {
@@ -155,6 +160,23 @@ export class GenlSocket {
     });
   }
 
+  /**
+   * Joins the family's multicast groups `names` and hands their notifications (command, version,
+   * attribute bytes) to `handlers.message`; drops are reported as `handlers.overrun(lost)` (see
+   * NetlinkSocket.subscribe).
+   * @throws Error for an unknown group; SysError (errno EPERM) when not permitted.
+   */
+  subscribe(names: readonly string[], handlers: GenlSubscriptionHandlers): Subscription {
+    const ids = names.map((name) => this.groupId(name));
+    return this.socket.subscribe(ids, {
+      message: (header, payload) => {
+        if (header.type === this.familyId) handlers.message(payload[0], payload[1], payload.subarray(GENL_HDRLEN));
+      },
+      overrun: handlers.overrun,
+      error: handlers.error,
+    });
+  }
+
   /** Registers a listener for receive overruns. Returns an unsubscribe function. */
   onOverrun(cb: OverrunListener): () => void {
     return this.socket.onOverrun(cb);
@@ -170,9 +192,13 @@ export class GenlSocket {
    * @throws Error for an unknown group; SysError (errno EPERM) when not permitted.
    */
   joinGroup(name: string): void {
+    this.socket.joinGroup(this.groupId(name));
+  }
+
+  private groupId(name: string): number {
     const id = this.groups.get(name);
     if (id === undefined) throw new Error(`${this.family}: no multicast group "${name}" (have: ${[...this.groups.keys()].join(', ')})`);
-    this.socket.joinGroup(id);
+    return id;
   }
 
   /** Sets the receive buffer (SO_RCVBUFFORCE as root, else SO_RCVBUF); returns the resulting SO_RCVBUF. */

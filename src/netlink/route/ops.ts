@@ -3,7 +3,7 @@
 
 import { AttrStream, rt } from 'netlink';
 import { AF_INET, AF_INET6, bytesToIp, ipToBytes } from './ip.js';
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, type RouteSocket } from './socket.js';
+import { decoding, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, type RouteSocket } from './socket.js';
 
 /** A network interface. */
 export interface LinkInfo {
@@ -68,6 +68,11 @@ const fam = (n: number | undefined): 'inet' | 'inet6' => (n === AF_INET6 ? 'inet
 const famNo = (f: 'inet' | 'inet6'): number => (f === 'inet6' ? AF_INET6 : AF_INET);
 const enumNo = (e: Record<string, string | number>, v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' ? Number(e[v] ?? 0) : 0);
 
+/** Each reply of `op` in string form; one that cannot be (an address of 5 bytes, …) is a DecodeError. */
+function convert<M, T>(op: string, msgs: M[], fn: (m: M) => T): T[] {
+  return msgs.map((m) => decoding(`rtnetlink ${op} reply`, () => fn(m)));
+}
+
 function encode(fn: (out: AttrStream) => void): Uint8Array[] {
   const out = new AttrStream();
   fn(out);
@@ -77,7 +82,7 @@ function encode(fn: (out: AttrStream) => void): Uint8Array[] {
 /** RTM_GETLINK dump. */
 export async function listLinks(sock: RouteSocket): Promise<LinkInfo[]> {
   const msgs = await sock.request(rt.MessageType.GETLINK, encode((o) => rt.formatLinkMessage({ kind: 'link', data: {}, attrs: {} }, o)), { op: 'getlink', dump: true });
-  return msgs.filter((m): m is rt.LinkMessage => m.kind === 'link').map(linkFrom);
+  return convert('getlink', msgs.filter((m): m is rt.LinkMessage => m.kind === 'link'), linkFrom);
 }
 
 export function linkFrom(m: rt.LinkMessage): LinkInfo {
@@ -88,7 +93,7 @@ export function linkFrom(m: rt.LinkMessage): LinkInfo {
 /** RTM_GETADDR dump (both families). */
 export async function listAddresses(sock: RouteSocket): Promise<IfAddress[]> {
   const msgs = await sock.request(rt.MessageType.GETADDR, encode((o) => rt.formatAddressMessage({ kind: 'address', data: {}, attrs: {} }, o)), { op: 'getaddr', dump: true });
-  return msgs.filter((m): m is rt.AddressMessage => m.kind === 'address').map(addressFrom).filter((a): a is IfAddress => a !== undefined);
+  return convert('getaddr', msgs.filter((m): m is rt.AddressMessage => m.kind === 'address'), addressFrom).filter((a): a is IfAddress => a !== undefined);
 }
 
 export function addressFrom(m: rt.AddressMessage): IfAddress | undefined {
@@ -111,7 +116,7 @@ export function addressFrom(m: rt.AddressMessage): IfAddress | undefined {
 /** RTM_GETROUTE dump of one family, every table. */
 export async function listRoutes(sock: RouteSocket, family: 'inet' | 'inet6'): Promise<RouteEntry[]> {
   const msgs = await sock.request(rt.MessageType.GETROUTE, encode((o) => rt.formatRouteMessage({ kind: 'route', data: { family: famNo(family) }, attrs: {} }, o)), { op: 'getroute', dump: true });
-  return msgs.filter((m): m is rt.RouteMessage => m.kind === 'route').map(routeFrom);
+  return convert('getroute', msgs.filter((m): m is rt.RouteMessage => m.kind === 'route'), routeFrom);
 }
 
 export function routeFrom(m: rt.RouteMessage): RouteEntry {
@@ -169,7 +174,7 @@ export async function deleteRoute(sock: RouteSocket, r: RouteSpec): Promise<void
 /** RTM_GETRULE dump of one family. */
 export async function listRules(sock: RouteSocket, family: 'inet' | 'inet6'): Promise<RuleEntry[]> {
   const msgs = await sock.request(rt.MessageType.GETRULE, encode((o) => rt.formatRuleMessage({ kind: 'rule', data: { family: famNo(family) }, attrs: {} }, o)), { op: 'getrule', dump: true });
-  return msgs.filter((m): m is rt.RuleMessage => m.kind === 'rule').map(ruleFrom);
+  return convert('getrule', msgs.filter((m): m is rt.RuleMessage => m.kind === 'rule'), ruleFrom);
 }
 
 export function ruleFrom(m: rt.RuleMessage): RuleEntry {
@@ -230,7 +235,7 @@ export async function lookupRoute(sock: RouteSocket, q: { dst: string; src?: str
   try {
     const msgs = await sock.request(rt.MessageType.GETROUTE, payload, { op: 'getroute' });
     const m = msgs.find((x): x is rt.RouteMessage => x.kind === 'route');
-    return m ? routeFrom(m) : undefined;
+    return m ? convert('getroute', [m], routeFrom)[0] : undefined;
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH' || code === 'ENODEV') return undefined;

@@ -2,7 +2,7 @@
 // `netlink` package's rtnetlink codecs write the requests and read the replies and notifications.
 
 import { rt } from 'netlink';
-import { NetlinkSocket } from '../core/socket.js';
+import { NetlinkSocket, type RawTransport, type Subscription } from '../core/socket.js';
 import { DecodeError } from '../core/errors.js';
 import type { Netns } from '../../os/netns.js';
 
@@ -22,6 +22,21 @@ export interface RouteSocketOptions {
   groups?: number[];
   /** Receive buffer (default 1 MiB; notification sockets 4 MiB). */
   receiveBufferBytes?: number;
+  /** For tests: a transport to use instead of a kernel socket. */
+  transport?: RawTransport;
+}
+
+/**
+ * Runs a decoding step; anything it throws other than a DecodeError (the `netlink` package's plain
+ * Error or RangeError on a short or malformed message) becomes a DecodeError naming `what`.
+ */
+export function decoding<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof DecodeError) throw e;
+    throw new DecodeError(what, e instanceof Error ? e.message : String(e));
+  }
 }
 
 /** A decoded rtnetlink message (address, link, route, rule, …) as the `netlink` package gives it. */
@@ -33,29 +48,28 @@ export type RouteMessage = rt.Message;
  */
 export class RouteSocket {
   private drops = 0;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly subscription: Subscription | undefined;
   private readonly listeners = new Set<(msgs: RouteMessage[]) => void>();
-  private readonly overrunListeners = new Set<(lost: number) => void>();
+  private readonly overrunListeners = new Set<(lost: number | undefined) => void>();
   private readonly errorListeners = new Set<(err: Error) => void>();
 
-  private constructor(private readonly sock: NetlinkSocket, monitor: boolean) {
-    if (!monitor) return;
-    sock.onNotification((header, payload) => {
-      this.checkDrops();
-      let msg: RouteMessage;
-      try {
-        msg = rt.parseMessage(header.type, payload);
-      } catch (e) {
-        for (const l of this.errorListeners) l(new DecodeError(`rtnetlink notification type ${header.type}`, (e as Error).message));
-        return;
-      }
-      for (const l of this.listeners) l([msg]);
+  private constructor(private readonly sock: NetlinkSocket, groups: readonly number[]) {
+    if (groups.length === 0) return;
+    this.subscription = sock.subscribe(groups, {
+      message: (header, payload) => {
+        let msg: RouteMessage;
+        try {
+          msg = rt.parseMessage(header.type, payload);
+        } catch (e) {
+          for (const l of this.errorListeners) l(new DecodeError(`rtnetlink notification type ${header.type}`, (e as Error).message));
+          return;
+        }
+        for (const l of this.listeners) l([msg]);
+      },
+      overrun: (lost) => {
+        for (const l of this.overrunListeners) l(lost);
+      },
     });
-    sock.onOverrun(() => this.checkDrops());
-    // A notification socket sends no requests, so the core never looks at its drop counter: it is
-    // read on every notification and every second.
-    this.timer = setInterval(() => this.checkDrops(), 1000);
-    this.timer.unref();
   }
 
   /**
@@ -71,12 +85,10 @@ export class RouteSocket {
       netns: opts.netns,
       timeoutMs: opts.timeoutMs ?? 5000,
       receiveBufferBytes: opts.receiveBufferBytes ?? (monitor ? 4 << 20 : 1 << 20),
+      ...(opts.transport && { transport: opts.transport }),
     });
     try {
-      for (const g of opts.groups ?? []) sock.joinGroup(g);
-      const s = new RouteSocket(sock, monitor);
-      s.drops = sock.readDrops();
-      return s;
+      return new RouteSocket(sock, opts.groups ?? []);
     } catch (e) {
       sock.close();
       throw e;
@@ -89,8 +101,11 @@ export class RouteSocket {
     return () => this.listeners.delete(fn);
   }
 
-  /** Told when the kernel dropped notifications for this socket (its receive queue was full). */
-  onOverrun(fn: (lost: number) => void): () => void {
+  /**
+   * Told when the kernel dropped notifications for this socket (its receive queue was full), with
+   * how many (undefined when the drop counter cannot be read).
+   */
+  onOverrun(fn: (lost: number | undefined) => void): () => void {
     this.overrunListeners.add(fn);
     return () => this.overrunListeners.delete(fn);
   }
@@ -104,31 +119,24 @@ export class RouteSocket {
   /**
    * Sends one request whose payload (fixed header and attributes) is `payload`, and resolves with the
    * decoded replies (a dump's messages; nothing for an ACK). Replies to RTM_GET* are RTM_NEW*.
-   * @throws NetlinkError with the kernel's extack message; TimeoutError; ClosedError.
+   * @throws NetlinkError with the kernel's extack message; TimeoutError; ClosedError; DecodeError
+   *   for a reply that cannot be decoded.
    */
   async request(type: number, payload: Uint8Array[], opts: { op: string; dump?: boolean; flags?: number }): Promise<RouteMessage[]> {
     const parts = await this.sock.request(type, Buffer.concat(payload), undefined, opts);
     const replyType = type % 4 === 2 ? type - 2 : type; // RTM_GETx → RTM_NEWx
-    return parts.map((p) => rt.parseMessage(replyType, p));
+    return parts.map((p) => decoding(`rtnetlink ${opts.op} reply`, () => rt.parseMessage(replyType, p)));
   }
 
   /** Messages the kernel dropped for this socket since it was opened. */
   readDrops(): number {
-    return this.sock.closed ? this.drops : this.sock.readDrops();
-  }
-
-  private checkDrops(): void {
-    if (this.sock.closed) return;
-    const now = this.sock.readDrops();
-    if (now === this.drops) return;
-    const lost = now - this.drops;
-    this.drops = now;
-    for (const l of this.overrunListeners) l(lost);
+    if (!this.sock.closed) this.drops = this.sock.readDrops();
+    return this.drops;
   }
 
   /** Closes the socket; pending requests reject with ClosedError. Idempotent. */
   close(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.subscription?.end();
     this.sock.close();
   }
 }
