@@ -3,6 +3,7 @@
 
 import { Words, formatToken } from './args.js';
 import type { Context } from './context.js';
+import { PathManagerModeError } from '../upm/errors.js';
 
 export const POLICY_NAMES = ['subflow-per-address', 'announce-addresses', 'fullmesh'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -51,11 +52,14 @@ export async function runUserspacePm(a: UpmCliAction, ctx: Context): Promise<num
   const [{ UserspacePathManager }, policies] = await Promise.all([import('../upm/manager.js'), import('../upm/policies/index.js')]);
   const addresses = a.addresses.length > 0 ? a.addresses.map((x) => ({ ...x, backup: a.backup.includes(x.address) })) : undefined;
   const opts = { ...(addresses ? { addresses } : {}), backup: a.backup };
-  const policy = a.policy === 'announce-addresses' ? policies.announceAddresses(opts)
+  const policy = a.policy === 'announce-addresses' ? policies.announceAddresses(addresses ? { addresses } : {})
     : a.policy === 'fullmesh' ? policies.fullmesh(opts) : policies.subflowPerAddress(opts);
   const upm = await UserspacePathManager.start({
     netns: ctx.netns, policy, switchPathManager: a.switchPathManager,
     ...(a.rcvbuf === undefined ? {} : { receiveBufferBytes: a.rcvbuf }),
+  }).catch((e: unknown) => {
+    // The library's remedy names its option; the command's is the --switch flag.
+    throw e instanceof PathManagerModeError ? new PathManagerModeError(e.netns, e.current, 'add --switch') : e;
   });
   const line = (o: Record<string, unknown>, text: string): void =>
     ctx.out(ctx.json ? `${JSON.stringify(o)}\n` : `${text}\n`);
