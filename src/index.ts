@@ -50,6 +50,8 @@ export type { ReconcilerChange, ReconcilerEvents } from './routing/reconciler.js
 export { checkPolicy } from './routing/policy.js';
 export type { ReconcilerOptions, PolicyRule } from './routing/policy.js';
 export { runDoctor, doctorFailed, CHECKS } from './doctor/index.js';
+export { explainConnections } from './explain/index.js';
+export type { CauseCode, ConnectionExplanation, ExpectedSubflow, ExplainOptions, MissingSubflow, PresentSubflow } from './explain/index.js';
 export type { Check, Finding, Severity, DoctorContext } from './doctor/index.js';
 export { UserspacePathManager } from './upm/manager.js';
 export type { UserspacePathManagerOptions } from './upm/manager.js';

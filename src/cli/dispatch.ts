@@ -51,6 +51,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { word: 'connections', load: async () => { const m = await import('./connections.js'); return as({ parse: m.parseConnections, run: m.runConnections }); } },
   { word: 'stat', load: async () => { const m = await import('./stat.js'); return as({ parse: m.parseStat, run: m.runStat }); } },
   { word: 'exporter', load: async () => as(await import('./exporter.js')) },
+  { word: 'explain', load: async () => { const m = await import('./explain.js'); return as({ parse: m.parseExplain, run: m.runExplain }); } },
   { word: 'route', subcommands: ['add', 'delete', 'show'], load: async () => { const m = await import('./route.js'); return as({ parse: m.parseRoute, run: m.runRoute }); } },
   { word: 'auto', load: async () => { const m = await import('./auto.js'); return as({ parse: m.parseAuto, run: m.runAuto }); } },
   { word: 'doctor', load: async () => { const m = await import('./doctor.js'); return as({ parse: m.parseDoctor, run: m.runDoctorCommand }); } },

@@ -29,6 +29,7 @@ const LINES: Record<string, string> = {
   'route.show': 'mptcp-pm route show',
   auto: 'mptcp-pm auto --config FILE [cleanup-on-exit]',
   doctor: 'mptcp-pm doctor [window MS]',
+  explain: 'mptcp-pm explain [token TOKEN]',
   'userspace-pm': 'mptcp-pm userspace-pm [--policy subflow-per-address|announce-addresses|fullmesh] [--address ADDRESS [id ID]]... [--backup ADDRESS...] [--switch] [--rcvbuf BYTES]',
 };
 
@@ -59,6 +60,12 @@ const MEANING: Record<string, string> = {
     'fixes, pasted in the order printed, leave nothing to report. Counters are judged by what they\n' +
     'count while doctor watches (window MS, default 1000), never by their totals.\n' +
     'Exit status 0 when nothing is wrong; -j prints [{ severity, code, message, fix }].',
+  explain:
+    'Per established connection: the subflows it has, those its path manager should have made (endpoints\n' +
+    'and their flags, limits, the addresses the machine has), and for each missing one a single cause\n' +
+    '(limits-subflows, limits-add-addr-accepted, no-endpoint, link-down, address-gone, no-source-route,\n' +
+    'join-refused, join-in-progress, fallback, blackhole, userspace-pm-unmanaged) with its evidence and fix.\n' +
+    'Exit status 0 when nothing is missing; -j prints [{ token, local, remote, side, have, expected, missing }].',
   top:
     'Configures and watches Multipath TCP in the kernel, the way `ip mptcp` does (same words, same\n' +
     'prefixes, same output, same exit statuses), plus the userspace path manager and a Prometheus exporter.\n' +

@@ -185,10 +185,18 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
    * An async iterator over the events (after filtering) and overruns, from now on. Ends when
    * `signal` aborts (at once) or on {@link close} (after what was already received). Each call
    * gives an independent iterator with its own bounded queue.
+   * @throws ValidationError for options that are not an object, an unknown key, a `signal` that is
+   *   not an AbortSignal or a bad `maxQueued`, before anything is registered.
    */
   stream(opts: StreamOptions = {}): AsyncIterableIterator<StreamItem> {
-    const limit = opts.maxQueued === undefined ? DEFAULT_STREAM_LIMIT : checkInt('maxQueued', opts.maxQueued, 1, 1 << 30);
-    const signal = opts.signal;
+    // Everything is checked before the queue is registered: a refused call leaves nothing behind.
+    const o = checkObject('options', opts);
+    checkKeys('options', o, ['signal', 'maxQueued']);
+    const limit = o.maxQueued === undefined ? DEFAULT_STREAM_LIMIT : checkInt('maxQueued', o.maxQueued, 1, 1 << 30);
+    if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+      throw new ValidationError('signal', `must be an AbortSignal (such as AbortController's signal), got ${show(o.signal)}`);
+    }
+    const signal = o.signal as AbortSignal | undefined;
     const onAbort = (): void => q.end(false);
     const q: StreamQueue = new StreamQueue(limit, () => {
       this.streams.delete(q);

@@ -1,0 +1,135 @@
+// Explain capability: per MPTCP connection, the subflows it has, the ones its path manager's rules call
+// for (endpoints and their flags, limits, the addresses the machine has), and why each missing one is
+// missing — computed from live state: sock_diag, the endpoint table, links, addresses, routes.
+
+import { MptcpDiag } from '../mptcp/diag/diag.js';
+import type { MptcpConnection } from '../mptcp/diag/model.js';
+import { checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/input/validate.js';
+import { isLinkLocal, isLoopback } from '../netlink/route/ip.js';
+import { closeContext, readContext } from '../doctor/context.js';
+import { findSubscribers } from '../doctor/events-listeners.js';
+import { GenlSocket } from '../netlink/genl/socket.js';
+import type { DoctorContext } from '../doctor/types.js';
+import { causeFor, fallbackCause, hex, plain, type ExplainState } from './causes.js';
+import type { ConnectionExplanation, ExpectedSubflow, ExplainOptions, MissingSubflow } from './types.js';
+
+export type * from './types.js';
+
+/**
+ * Explains the established MPTCP connections of a namespace (or the one with `token`): what subflows
+ * each has, which ones the path manager should have made, and for each missing one a single cause
+ * with its evidence and the commands that bring it. Reads only (sock_diag, GET_ADDR/GET_LIMITS,
+ * rtnetlink dumps and route lookups, /proc); another namespace needs CAP_SYS_ADMIN.
+ * @throws ValidationError for bad options, NetnsError for a namespace that cannot be opened.
+ * @example for (const c of await explainConnections({ netns: 'blue' })) console.log(c.token, c.missing);
+ */
+export async function explainConnections(options: ExplainOptions = {}): Promise<ConnectionExplanation[]> {
+  checkKeys('options', checkObject('options', options), ['netns', 'token']);
+  const netns = checkNetns(options.netns);
+  const token = options.token === undefined ? undefined : checkInt('token', options.token, 0, 0xffffffff);
+  const ctx = await readContext(netns, 0);
+  try {
+    const diag = await MptcpDiag.open({ netns });
+    let conns: MptcpConnection[];
+    try {
+      conns = await diag.connections(token === undefined ? {} : { token });
+    } finally {
+      diag.close();
+    }
+    const st: ExplainState = { ctx, counters: ctx.baseline };
+    const managed = ctx.pathManager === 'userspace' ? await userspaceManaged(ctx) : true;
+    const out: ConnectionExplanation[] = [];
+    for (const c of conns.filter((x) => x.state === 'established')) out.push(await explainOne(st, c, managed));
+    return out;
+  } finally {
+    closeContext(ctx);
+  }
+}
+
+async function userspaceManaged(ctx: DoctorContext): Promise<boolean> {
+  const genl = await GenlSocket.open('mptcp_pm', { netns: ctx.ns });
+  const group = genl.groups.get('mptcp_pm_events');
+  genl.close();
+  if (group === undefined) return true;
+  const subs = findSubscribers(group);
+  return !subs.known || (subs.byNamespace.get(ctx.ns.id) ?? 0) > 0;
+}
+
+/** Global addresses on up links, other than loopback, link-local and tentative ones. */
+function usableAddresses(ctx: DoctorContext, family: 'inet' | 'inet6'): { address: string; ifindex: number; ifname: string }[] {
+  return ctx.addresses.flatMap((a) => {
+    const link = ctx.links.find((l) => l.index === a.ifindex);
+    if (!link || link.loopback || !link.up || a.family !== family || a.scope !== 0 || a.tentative || a.dadfailed
+      || isLinkLocal(a.address) || isLoopback(a.address)) return [];
+    return [{ address: a.address, ifindex: a.ifindex, ifname: link.name }];
+  });
+}
+
+async function explainOne(st: ExplainState, c: MptcpConnection, managed: boolean): Promise<ConnectionExplanation> {
+  const { ctx } = st;
+  const local = plain(c.local.address);
+  const remote = plain(c.remote.address);
+  const family = local.includes(':') ? 'inet6' : 'inet';
+  const side = ctx.listeners.some((l) => l.port === c.local.port) ? 'server' : 'client';
+  const live = c.subflows.filter((s) => !['close', 'timeWait'].includes(s.state));
+  const have = live.map((s) => ({
+    local: plain(s.local.address), remote: plain(s.remote.address), localPort: s.local.port, remotePort: s.remote.port,
+    state: s.state, ...(s.ifname ? { ifname: s.ifname } : {}), backup: s.backup.local,
+  }));
+  const result: ConnectionExplanation = {
+    token: hex(c), local, remote, side, pathManager: ctx.pathManager, have, expected: [], missing: [],
+  };
+  const from = (a: string): boolean => live.some((s) => plain(s.local.address) === a && s.state !== 'synSent');
+  if (c.fallback) {
+    result.missing.push(fallbackCause(st, c, side));
+    return result;
+  }
+  if (side === 'server') return result; // the client's path manager opens the subflows
+  const initialLink = ctx.addresses.find((a) => a.address === local)?.ifindex;
+  if (ctx.pathManager === 'userspace') {
+    if (managed) return result; // what is expected is the managing program's policy
+    for (const a of usableAddresses(ctx, family).filter((x) => x.ifindex !== initialLink && !from(x.address))) {
+      result.expected.push({ local: a.address, remote, ifname: a.ifname, flags: [], present: false });
+      result.missing.push({
+        local: a.address, remote, cause: 'userspace-pm-unmanaged',
+        evidence: `net.mptcp.path_manager is userspace and no program in this namespace listens to mptcp_pm_events`,
+        fix: `${ctx.self} userspace-pm --policy kernel-compatible &   # or: ${ctx.exec}sysctl -w net.mptcp.path_manager=kernel (for new connections)`,
+      });
+    }
+    return result;
+  }
+  // In-kernel path manager, the side that connected: one subflow per subflow endpoint to the peer.
+  const eps = ctx.endpoints.filter((e) => e.flags.includes('subflow') && e.family === family && e.address !== local)
+    .sort((a, b) => a.id - b.id);
+  for (const ep of eps) {
+    const e: ExpectedSubflow = {
+      local: ep.address, remote, endpointId: ep.id, flags: ep.flags.filter((f) => f !== 'implicit'),
+      ...(ep.ifname ? { ifname: ep.ifname } : {}), present: from(ep.address),
+    };
+    result.expected.push(e);
+    if (!e.present) result.missing.push(await causeFor(st, c, ep, remote));
+  }
+  // Addresses on other links that no endpoint names: the in-kernel path manager never uses them.
+  for (const a of usableAddresses(ctx, family)) {
+    if (a.ifindex === initialLink || ctx.endpoints.some((e) => e.address === a.address) || from(a.address)) continue;
+    result.expected.push({ local: a.address, remote, ifname: a.ifname, flags: ['subflow'], present: false });
+    result.missing.push({
+      local: a.address, remote, cause: 'no-endpoint',
+      evidence: `${a.address} on ${a.ifname} is usable but no endpoint names it`,
+      fix: `${ctx.ip} mptcp endpoint add ${a.address} dev ${a.ifname} subflow   # the kernel then opens it on existing connections too`,
+    });
+  }
+  addAddrLimit(st, c, result.missing);
+  return result;
+}
+
+/** Addresses the peer announced and this side ignored: only visible as the connection's limit and the MIB. */
+function addAddrLimit(st: ExplainState, c: MptcpConnection, missing: MissingSubflow[]): void {
+  const received = st.counters?.AddAddr ?? 0;
+  if (c.info.addAddrAcceptedMax > 0 || received === 0) return;
+  missing.push({
+    local: plain(c.local.address), remote: '(addresses the peer announces)', cause: 'limits-add-addr-accepted',
+    evidence: `the connection accepts ${c.info.addAddrAcceptedMax} announced address(es) (limits: add_addr_accepted ${st.ctx.limits.addAddrAccepted}) and this namespace has received ${received} ADD_ADDR (MPTcpExtAddAddr)`,
+    fix: `${st.ctx.ip} mptcp limits set subflows ${Math.max(1, st.ctx.limits.subflows)} add_addr_accepted 2   # for connections made from now on; existing ones keep ignoring what was announced`,
+  });
+}
