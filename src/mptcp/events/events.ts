@@ -11,7 +11,7 @@ import { detectFeatures, LISTENER_EVENTS_SINCE } from '../pm/features.js';
 import { checkInt, checkKeys, checkNetns, checkObject, checkToken, show } from '../input/validate.js';
 import { Netns } from '../../os/netns.js';
 import type { Socket } from 'node:net';
-import { mptcpInfo } from '../../net/info.js';
+import { mptcpToken, socketFd } from '../../os/socket.js';
 import { ConnectionEvents } from './connection.js';
 import { decodeEvent } from './decode.js';
 import { DEFAULT_STREAM_LIMIT, StreamQueue } from './queue.js';
@@ -223,8 +223,10 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
    * @throws ValidationError when the socket is not (or no longer) an MPTCP connection.
    */
   forSocket(sock: Socket): ConnectionEvents {
-    const token = mptcpInfo(sock)?.token;
-    if (!token) throw new ValidationError('sock', 'is not an MPTCP connection (a TCP socket, a fallback, or not connected)');
+    const token = mptcpToken(socketFd(sock));
+    if (token === undefined) {
+      throw new ValidationError('sock', 'is not an MPTCP connection (a TCP socket, a fallback, not connected, or a kernel before 5.16)');
+    }
     return this.forConnection(token);
   }
 
