@@ -51,7 +51,7 @@ export async function runUserspacePm(a: UpmCliAction, ctx: Context): Promise<num
   const [{ UserspacePathManager }, policies] = await Promise.all([import('../upm/manager.js'), import('../upm/policies/index.js')]);
   const addresses = a.addresses.length > 0 ? a.addresses.map((x) => ({ ...x, backup: a.backup.includes(x.address) })) : undefined;
   const opts = { ...(addresses ? { addresses } : {}), backup: a.backup };
-  const policy = a.policy === 'announce-addresses' ? policies.announceAddresses(opts)
+  const policy = a.policy === 'announce-addresses' ? policies.announceAddresses(addresses ? { addresses } : {})
     : a.policy === 'fullmesh' ? policies.fullmesh(opts) : policies.subflowPerAddress(opts);
   const upm = await UserspacePathManager.start({
     netns: ctx.netns, policy, switchPathManager: a.switchPathManager,

@@ -10,6 +10,7 @@ import { ClosedError, ValidationError } from '../../netlink/core/errors.js';
 import { NetlinkSocket } from '../../netlink/core/socket.js';
 import { Netns } from '../../os/netns.js';
 import { MptcpInfoFlags } from '../../../generated/sock_diag.js';
+import { checkOptions, OPTION } from '../input/validate.js';
 import {
   isListener, joinSubflows, mptcpSocket, stateName, subflowSocket,
   type IfnameResolver, type MptcpConnection, type MptcpListener, type MptcpSubflow,
@@ -57,9 +58,7 @@ export class MptcpDiag {
    * @throws NetnsError when the namespace cannot be opened; ValidationError for bad options.
    */
   static async open(opts: MptcpDiagOptions = {}): Promise<MptcpDiag> {
-    if (opts.netns !== undefined && (typeof opts.netns !== 'string' || opts.netns === '')) {
-      throw new ValidationError('netns', 'must be a non-empty namespace name or path');
-    }
+    checkOptions(opts, { netns: OPTION.netns, timeoutMs: OPTION.timeoutMs });
     const ns = Netns.open(opts.netns);
     try {
       const sock = NetlinkSocket.open({ protocol: PROTONUM, name: 'sock_diag', netns: ns, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
