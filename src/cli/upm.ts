@@ -3,6 +3,7 @@
 
 import { Words, formatToken } from './args.js';
 import type { Context } from './context.js';
+import { PathManagerModeError } from '../upm/errors.js';
 
 export const POLICY_NAMES = ['subflow-per-address', 'announce-addresses', 'fullmesh'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -56,6 +57,9 @@ export async function runUserspacePm(a: UpmCliAction, ctx: Context): Promise<num
   const upm = await UserspacePathManager.start({
     netns: ctx.netns, policy, switchPathManager: a.switchPathManager,
     ...(a.rcvbuf === undefined ? {} : { receiveBufferBytes: a.rcvbuf }),
+  }).catch((e: unknown) => {
+    // The library's remedy names its option; the command's is the --switch flag.
+    throw e instanceof PathManagerModeError ? new PathManagerModeError(e.netns, e.current, 'add --switch') : e;
   });
   const line = (o: Record<string, unknown>, text: string): void =>
     ctx.out(ctx.json ? `${JSON.stringify(o)}\n` : `${text}\n`);
