@@ -1,5 +1,5 @@
 // `mptcp-pm demo`: the MPTCP tutorial walkthrough (backup endpoint, limits, per-source routing,
-// mptcpize, events, failover) run and checked in network namespaces of its own, then removed.
+// mptcp-pm/net sockets, events, failover) run and checked in network namespaces of its own, then removed.
 
 import { existsSync } from 'node:fs';
 import { Scenario } from './scenario.js';
@@ -49,8 +49,8 @@ function cannotRun(): string | undefined {
   if (process.platform !== 'linux') return 'the demo needs Linux';
   if (!hasNetAdminCaps()) return 'the demo needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create network namespaces; try: sudo mptcp-pm demo';
   if (!existsSync('/proc/sys/net/mptcp/enabled')) return 'this kernel has no MPTCP (no /proc/sys/net/mptcp); Linux 5.6 or later built with CONFIG_MPTCP is needed';
-  const missing = ['ip', 'tc', 'ss', 'mptcpize'].filter((c) => !onPath(c));
-  if (missing.length) return `the demo needs ${missing.join(', ')} (packages iproute2 and mptcpize)`;
+  const missing = ['ip', 'tc', 'ss'].filter((c) => !onPath(c));
+  if (missing.length) return `the demo needs ${missing.join(', ')} (package iproute2)`;
   return undefined;
 }
 

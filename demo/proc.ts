@@ -1,4 +1,4 @@
-// Child processes of the demo (the transfer programs run through `ip netns exec … mptcpize run`):
+// Child processes of the demo (the transfer programs run through `ip netns exec`):
 // JSON lines read from stdout, bounded waits for a given line, and kill by pid.
 
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -177,18 +177,18 @@ export class Scenario {
   private async transfer(): Promise<void> {
     const { client: c, server: s } = this.names;
     const node = [process.execPath, ...siblingScript('transfer')];
-    step(this.io, '6. A real MPTCP transfer: an ordinary TCP program (Node) run through mptcpize',
-      '`mptcpize run` preloads a library that turns socket(AF_INET, SOCK_STREAM, 0) into an',
-      'IPPROTO_MPTCP socket; the program itself knows nothing about MPTCP. The server streams a',
-      'byte pattern; the client checks every byte and reports progress.');
-    const serveArgs = ['netns', 'exec', s, 'mptcpize', 'run', ...node, 'serve', NET.server.address, String(NET.server.port)];
-    this.io.say(`   $ ip netns exec ${s} mptcpize run node transfer.js serve ${NET.server.address} ${NET.server.port}`);
+    step(this.io, '6. A real MPTCP transfer: a Node server and client on mptcp-pm/net',
+      'createServer() and connect() of mptcp-pm/net open IPPROTO_MPTCP sockets and hand them to Node as',
+      'ordinary streams (no LD_PRELOAD shim). The server streams a byte pattern; the client checks',
+      'every byte and reports progress.');
+    const serveArgs = ['netns', 'exec', s, ...node, 'serve', NET.server.address, String(NET.server.port)];
+    this.io.say(`   $ ip netns exec ${s} node transfer.js serve ${NET.server.address} ${NET.server.port}`);
     this.server = this.spawn('server', serveArgs);
     await this.server.waitFor('listening', TIMING.startMs);
-    this.io.say(`   $ ip netns exec ${c} mptcpize run node transfer.js fetch ${NET.server.address} ${NET.server.port}`);
+    this.io.say(`   $ ip netns exec ${c} node transfer.js fetch ${NET.server.address} ${NET.server.port}`);
     this.t0 = Date.now();
     this.sampler.start();
-    const client = this.spawn('client', ['netns', 'exec', c, 'mptcpize', 'run', ...node, 'fetch', NET.server.address, String(NET.server.port)]);
+    const client = this.spawn('client', ['netns', 'exec', c, ...node, 'fetch', NET.server.address, String(NET.server.port)]);
     this.client = client;
     await client.waitFor('connected', TIMING.startMs);
     await waitUntil(() => this.tracker.subflows.some((f) => f.path === 'wi-fi' && f.closedAtMs === undefined), TIMING.joinMs,

@@ -1,8 +1,8 @@
-// The demo's transfer: an ordinary TCP server and client in Node (made MPTCP by `mptcpize run`).
+// The demo's transfer: a Node server and client on mptcp-pm/net (MPTCP sockets, no LD_PRELOAD).
 // The server streams a checkable byte pattern until the client says stop; both report JSON lines.
 
-import net from 'node:net';
 import { createInterface } from 'node:readline';
+import { connect, createServer, isMptcp, mptcpInfo } from '../src/net/index.js';
 
 /** Pattern period: byte i of the stream is i % PERIOD, so a gap or a duplicate is detected. */
 const PERIOD = 251;
@@ -32,7 +32,8 @@ function serve(host: string, port: number): void {
   // The listener stays open for the whole transfer: MP_JOIN SYNs of additional subflows arrive at
   // the listening socket, and would be refused once it is closed. Later connections are refused.
   let busy = false;
-  const server = net.createServer((sock) => {
+  // fallback 'error': the demo is about MPTCP, so a kernel without it stops here with the reason.
+  const server = createServer({ fallback: 'error' }, (sock) => {
     if (busy) {
       sock.destroy();
       return;
@@ -69,9 +70,11 @@ function serve(host: string, port: number): void {
 function fetch(host: string, port: number): void {
   let received = 0;
   let bad = -1;
-  const sock = net.connect({ host, port });
+  const sock = connect({ host, port, fallback: 'error' });
   const timer = setInterval(() => say('progress', { bytes: received }), PROGRESS_MS);
-  sock.on('connect', () => say('connected', { local: sock.localAddress, localPort: sock.localPort }));
+  sock.on('connect', () => say('connected', {
+    local: sock.localAddress, localPort: sock.localPort, mptcp: isMptcp(sock), token: mptcpInfo(sock)?.token,
+  }));
   sock.on('data', (data: Buffer) => {
     if (bad < 0) {
       let at = 0;

@@ -278,6 +278,56 @@ describe('MptcpEvents on the fake peer', () => {
     expect(await take(stream, 2)).toEqual([{ type: 'overrun', lost: 7, source: 'queue' }, { type: 'closed', token: 11 }]);
   });
 
+  it('a kernel overrun that finds the stream queue full keeps its count, apart from the queue\'s own', async () => {
+    const { ev, fake } = await open();
+    const stream = ev.stream({ maxQueued: 2 });
+    const overruns: (number | undefined)[] = [];
+    ev.on('overrun', (o) => overruns.push(o.lost));
+    const seen = collect(ev, 3);
+    for (let t = 1; t <= 3; t++) fake.notify(CMD.closed, nla(A.token, u32le(t)));
+    await seen;
+    for (const total of [5, 8]) {
+      const next = new Promise((r) => ev.once('overrun', r));
+      fake.drops = total;
+      fake.overrun();
+      await next;
+    }
+    expect(overruns).toEqual([5, 3]);
+    expect(await take(stream, 4)).toEqual([
+      { type: 'closed', token: 1 }, { type: 'closed', token: 2 },
+      { type: 'overrun', lost: 1, source: 'queue' }, { type: 'overrun', lost: 8, source: 'kernel' },
+    ]);
+  });
+
+  it('stream options are checked before anything is registered: typed errors, unknown keys refused, close() still works', async () => {
+    const { ev, fake } = await open();
+    const bad: [unknown, string, RegExp][] = [
+      [{ signal: 'x' }, 'signal', /AbortSignal/],
+      [{ signal: {} }, 'signal', /AbortSignal/],
+      [null, 'options', /object/],
+      [{ bogus: 1 }, 'options.bogus', /not a known option/],
+      [{ maxQueued: 0 }, 'maxQueued', /from 1/],
+    ];
+    for (const [opts, field, rule] of bad) {
+      let err: unknown;
+      try {
+        ev.stream(opts as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(opts)).toBeInstanceOf(ValidationError);
+      expect((err as ValidationError).field).toBe(field);
+      expect((err as Error).message).toMatch(rule);
+    }
+    const good = ev.stream();
+    const seen = collect(ev, 1);
+    fake.notify(CMD.closed, nla(A.token, u32le(9)));
+    await seen;
+    expect(() => ev.close()).not.toThrow();
+    expect(await take(good, 1)).toEqual([{ type: 'closed', token: 9 }]);
+    expect(await good.next()).toEqual({ value: undefined, done: true });
+  });
+
   it('ends the stream on abort, at once', async () => {
     const { ev, fake } = await open();
     const ac = new AbortController();

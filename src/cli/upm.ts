@@ -3,6 +3,7 @@
 
 import { Words, formatToken } from './args.js';
 import type { Context } from './context.js';
+import { PathManagerModeError } from '../upm/errors.js';
 
 export const POLICY_NAMES = ['subflow-per-address', 'announce-addresses', 'fullmesh', 'kernel-compatible'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -52,19 +53,17 @@ export async function runUserspacePm(a: UpmCliAction, ctx: Context): Promise<num
   const addresses = a.addresses.length > 0 ? a.addresses.map((x) => ({ ...x, backup: a.backup.includes(x.address) })) : undefined;
   const opts = { ...(addresses ? { addresses } : {}), backup: a.backup };
   const kernel = a.policy === 'kernel-compatible' ? policies.kernelCompatible({ ...(ctx.netns === undefined ? {} : { netns: ctx.netns }) }) : undefined;
-  const policy = kernel ?? (a.policy === 'announce-addresses' ? policies.announceAddresses(opts)
+  const policy = kernel ?? (a.policy === 'announce-addresses' ? policies.announceAddresses(addresses ? { addresses } : {})
     : a.policy === 'fullmesh' ? policies.fullmesh(opts) : policies.subflowPerAddress(opts));
-  let upm: Awaited<ReturnType<typeof UserspacePathManager.start>>;
-  try {
-    upm = await UserspacePathManager.start({
-      netns: ctx.netns, policy, switchPathManager: a.switchPathManager,
-      ...(a.rcvbuf === undefined ? {} : { receiveBufferBytes: a.rcvbuf }),
-      ...(kernel ? { backoff: policies.KERNEL_COMPATIBLE_BACKOFF } : {}),
-    });
-  } catch (e) {
+  const upm = await UserspacePathManager.start({
+    netns: ctx.netns, policy, switchPathManager: a.switchPathManager,
+    ...(a.rcvbuf === undefined ? {} : { receiveBufferBytes: a.rcvbuf }),
+    ...(kernel ? { backoff: policies.KERNEL_COMPATIBLE_BACKOFF } : {}),
+  }).catch((e: unknown) => {
     kernel?.close();
-    throw e;
-  }
+    // The library's remedy names its option; the command's is the --switch flag.
+    throw e instanceof PathManagerModeError ? new PathManagerModeError(e.netns, e.current, 'add --switch') : e;
+  });
   const line = (o: Record<string, unknown>, text: string): void =>
     ctx.out(ctx.json ? `${JSON.stringify(o)}\n` : `${text}\n`);
   const tok = (t: number | undefined): string => (t === undefined ? '' : ` token=${formatToken(t)}`);

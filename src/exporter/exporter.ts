@@ -9,6 +9,8 @@ import { connectionsSource } from './connections-source.js';
 import { MptcpDiag } from '../mptcp/diag/diag.js';
 import { getPathManager } from '../mptcp/pm/pathmanager.js';
 import { Netns } from '../os/netns.js';
+import { ValidationError } from '../netlink/core/errors.js';
+import { checkOptions, OPTION, show } from '../mptcp/input/validate.js';
 import type { MetricFamily, Source, SourceFactory, Target } from './source.js';
 
 export interface MptcpExporterOptions {
@@ -63,12 +65,22 @@ export class MptcpExporter {
     }
   }
 
-  /** Opens the sources of every namespace. @throws what a source's opening throws (e.g. NetnsError). */
+  /**
+   * Opens the sources of every namespace.
+   * @throws ValidationError for bad options (unknown keys among them); NetnsError for a namespace that
+   *   cannot be opened, before any source is; what a source's opening throws.
+   */
   static async open(options: MptcpExporterOptions = {}): Promise<MptcpExporter> {
+    checkExporterOptions(options);
+    const without = new Set(options.without ?? []);
+    // Every namespace the built-in sources read must exist: a missing one is an error, not a set of
+    // sources that are down. (Sources of the caller's own interpret the targets as they like.)
+    if (BUILT_IN_SOURCES.some((s) => !without.has(s))) {
+      for (const name of options.netns ?? []) if (name !== undefined) Netns.open(name).close();
+    }
     const targets = (options.netns?.length ? options.netns : [undefined]).map((netns) => ({ netns }));
     const timeoutMs = options.timeoutMs ?? 2000;
     const exporter = new MptcpExporter({ ...options, timeoutMs }, targets);
-    const without = new Set(options.without ?? []);
     const factories: SourceFactory[] = [
       ...(without.has('counters') ? [] : [netstatSource]),
       ...(without.has('pm') ? [] : [(t: Target) => pmSource(t, timeoutMs)]),
@@ -166,12 +178,37 @@ async function pathManagerOf(netns: string | undefined): Promise<string> {
   }
 }
 
+const BUILT_IN_SOURCES = ['counters', 'pm', 'events', 'connections'];
+
+function arrayOf(field: string, v: unknown, each: (field: string, item: unknown) => void): void {
+  if (!Array.isArray(v)) throw new ValidationError(field, `must be an array, got ${show(v)}`);
+  v.forEach((item, i) => each(`${field}[${i}]`, item));
+}
+
+/** The exporter's options, checked before anything is opened. */
+function checkExporterOptions(options: MptcpExporterOptions): void {
+  checkOptions(options, {
+    netns: (f, v) => arrayOf(f, v, (g, item) => OPTION.netns(g, item)),
+    timeoutMs: OPTION.timeoutMs,
+    without: (f, v) => arrayOf(f, v, (g, item) => {
+      if (typeof item !== 'string' || !BUILT_IN_SOURCES.includes(item)) {
+        throw new ValidationError(g, `must be one of ${BUILT_IN_SOURCES.join(', ')}, got ${show(item)}`);
+      }
+    }),
+    sources: (f, v) => arrayOf(f, v, (g, item) => {
+      if (typeof item !== 'function') throw new ValidationError(g, `must be a source factory (a function), got ${show(item)}`);
+    }),
+    processMetrics: OPTION.boolean,
+  });
+}
+
 /**
  * One collection in Prometheus text format, for a program that serves HTTP itself: opens an
  * exporter for `options`, collects once and closes it. (Event counts need a long-lived
  * {@link MptcpExporter}; this one-shot form leaves them out.)
  */
 export async function collectMetrics(options: MptcpExporterOptions = {}): Promise<string> {
+  checkExporterOptions(options);
   const exporter = await MptcpExporter.open({ ...options, without: [...(options.without ?? []), 'events'], processMetrics: options.processMetrics ?? false });
   try {
     return await exporter.metrics();

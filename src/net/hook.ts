@@ -5,7 +5,7 @@
 // connect(), for the handles of one listen() call by createServer(), or for all of them by register.
 
 import type { Netns } from '../os/netns.js';
-import { closeFd } from './libc.js';
+import { closeFd } from '../os/socket.js';
 import { deliverWarning, openStreamSocket, type MptcpFallbackWarning, type MptcpSocketOptions } from './open.js';
 
 /** Where a handle's socket comes from, and who hears about a fallback. */

@@ -7,7 +7,7 @@ import { UnsupportedError } from '../netlink/core/errors.js';
 import { decodeMptcpInfo, decodeTcpInfo } from '../netlink/diag/reply.js';
 import { formatInetAddress } from '../netlink/diag/inet.js';
 import { connectionInfo, tcpSubflowInfo, type MptcpConnectionInfo, type SocketAddress, type TcpSubflowInfo } from '../mptcp/diag/model.js';
-import { AF_INET, Errno, IPPROTO_MPTCP, IPPROTO_TCP, SOL_MPTCP, SocketCallError, TCP_INFO, addressOf, getOpt, socketProtocol } from './libc.js';
+import { AF_INET, Errno, socketFd, IPPROTO_MPTCP, IPPROTO_TCP, SOL_MPTCP, SocketCallError, TCP_INFO, addressOf, getOpt, socketProtocol } from '../os/socket.js';
 
 const MPTCP_INFO = 1;
 const MPTCP_TCPINFO = 2;
@@ -36,18 +36,6 @@ export interface SocketSubflow {
   tcpInfo: TcpSubflowInfo;
 }
 
-interface Handle { fd?: number; _parent?: Handle }
-
-/**
- * The fd behind a Node socket, or -1 when it has none (not connected yet, or destroyed). A TLS
- * socket's handle wraps the TCP handle that holds it.
- */
-export function socketFd(sock: Socket): number {
-  let h = (sock as unknown as { _handle?: Handle | null } | null)?._handle;
-  for (let i = 0; i < 4 && h; i++, h = h._parent) if (typeof h.fd === 'number' && h.fd >= 0) return h.fd;
-  return -1;
-}
-
 function fdOf(sock: Socket, what: string): number {
   const fd = socketFd(sock);
   if (fd < 0) throw new SocketCallError('getsockopt', 9, `${what}: the socket has no fd (not connected, or destroyed)`);
@@ -73,7 +61,7 @@ function readInfo(fd: number, what: string): Buffer | null {
   const n = getOpt(fd, SOL_MPTCP, MPTCP_INFO, buf);
   if (n >= 0) return buf.subarray(0, n);
   const errno = -n;
-  // A fallback connection answers with TCP's own getsockopt (EOPNOTSUPP); a TCP socket with ENOPROTOOPT.
+  // A fallback connection answers with TCP's own getsockopt (EOPNOTSUPP), as a plain TCP socket does.
   if (errno === Errno.EOPNOTSUPP || errno === Errno.ENOPROTOOPT) {
     if (socketProtocol(fd) === IPPROTO_MPTCP && !kernelAtLeast(5, 16)) {
       throw new UnsupportedError('MPTCP_INFO socket option', '5.16', what);

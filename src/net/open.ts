@@ -3,7 +3,7 @@
 
 import { Netns, withNetns } from '../os/netns.js';
 import { ValidationError } from '../netlink/core/errors.js';
-import { AF_INET, AF_INET6, Errno, IPPROTO_MPTCP, IPPROTO_TCP, SocketCallError, closeFd, streamSocket } from './libc.js';
+import { AF_INET, AF_INET6, Errno, IPPROTO_MPTCP, IPPROTO_TCP, SocketCallError, closeFd, streamSocket } from '../os/socket.js';
 
 /** What to do when the kernel refuses an MPTCP socket: use plain TCP (and warn), or fail. */
 export type Fallback = 'tcp' | 'error';

@@ -1,11 +1,15 @@
 // One connection's events out of an MptcpEvents: what MptcpEvents#forConnection and #forSocket return.
 
 import { EventEmitter } from 'eventemitter3';
-import type { MptcpEvent, OverrunEvent } from './types.js';
-import type { MptcpEventListeners } from './events.js';
+import type { MptcpEvent, MptcpEventMap, OverrunEvent } from './types.js';
 
-/** Listener signatures of {@link ConnectionEvents}: every event name, `event` and `overrun`. */
-export type ConnectionEventListeners = Omit<MptcpEventListeners, 'error' | 'listenerCreated' | 'listenerClosed'>;
+/** Listener signatures of {@link ConnectionEvents}: every connection event name, `event` and `overrun`. */
+export type ConnectionEventListeners = {
+  [K in Exclude<keyof MptcpEventMap, 'listenerCreated' | 'listenerClosed'>]: (event: MptcpEventMap[K]) => void;
+} & {
+  event: (event: MptcpEvent) => void;
+  overrun: (event: OverrunEvent) => void;
+};
 
 /** The source a ConnectionEvents reads from (an MptcpEvents). */
 export interface EventSource {

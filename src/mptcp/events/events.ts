@@ -11,7 +11,7 @@ import { detectFeatures, LISTENER_EVENTS_SINCE } from '../pm/features.js';
 import { checkInt, checkKeys, checkNetns, checkObject, checkToken, show } from '../input/validate.js';
 import { Netns } from '../../os/netns.js';
 import type { Socket } from 'node:net';
-import { mptcpInfo } from '../../net/info.js';
+import { mptcpToken, socketFd } from '../../os/socket.js';
 import { ConnectionEvents } from './connection.js';
 import { decodeEvent } from './decode.js';
 import { DEFAULT_STREAM_LIMIT, StreamQueue } from './queue.js';
@@ -185,10 +185,18 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
    * An async iterator over the events (after filtering) and overruns, from now on. Ends when
    * `signal` aborts (at once) or on {@link close} (after what was already received). Each call
    * gives an independent iterator with its own bounded queue.
+   * @throws ValidationError for options that are not an object, an unknown key, a `signal` that is
+   *   not an AbortSignal or a bad `maxQueued`, before anything is registered.
    */
   stream(opts: StreamOptions = {}): AsyncIterableIterator<StreamItem> {
-    const limit = opts.maxQueued === undefined ? DEFAULT_STREAM_LIMIT : checkInt('maxQueued', opts.maxQueued, 1, 1 << 30);
-    const signal = opts.signal;
+    // Everything is checked before the queue is registered: a refused call leaves nothing behind.
+    const o = checkObject('options', opts);
+    checkKeys('options', o, ['signal', 'maxQueued']);
+    const limit = o.maxQueued === undefined ? DEFAULT_STREAM_LIMIT : checkInt('maxQueued', o.maxQueued, 1, 1 << 30);
+    if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+      throw new ValidationError('signal', `must be an AbortSignal (such as AbortController's signal), got ${show(o.signal)}`);
+    }
+    const signal = o.signal as AbortSignal | undefined;
     const onAbort = (): void => q.end(false);
     const q: StreamQueue = new StreamQueue(limit, () => {
       this.streams.delete(q);
@@ -215,8 +223,10 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
    * @throws ValidationError when the socket is not (or no longer) an MPTCP connection.
    */
   forSocket(sock: Socket): ConnectionEvents {
-    const token = mptcpInfo(sock)?.token;
-    if (!token) throw new ValidationError('sock', 'is not an MPTCP connection (a TCP socket, a fallback, or not connected)');
+    const token = mptcpToken(socketFd(sock));
+    if (token === undefined) {
+      throw new ValidationError('sock', 'is not an MPTCP connection (a TCP socket, a fallback, not connected, or a kernel before 5.16)');
+    }
     return this.forConnection(token);
   }
 

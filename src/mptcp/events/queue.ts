@@ -9,12 +9,16 @@ export const DEFAULT_STREAM_LIMIT = 16_384;
 /**
  * A single-consumer queue. When `limit` items are waiting, further items are counted rather than
  * stored; the count is handed to the consumer as `{ type: 'overrun', source: 'queue', lost }` in
- * the place of the missing items, before anything newer.
+ * the place of the missing items, before anything newer. A kernel overrun item that finds the queue
+ * full keeps its own count: it comes out as a `source: 'kernel'` item with the sum of those lost.
  */
 export class StreamQueue implements AsyncIterableIterator<StreamItem> {
   private readonly items: StreamItem[] = [];
   private head = 0;
   private lost = 0;
+  /** Events the kernel dropped, from overrun items that found the queue full (exact counts, then unknown ones). */
+  private kernelLost = 0;
+  private kernelUnknown = 0;
   private ended = false;
   private waiter: ((r: IteratorResult<StreamItem>) => void) | undefined;
 
@@ -35,10 +39,16 @@ export class StreamQueue implements AsyncIterableIterator<StreamItem> {
       return;
     }
     if (this.size >= this.limit) {
-      this.lost++;
+      // A kernel overrun stands for events the kernel dropped: its count is kept, not counted as one item.
+      if (item.type === 'overrun' && item.source === 'kernel') {
+        if (item.lost === undefined) this.kernelUnknown++;
+        else this.kernelLost += item.lost;
+      } else {
+        this.lost++;
+      }
       return;
     }
-    if (this.lost > 0) this.flushLost();
+    if (this.pendingLoss) this.flushLost();
     this.items.push(item);
   }
 
@@ -50,7 +60,9 @@ export class StreamQueue implements AsyncIterableIterator<StreamItem> {
       this.items.length = 0;
       this.head = 0;
       this.lost = 0;
-    } else if (this.lost > 0) this.flushLost();
+      this.kernelLost = 0;
+      this.kernelUnknown = 0;
+    } else if (this.pendingLoss) this.flushLost();
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
@@ -60,7 +72,7 @@ export class StreamQueue implements AsyncIterableIterator<StreamItem> {
   }
 
   next(): Promise<IteratorResult<StreamItem>> {
-    if (this.size === 0 && this.lost > 0) this.flushLost();
+    if (this.size === 0 && this.pendingLoss) this.flushLost();
     if (this.size > 0) {
       const value = this.items[this.head];
       this.items[this.head++] = undefined as unknown as StreamItem;
@@ -84,9 +96,17 @@ export class StreamQueue implements AsyncIterableIterator<StreamItem> {
     return this;
   }
 
+  private get pendingLoss(): boolean {
+    return this.lost > 0 || this.kernelLost > 0 || this.kernelUnknown > 0;
+  }
+
+  /** Puts the losses counted while full in place of the missing items: the queue's own, then the kernel's. */
   private flushLost(): void {
-    const marker: OverrunEvent = { type: 'overrun', lost: this.lost, source: 'queue' };
+    if (this.lost > 0) this.items.push({ type: 'overrun', lost: this.lost, source: 'queue' } satisfies OverrunEvent);
+    if (this.kernelLost > 0) this.items.push({ type: 'overrun', lost: this.kernelLost, source: 'kernel' } satisfies OverrunEvent);
+    for (let i = 0; i < this.kernelUnknown; i++) this.items.push({ type: 'overrun', lost: undefined, source: 'kernel' } satisfies OverrunEvent);
     this.lost = 0;
-    this.items.push(marker);
+    this.kernelLost = 0;
+    this.kernelUnknown = 0;
   }
 }

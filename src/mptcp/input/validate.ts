@@ -106,6 +106,7 @@ export const SHOW_MAX = 100;
  * {@link SHOW_MAX} characters (a longer one is cut, with its full length said).
  */
 export function show(value: unknown): string {
+  if (typeof value === 'number') return String(value);
   if (typeof value === 'string') {
     if (value.length <= SHOW_MAX) return JSON.stringify(value);
     return `${JSON.stringify(value.slice(0, SHOW_MAX))}… (${value.length} characters)`;
@@ -133,3 +134,33 @@ export function checkNetns(value: unknown, field = 'netns'): string | undefined 
   }
   return value;
 }
+
+/** How one key of an options object is checked: called with the field name and the value given. */
+export type OptionCheck = (field: string, value: unknown) => unknown;
+
+/**
+ * The one check of an entry point's options object: `undefined` is `{}`; anything else must be a
+ * plain object; a key not in `checks` is refused by name (a typo such as `netNs` for `netns` would
+ * otherwise be silently ignored); each key given is checked by its function. All before anything is
+ * opened or sent. Returns the object, typed as the caller's options.
+ * @throws ValidationError naming the field (`options`, `options.netNs`, `timeoutMs`, …) and the rule.
+ */
+export function checkOptions<T extends object>(value: T | undefined, checks: Readonly<Record<string, OptionCheck>>, field = 'options'): T {
+  if (value === undefined) return {} as T;
+  const o = checkObject(field, value);
+  checkKeys(field, o, Object.keys(checks));
+  for (const [key, check] of Object.entries(checks)) {
+    if (o[key] !== undefined) check(key, o[key]);
+  }
+  return value;
+}
+
+/** Checkers for {@link checkOptions} that many entry points share. */
+export const OPTION = {
+  netns: (field: string, v: unknown) => checkNetns(v, field),
+  timeoutMs: (field: string, v: unknown) => checkInt(field, v, 1, 3_600_000, 'a whole number of milliseconds'),
+  receiveBufferBytes: (field: string, v: unknown) => checkInt(field, v, 1, 0x3fffffff),
+  boolean: (field: string, v: unknown) => checkBoolean(field, v),
+  /** Taken as given (checked where it is used, e.g. a transport or an open handle). */
+  any: () => undefined,
+} as const satisfies Record<string, OptionCheck>;

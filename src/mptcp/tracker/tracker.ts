@@ -4,6 +4,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { ClosedError, ValidationError } from '../../netlink/core/errors.js';
 import { MptcpDiag } from '../diag/diag.js';
+import { checkOptions, OPTION } from '../input/validate.js';
 import type { MptcpConnection } from '../diag/model.js';
 import { MptcpEvents } from '../events/events.js';
 import type { MptcpEvent, OverrunEvent } from '../events/types.js';
@@ -66,8 +67,13 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
    * @throws NetnsError, ValidationError, NetlinkError from the two sockets.
    */
   static async open(opts: ConnectionTrackerOptions = {}): Promise<ConnectionTracker> {
-    if (typeof opts !== 'object' || opts === null) throw new ValidationError('options', 'must be an object');
-    if (opts.events !== undefined && !(opts.events instanceof MptcpEvents)) throw new ValidationError('events', 'must be an open MptcpEvents when given');
+    checkOptions(opts, {
+      netns: OPTION.netns,
+      receiveBufferBytes: OPTION.receiveBufferBytes,
+      events: (field, v) => {
+        if (!(v instanceof MptcpEvents)) throw new ValidationError(field, 'must be an open MptcpEvents when given');
+      },
+    });
     const events = opts.events ?? await MptcpEvents.open({ netns: opts.netns, ...(opts.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: opts.receiveBufferBytes }) });
     let diag: MptcpDiag;
     try {

@@ -1,7 +1,36 @@
 // Built-in policies: small helpers they share (each policy file stays a readable example).
 
 import { isIP } from 'node:net';
+import { checkAddress, checkBoolean, checkId, checkKeys, checkObject, checkOptions, show, type OptionCheck } from '../../mptcp/input/validate.js';
+import { ValidationError } from '../../netlink/core/errors.js';
 import type { LocalAddress, UpmActions, UpmConnection } from '../types.js';
+
+function list(field: string, v: unknown, each: (field: string, item: unknown) => void): void {
+  if (!Array.isArray(v)) throw new ValidationError(field, `must be an array, got ${show(v)}`);
+  v.forEach((item, i) => each(`${field}[${i}]`, item));
+}
+
+/** The keys the built-in policies take, each with its check (addresses are unicast, ids 1–255). */
+const POLICY_OPTIONS: Record<string, OptionCheck> = {
+  addresses: (f, v) => list(f, v, (g, item) => {
+    const a = checkObject(g, item);
+    checkKeys(g, a, ['address', 'id', 'backup']);
+    checkAddress(`${g}.address`, a.address, { unicast: true });
+    if (a.id !== undefined) checkId(`${g}.id`, a.id);
+    if (a.backup !== undefined) checkBoolean(`${g}.backup`, a.backup);
+  }),
+  backup: (f, v) => list(f, v, (g, item) => checkAddress(g, item, { unicast: true })),
+  clientSide: (f, v) => checkBoolean(f, v),
+};
+
+/**
+ * Checks a built-in policy's options when the policy is made: only `keys` are known, addresses must
+ * be unicast (an address a subflow or ADD_ADDR can use), ids 1–255.
+ * @throws ValidationError naming the field (`addresses[0].id`, `options.adresses` for an unknown key, …).
+ */
+export function checkPolicyOptions<T extends object>(o: T | undefined, keys: readonly string[]): T {
+  return checkOptions(o, Object.fromEntries(keys.map((k) => [k, POLICY_OPTIONS[k]])));
+}
 
 /** The local addresses a policy uses on `conn`: the configured ones, else the namespace's, of the connection's family. */
 export function localsFor(conn: UpmConnection, act: UpmActions, configured?: readonly LocalAddress[], backup: readonly string[] = []): LocalAddress[] {

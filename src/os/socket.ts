@@ -1,9 +1,9 @@
-// OS layer for MPTCP sockets: the libc calls (through koffi) that create, bind and inspect a stream
-// socket before Node takes it over. Buffers are passed by address so the kernel writes into them
+// OS layer for stream sockets: the libc calls (through koffi) that create, bind and inspect a TCP or
+// MPTCP socket, before and after Node takes it over. Buffers are passed by address so the kernel writes into them
 // directly (MPTCP_FULL_INFO carries pointers to further arrays inside the same buffer).
 
 import koffi from 'koffi';
-import { isIPv4 } from 'node:net';
+import { isIPv4, type Socket } from 'node:net';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -150,4 +150,27 @@ export function socketProtocol(fd: number): number {
   const b = Buffer.alloc(4);
   const n = getOpt(fd, SOL_SOCKET, SO_PROTOCOL, b);
   return n < 0 ? n : b.readInt32LE(0);
+}
+
+interface Handle { fd?: number; _parent?: Handle }
+
+/**
+ * The fd behind a Node socket, or -1 when it has none (not connected yet, or destroyed). A TLS
+ * socket's handle wraps the TCP handle that holds it.
+ */
+export function socketFd(sock: Socket): number {
+  let h = (sock as unknown as { _handle?: Handle | null } | null)?._handle;
+  for (let i = 0; i < 4 && h; i++, h = h._parent) if (typeof h.fd === 'number' && h.fd >= 0) return h.fd;
+  return -1;
+}
+
+const MPTCP_INFO = 1;
+/** Offset of mptcpi_token in struct mptcp_info. */
+const TOKEN_OFFSET = 12;
+
+/** The local token of the MPTCP connection on `fd` (MPTCP_INFO, 5.16+), or undefined when it has none. */
+export function mptcpToken(fd: number): number | undefined {
+  const b = Buffer.alloc(64);
+  const n = fd < 0 ? -1 : getOpt(fd, SOL_MPTCP, MPTCP_INFO, b);
+  return n >= TOKEN_OFFSET + 4 ? b.readUInt32LE(TOKEN_OFFSET) || undefined : undefined;
 }
