@@ -36,7 +36,7 @@ const TIERS: Record<string, Tier> = {
   routing: { paths: ['src/routing/'], reads: ['os', 'core', 'route', 'mptcp/input', 'mptcp/pm'] },
   upm: {
     paths: ['src/upm/'],
-    reads: ['os', 'core', 'generated', 'mptcp/input', 'mptcp/pm', 'mptcp/events', 'mptcp/diag', 'mptcp/tracker'],
+    reads: ['os', 'core', 'generated', 'route', 'mptcp/input', 'mptcp/pm', 'mptcp/events', 'mptcp/diag', 'mptcp/tracker'],
   },
   exporter: {
     paths: ['src/exporter/'],
