@@ -10,7 +10,7 @@ import { MptcpDiag } from '../mptcp/diag/diag.js';
 import { getPathManager } from '../mptcp/pm/pathmanager.js';
 import { Netns } from '../os/netns.js';
 import { ValidationError } from '../netlink/core/errors.js';
-import { checkOptions, OPTION, show } from '../mptcp/input/validate.js';
+import { checkArray, checkOptions, OPTION, show } from '../mptcp/input/validate.js';
 import type { MetricFamily, Source, SourceFactory, Target } from './source.js';
 
 export interface MptcpExporterOptions {
@@ -180,22 +180,17 @@ async function pathManagerOf(netns: string | undefined): Promise<string> {
 
 const BUILT_IN_SOURCES = ['counters', 'pm', 'events', 'connections'];
 
-function arrayOf(field: string, v: unknown, each: (field: string, item: unknown) => void): void {
-  if (!Array.isArray(v)) throw new ValidationError(field, `must be an array, got ${show(v)}`);
-  v.forEach((item, i) => each(`${field}[${i}]`, item));
-}
-
 /** The exporter's options, checked before anything is opened. */
 function checkExporterOptions(options: MptcpExporterOptions): void {
   checkOptions(options, {
-    netns: (f, v) => arrayOf(f, v, (g, item) => OPTION.netns(g, item)),
+    netns: (f, v) => checkArray(f, v, (g, item) => OPTION.netns(g, item)),
     timeoutMs: OPTION.timeoutMs,
-    without: (f, v) => arrayOf(f, v, (g, item) => {
+    without: (f, v) => checkArray(f, v, (g, item) => {
       if (typeof item !== 'string' || !BUILT_IN_SOURCES.includes(item)) {
         throw new ValidationError(g, `must be one of ${BUILT_IN_SOURCES.join(', ')}, got ${show(item)}`);
       }
     }),
-    sources: (f, v) => arrayOf(f, v, (g, item) => {
+    sources: (f, v) => checkArray(f, v, (g, item) => {
       if (typeof item !== 'function') throw new ValidationError(g, `must be a source factory (a function), got ${show(item)}`);
     }),
     processMetrics: OPTION.boolean,

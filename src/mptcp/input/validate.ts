@@ -155,6 +155,13 @@ export function checkOptions<T extends object>(value: T | undefined, checks: Rea
   return value;
 }
 
+/** An array whose every item passes `each` (called with `field[i]`), or a ValidationError naming `field`. */
+export function checkArray(field: string, value: unknown, each: (field: string, item: unknown) => unknown): unknown[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, `must be an array, got ${show(value)}`);
+  value.forEach((item, i) => each(`${field}[${i}]`, item));
+  return value;
+}
+
 /** Checkers for {@link checkOptions} that many entry points share. */
 export const OPTION = {
   netns: (field: string, v: unknown) => checkNetns(v, field),
