@@ -252,7 +252,11 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
     this.stats.subflowsClosed++;
     if (!sf.established || sf.error) this.stats.failures++;
     if (!st.open) return;
-    this.backoff.fail(`${st.token}|${pathKey(sf.local.address, sf.remote.address, sf.remote.port)}`);
+    const path = pathKey(sf.local.address, sf.remote.address, sf.remote.port);
+    // Said once, when the pair reaches its limit; later attempts on it are refused quietly.
+    if (this.backoff.fail(`${st.token}|${path}`) === this.backoff.maxAttempts) {
+      this.emit('error', { error: new Error(`giving up ${path} after ${this.backoff.maxAttempts} failures in a row${sf.error ? `: ${sf.error.code}` : ''}`), token: st.token, hook: 'subflowClosed' });
+    }
     this.hook(st, 'subflowClosed', (p, a) => p.subflowClosed?.(sf, st, a));
   }
 
