@@ -100,6 +100,7 @@ export async function runAuto(a: AutoAction, ctx: Context): Promise<number> {
         ctx.err(`mptcp-pm: ${e.message}\n`);
       }
     });
+    r.on('warning', (w) => ctx.err(`mptcp-pm: warning: ${w}\n`));
     r.on('overrun', (n) => ctx.err(`mptcp-pm: ${n} rtnetlink notification(s) lost, resynchronising\n`));
     return r;
   };
