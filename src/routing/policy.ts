@@ -5,6 +5,7 @@ import { ValidationError } from '../netlink/core/errors.js';
 import { familyOf, networkBytes, ipToBytes } from '../netlink/route/ip.js';
 import { ENDPOINT_FLAGS, flagsToBits, bitsToFlags, type EndpointFlag } from '../mptcp/pm/endpoint.js';
 import { checkBoolean, checkInt, checkKeys, checkNetns, checkObject, show } from '../mptcp/input/validate.js';
+import type { Netns } from '../os/netns.js';
 import { ENDPOINT_ID_RANGE, RESERVED_TABLES, TABLE_RANGE } from './marks.js';
 import { globMatch, globProblem, globsMeet } from './glob.js';
 
@@ -22,7 +23,8 @@ export interface PolicyRule {
 
 /** What {@link EndpointReconciler.start} takes (also the `mptcp-pm auto` config file). */
 export interface ReconcilerOptions {
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
   rules: PolicyRule[];
   /** Also keep a per-source rule and table for each endpoint address (default false). */
   sourceRouting?: boolean;
@@ -49,7 +51,7 @@ export interface CheckedRule {
 }
 
 export interface CheckedPolicy {
-  netns?: string;
+  netns?: string | Netns;
   rules: CheckedRule[];
   sourceRouting: boolean;
   ipv4: boolean;

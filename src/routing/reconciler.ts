@@ -89,9 +89,9 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
       opened.push(monitor);
       const sock = RouteSocket.open({ netns: ns });
       opened.push(sock);
-      const pm = await MptcpPm.open({ netns: policy.netns });
+      const pm = await MptcpPm.open({ netns: ns });
       opened.push(pm);
-      const routing = policy.sourceRouting ? await SourceRouting.open({ netns: policy.netns, tables: policy.tables, priority: RECONCILER_RULE_PRIORITY }) : undefined;
+      const routing = policy.sourceRouting ? await SourceRouting.open({ netns: ns, tables: policy.tables, priority: RECONCILER_RULE_PRIORITY }) : undefined;
       if (routing) opened.push(routing);
       const r = new EndpointReconciler(policy, pm, sock, monitor, routing, ns);
       monitor.onNotification(() => r.schedule());
