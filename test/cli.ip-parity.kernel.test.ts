@@ -2,7 +2,7 @@
 // kernel refusals) on a table of command lines run in twin namespaces, and -batch like `ip -batch`.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,19 @@ const LINES: string[] = [
 /** Refused by the library before sending (exit 2, as the kernel's refusal under ip), in its own words. */
 const LIBRARY_REFUSALS = ['limits set subflows 9', 'endpoint add 192.0.2.50 port 80 signal subflow', 'endpoint change id 0 backup'];
 
+/** The command lines of the last column of docs/cli.md's global options table; `(status)`: compare the status only. */
+function globalOptionLines(): Array<{ line: string; statusOnly: boolean }> {
+  const doc = readFileSync(fileURLToPath(new URL('../docs/cli.md', import.meta.url)), 'utf8');
+  const table = doc.slice(doc.indexOf('## Global options'), doc.indexOf('\n## ', doc.indexOf('## Global options') + 1));
+  const out: Array<{ line: string; statusOnly: boolean }> = [];
+  for (const row of table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| option'))) {
+    const cell = row.split(' | ').pop()?.replace(/ \|$/, '') ?? '';
+    if (!cell.startsWith('`')) continue;
+    for (const m of cell.matchAll(/`([^`]+)`( \(status\))?/g)) out.push({ line: m[1], statusOnly: m[2] !== undefined });
+  }
+  return out;
+}
+
 let mine: TestNetns;
 let theirs: TestNetns;
 const runnable = canRunKernelTests().ok;
@@ -92,6 +105,33 @@ describe('exit statuses: the same as ip mptcp for the same command line', () => 
     // Both namespaces ended in the same state.
     const [x, y] = await Promise.all([mine.ip('mptcp', 'endpoint', 'show'), theirs.ip('mptcp', 'endpoint', 'show')]);
     expect(x).toBe(y);
+  });
+
+  it('every line of docs/cli.md\'s global options table: the status of ip, and its output when it succeeds', { timeout: 120_000 }, async () => {
+    for (const ns of [mine, theirs]) {
+      await ns.ip('mptcp', 'endpoint', 'flush');
+      await ns.ip('mptcp', 'endpoint', 'add', '192.0.2.1', 'id', '1', 'subflow', 'dev', 'lo');
+      await ns.ip('mptcp', 'endpoint', 'add', '2001:db8::1', 'id', '2', 'signal', 'backup');
+      await ns.ip('mptcp', 'limits', 'set', 'subflows', '2', 'add_addr_accepted', '1');
+    }
+    const lines = globalOptionLines();
+    expect(lines.length).toBeGreaterThan(30);
+    const mismatches: string[] = [];
+    for (const { line, statusOnly } of lines) {
+      const words = line.split(' ');
+      const first = words.findIndex((w, i) => !w.startsWith('-') && !['-n', '-f', '-family', '-l', '-rc', '-rcvbuf'].includes(words[i - 1]));
+      const options = first < 0 ? words : words.slice(0, first);
+      const command = words.slice(options.length);
+      const withNs = (ns: string): string[] => (options.includes('NS') ? options.map((w) => (w === 'NS' ? ns : w)) : ['-n', ns, ...options]);
+      const [a, b] = await Promise.all([
+        exec(process.execPath, [MAIN, ...withNs(mine.name), ...command]),
+        exec('ip', [...withNs(theirs.name), 'mptcp', ...command]),
+      ]);
+      if (a.status !== b.status) mismatches.push(`"${line}": mptcp-pm ${a.status} (${a.stderr.trim()}), ip ${b.status} (${b.stderr.trim()})`);
+      else if (b.status === 0 && !statusOnly && a.stdout !== b.stdout) mismatches.push(`"${line}": stdout ${JSON.stringify(a.stdout)} vs ${JSON.stringify(b.stdout)}`);
+      else if (b.status === 0 && !statusOnly && b.stdout === '') mismatches.push(`"${line}": no output to compare`);
+    }
+    expect(mismatches).toEqual([]);
   });
 
   it('-batch FILE and -force: the same output, failure lines and status as ip -batch', { timeout: 60_000 }, async () => {

@@ -1,8 +1,11 @@
 // Command-line words the way iproute2 reads them: keyword prefixes, numbers in C's base-0 notation,
-// hex connection tokens, and the global options (-n/--netns, -j/--json, --help, -V, -b, -force) wherever they appear.
+// hex connection tokens, and ip's global options (options.ts) wherever they appear.
 
 import { isAddress } from '../mptcp/input/address.js';
 import { UsageError, type Section } from './usage.js';
+import { findGlobalOption, type GlobalOptions } from './options.js';
+
+export type { GlobalOptions } from './options.js';
 
 /** iproute2's `matches()`: true when `word` is a non-empty prefix of `keyword` ("del" → "delete"). */
 export function matches(word: string | undefined, keyword: string): boolean {
@@ -94,20 +97,6 @@ const COMMAND_OPTIONS = ['--type', '--token', '--rcvbuf', '--json-format', '--li
 /** A command's own options without a value (stat -z). */
 const COMMAND_FLAGS = ['-z', '--zeros', '--switch'];
 
-/** Options that apply to every command. */
-export interface GlobalOptions {
-  netns?: string;
-  /** Every -n/--netns value in order, when more than one may count (the exporter's). */
-  namespaces?: string[];
-  json: boolean;
-  help: boolean;
-  version?: boolean;
-  /** -b/-batch FILE: read commands from FILE ("-" for stdin), one per line. */
-  batch?: string;
-  /** -force: in a batch, go on after a command fails. */
-  force?: boolean;
-}
-
 /**
  * Splits argv into global options and command words. Options may come before, between or after
  * the words; iproute2's single-dash long forms (`-netns`, `-json`) are accepted too.
@@ -115,13 +104,14 @@ export interface GlobalOptions {
 export function splitGlobals(argv: readonly string[]): { globals: GlobalOptions; words: string[] } {
   const globals: GlobalOptions = { json: false, help: false };
   const words: string[] = [];
+  let human = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
       words.push(...argv.slice(i + 1));
       break;
     }
-    if (!a.startsWith('-') || a === '-' || /^-\d/.test(a)) {
+    if (!a.startsWith('-') || a === '-' || (/^-\d/.test(a) && !['-4', '-6', '-0'].includes(a))) {
       words.push(a);
       continue;
     }
@@ -129,33 +119,35 @@ export function splitGlobals(argv: readonly string[]): { globals: GlobalOptions;
     const name = eq >= 0 ? a.slice(0, eq) : a;
     if (eq < 0 && COMMAND_FLAGS.includes(a)) {
       words.push(a);
-    } else if (COMMAND_OPTIONS.includes(name)) {
+      continue;
+    }
+    if (COMMAND_OPTIONS.includes(name)) {
       // A command's own option (monitor --type/--token): kept, with its value, for that command.
       if (eq >= 0) words.push(name, a.slice(eq + 1));
       else {
         words.push(a);
         if (i + 1 < argv.length) words.push(argv[++i]);
       }
-    } else if (['-n', '--netns', '-netns'].includes(name)) {
-      const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined || v === '') throw new UsageError('top', `${name} needs a namespace name`);
-      globals.netns = v;
-      (globals.namespaces ??= []).push(v);
-    } else if (eq < 0 && ['-j', '--json', '-json'].includes(a)) {
-      globals.json = true;
-    } else if (eq < 0 && ['-h', '--help', '-help'].includes(a)) {
-      globals.help = true;
-    } else if (eq < 0 && ['-V', '--version', '-Version'].includes(a)) {
-      globals.version = true;
-    } else if (['-b', '-batch', '--batch'].includes(name)) {
-      const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined || v === '') throw new UsageError('top', `${name} needs a file name ("-" for stdin)`);
-      globals.batch = v;
-    } else if (eq < 0 && ['-force', '--force'].includes(a)) {
-      globals.force = true;
-    } else {
-      throw new UsageError('top', `option "${a}" is unknown`);
+      continue;
     }
+    const found = findGlobalOption(a);
+    if (!found) throw new UsageError('top', `Option "${a}" is unknown, try "mptcp-pm --help"`, 255, false);
+    const { spec } = found;
+    if (spec.keywords[0] === '-human' && a === '-h') {
+      // ip's -h is -human; after the command's words, or alone, it asks for help.
+      if (words.length > 0) globals.help = true;
+      else human = true;
+      continue;
+    }
+    let value = '';
+    if (spec.value !== undefined) {
+      const v = found.inline ?? argv[++i];
+      if (v === undefined) throw new UsageError('top', `Error: ${name} needs ${spec.value === 'NAME' ? 'a namespace name' : `a value (${spec.value})`}`, 255, false);
+      value = v;
+    }
+    const problem = spec.apply?.(globals, value);
+    if (problem) throw new UsageError('top', problem, 255, false);
   }
+  if (human && words.length === 0 && globals.batch === undefined) globals.help = true;
   return { globals, words };
 }

@@ -8,6 +8,8 @@ export interface Context {
   /** Every -n/--netns given, in order (the exporter watches them all; netns is the last). */
   readonly namespaces: readonly string[];
   readonly json: boolean;
+  /** -p: JSON indented as `ip -j -p` indents it. */
+  readonly pretty?: boolean;
   /** Writes to stdout. */
   out(text: string): void;
   /** Writes to stderr. */
@@ -17,12 +19,13 @@ export interface Context {
 }
 
 /** A context over process.stdout/stderr; `close()` releases the client if one was opened. */
-export function processContext(netns: string | undefined, json: boolean, namespaces: readonly string[] = netns === undefined ? [] : [netns]): Context & { close(): void } {
+export function processContext(netns: string | undefined, json: boolean, namespaces: readonly string[] = netns === undefined ? [] : [netns], pretty = false): Context & { close(): void } {
   let client: Promise<MptcpPm> | undefined;
   return {
     netns,
     namespaces,
     json,
+    pretty,
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
     pm: () => (client ??= import('../mptcp/pm/pm.js').then(({ MptcpPm }) => MptcpPm.open({ netns }))),

@@ -4,6 +4,7 @@
 import type { Finding } from '../index.js';
 import { pickWord, Words } from './args.js';
 import type { Context } from './context.js';
+import { jsonText } from './format.js';
 
 export type DoctorAction = { cmd: 'doctor'; windowMs?: number };
 
@@ -26,7 +27,7 @@ function text(f: Finding): string {
 export async function runDoctorCommand(a: DoctorAction, ctx: Context): Promise<number> {
   const { doctorFailed, runDoctor } = await import('../index.js');
   const found = await runDoctor({ netns: ctx.netns, ...(a.windowMs === undefined ? {} : { windowMs: a.windowMs }) });
-  if (ctx.json) ctx.out(`${JSON.stringify(found)}\n`);
+  if (ctx.json) ctx.out(jsonText(found, ctx.pretty));
   else ctx.out(found.length === 0 ? 'no problem found\n' : found.map(text).join(''));
   return doctorFailed(found) ? 1 : 0;
 }

@@ -193,7 +193,7 @@ export async function runEndpoint(a: EndpointAction, ctx: Context): Promise<void
         await pm.run('getAddr', { addr: { id: 0 } });
       }
       const eps = a.id === undefined ? await pm.listEndpoints() : [await pm.getEndpoint(a.id)];
-      ctx.out(formatEndpoints(eps, ctx.json));
+      ctx.out(formatEndpoints(eps, ctx.json, ctx.pretty));
       return;
     }
     case 'endpoint.flush':

@@ -37,14 +37,33 @@ export function endpointLine(ep: Endpoint): string {
   return `${parts.join(' ')} \n`;
 }
 
+/**
+ * `value` as JSON and a newline: compact, or with `pretty` laid out as iproute2's json_writer lays
+ * it out (`[ {`, four spaces a level, `},{` between elements, `} ]`).
+ */
+export function jsonText(value: unknown, pretty = false): string {
+  if (!pretty) return `${JSON.stringify(value)}\n`;
+  const indent = (depth: number): string => `\n${'    '.repeat(depth)}`;
+  const write = (v: unknown, depth: number): string => {
+    if (Array.isArray(v)) return v.length ? `[ ${v.map((x) => write(x, depth + 1)).join(',')} ]` : '[ ]';
+    if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+      if (!entries.length) return '{}';
+      return `{${entries.map(([k, x]) => `${indent(depth + 1)}${JSON.stringify(k)}: ${write(x, depth + 1)}`).join(',')}${indent(depth)}}`;
+    }
+    return JSON.stringify(v);
+  };
+  return `${write(value, 0)}\n`;
+}
+
 /** What `endpoint show` prints for a list: text lines, or one JSON array and a newline. */
-export function formatEndpoints(eps: readonly Endpoint[], json: boolean): string {
-  if (json) return `${JSON.stringify(eps.map(endpointJson))}\n`;
+export function formatEndpoints(eps: readonly Endpoint[], json: boolean, pretty = false): string {
+  if (json) return jsonText(eps.map(endpointJson), pretty);
   return eps.map(endpointLine).join('');
 }
 
 /** What `limits show` prints: `add_addr_accepted 0 subflows 2 \n`, or the same as a JSON object. */
-export function formatLimits(l: Limits, json: boolean): string {
-  if (json) return `${JSON.stringify({ add_addr_accepted: l.addAddrAccepted, subflows: l.subflows })}\n`;
+export function formatLimits(l: Limits, json: boolean, pretty = false): string {
+  if (json) return jsonText({ add_addr_accepted: l.addAddrAccepted, subflows: l.subflows }, pretty);
   return `add_addr_accepted ${l.addAddrAccepted} subflows ${l.subflows} \n`;
 }

@@ -38,7 +38,7 @@ export function parseLimits(words: readonly string[]): LimitsAction {
 export async function runLimits(a: LimitsAction, ctx: Context): Promise<void> {
   const pm = await ctx.pm();
   if (a.cmd === 'limits.show') {
-    ctx.out(formatLimits(await pm.getLimits(), ctx.json));
+    ctx.out(formatLimits(await pm.getLimits(), ctx.json, ctx.pretty));
     return;
   }
   const change: { subflows?: number; addAddrAccepted?: number } = {};

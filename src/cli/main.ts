@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   }
   let close = (): void => undefined;
   const status = await runCommandLine(process.argv.slice(2), (g) => {
-    const ctx = processContext(g.netns, g.json, g.namespaces);
+    const ctx = processContext(g.netns, g.json, g.namespaces, g.pretty);
     close = ctx.close;
     return ctx;
   });

@@ -5,6 +5,7 @@ import type { SourceRoute, SourceRouteSpec } from '../index.js';
 import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
 import type { Context } from './context.js';
+import { jsonText } from './format.js';
 
 export type RouteAction =
   | { cmd: 'route.add'; spec: SourceRouteSpec }
@@ -51,7 +52,7 @@ export async function runRoute(a: RouteAction, ctx: Context): Promise<void> {
   try {
     if (a.cmd === 'route.show') {
       const list = await rt.list();
-      ctx.out(ctx.json ? `${JSON.stringify(list)}\n` : list.map(line).join(''));
+      ctx.out(ctx.json ? jsonText(list, ctx.pretty) : list.map(line).join(''));
     } else if (a.cmd === 'route.add') {
       const e = await rt.add(a.spec);
       if (ctx.json) ctx.out(`${JSON.stringify(e)}\n`);

@@ -1,11 +1,14 @@
 // The usage line of every command and what its words mean, by section ("endpoint.add"; a group is
-// every section under it), and the error a command line that cannot be run raises.
+// every section under it), and the error a command line that cannot be run raises. --help and the
+// man page (man.ts) are both printed from these tables.
+
+import { GLOBAL_OPTIONS, IGNORED, type GlobalOptionSpec } from './options.js';
 
 /**
  * One usage line per command. A new command adds its lines here (and a row in dispatch.ts's table);
  * the group of a section is its part before the dot.
  */
-const LINES: Record<string, string> = {
+export const LINES: Readonly<Record<string, string>> = {
   'endpoint.add': 'mptcp-pm endpoint add ADDRESS [dev IFNAME] [id ID] [port PORT] [signal] [subflow] [backup] [fullmesh] [laminar]',
   'endpoint.delete': 'mptcp-pm endpoint delete { id ID | id 0 ADDRESS | ADDRESS [port PORT] }',
   'endpoint.change': 'mptcp-pm endpoint change { id ID | ADDRESS [port PORT] } backup|nobackup|fullmesh|nofullmesh',
@@ -36,13 +39,27 @@ const LINES: Record<string, string> = {
 /** A usage section: a command ("endpoint.add"), a group ("endpoint") or "top". */
 export type Section = string;
 
-const GLOBAL = [
-  'Options (anywhere): -n|--netns NAME  -j|--json  -h|--help  -V|--version',
-  '                    -b|-batch FILE (one command per line, "-" for stdin)  -force (go on after a failure)',
-];
+
+/** The global options for --help: those that do something, then those accepted as ip accepts them. */
+function globalLines(): string[] {
+  const show = (o: GlobalOptionSpec): string => (o.value ? `${o.display} ${o.value}` : o.display);
+  const wrap = (head: string, items: string[]): string[] => {
+    const out = [`${head} ${items[0]}`];
+    for (const item of items.slice(1)) {
+      if (out[out.length - 1].length + item.length > 100) out.push(`${' '.repeat(head.length)} ${item}`);
+      else out[out.length - 1] += `  ${item}`;
+    }
+    return out;
+  };
+  const inert = (o: GlobalOptionSpec): boolean => o.meaning.startsWith(IGNORED);
+  return [
+    ...wrap('Options (anywhere):', GLOBAL_OPTIONS.filter((o) => !inert(o)).map(show)),
+    ...wrap('Also accepted, as ip accepts them:', GLOBAL_OPTIONS.filter(inert).map(show)),
+  ];
+}
 
 /** What the words mean, shown by --help (stdout) after the usage lines. */
-const MEANING: Record<string, string> = {
+export const MEANING: Readonly<Record<string, string>> = {
   route:
     'Per-source routing for a second path: a rule "from SOURCE lookup TABLE" and, in that table, the\n' +
     'source\'s subnet on IFNAME and a default route via GATEWAY (or the device\'s default found in main).\n' +
@@ -121,6 +138,11 @@ const MEANING: Record<string, string> = {
     'scrape waits for the kernel (default 2000); a slow source reports its last values and an error count.',
 };
 
+/** The sections (keys of the usage lines) of a top-level word: `endpoint` → endpoint.add, …; `stat` → stat. */
+export function sectionsOf(word: string): string[] {
+  return Object.keys(LINES).filter((k) => k === word || k.startsWith(`${word}.`));
+}
+
 /** The sections of a group ("endpoint" → endpoint.add, …), a command alone, or every command for "top". */
 export function usageLines(section: Section): string[] {
   if (section === 'top') return Object.values(LINES);
@@ -132,7 +154,7 @@ export function usageLines(section: Section): string[] {
 /** Full help text of a section, for --help (stdout): usage, options, what the words mean. */
 export function helpText(section: Section): string {
   const lines = usageLines(section);
-  const out = [`Usage: ${lines[0]}`, ...lines.slice(1).map((l) => `       ${l}`), ...GLOBAL];
+  const out = [`Usage: ${lines[0]}`, ...lines.slice(1).map((l) => `       ${l}`), ...globalLines()];
   const group = section.split('.')[0];
   for (const key of new Set([group, section])) {
     if (MEANING[key]) out.push('', MEANING[key]);
@@ -146,12 +168,13 @@ export function helpText(section: Section): string {
  */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  constructor(readonly section: Section, message: string, readonly status = 255) {
+  constructor(readonly section: Section, message: string, readonly status = 255, readonly withUsage = true) {
     super(message);
   }
 
-  /** What goes to stderr: the problem, then the usage of the section. */
+  /** What goes to stderr: the problem, then the usage of the section (or the problem alone, as ip says it). */
   render(): string {
+    if (!this.withUsage) return `${this.message}.\n`;
     const lines = usageLines(this.section);
     return `Error: ${this.message}.\nUsage: ${lines.join('\n       ')}\n`;
   }

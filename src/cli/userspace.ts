@@ -3,7 +3,7 @@
 
 import { pickWord, Words } from './args.js';
 import { UsageError } from './usage.js';
-import { formatEndpoints } from './format.js';
+import { formatEndpoints, jsonText } from './format.js';
 import type { Context } from './context.js';
 import type { PathManagerType } from '../index.js';
 import { familyOf, isAddress } from '../mptcp/input/address.js';
@@ -140,7 +140,7 @@ export async function runUserspace(a: UserspaceAction, ctx: Context): Promise<vo
       if (a.set) await pm.setPathManager(a.set);
       else {
         const type = await pm.getPathManager();
-        ctx.out(ctx.json ? `${JSON.stringify({ path_manager: type })}\n` : `${type}\n`);
+        ctx.out(ctx.json ? jsonText({ path_manager: type }, ctx.pretty) : `${type}\n`);
       }
       return;
     case 'announce':
@@ -168,7 +168,7 @@ export async function runUserspace(a: UserspaceAction, ctx: Context): Promise<vo
       await pm.setSubflowBackup({ token: a.token, local: a.local, remote: a.remote, backup: a.backup });
       return;
     case 'addresses':
-      ctx.out(formatEndpoints(await pm.listAddresses(a.token), ctx.json));
+      ctx.out(formatEndpoints(await pm.listAddresses(a.token), ctx.json, ctx.pretty));
   }
 }
 
