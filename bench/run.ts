@@ -137,7 +137,7 @@ async function diagPhase(): Promise<DiagResult> {
 
 function netPhase(): Promise<NetResult> {
   log('sockets: mptcp-pm/net against node:net TCP and mptcpize run node, one veth pair');
-  return measureNet({ rounds: quick ? 1 : 3, bulkBytes: (quick ? 256 : 1024) * 2 ** 20, conns: quick ? 1000 : 3000, concurrency: 32, log });
+  return measureNet({ rounds: quick ? 1 : 3, bulkBytes: (quick ? 128 : 256) * 2 ** 20, conns: quick ? 1000 : 3000, concurrency: 32, log });
 }
 
 async function main(): Promise<void> {
