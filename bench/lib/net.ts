@@ -2,10 +2,10 @@
 // node:net TCP and against node:net under `mptcpize run`, over one veth pair between two scratch
 // namespaces, each variant as a server and a client process, rounds interleaved.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createNetns, deleteNetns, ip, nsExec, trackChild, untrackChild } from './netns.js';
+import { createNetns, deleteNetns, ip, nsExec, startReady } from './netns.js';
 
 const CHILD = join(fileURLToPath(new URL('.', import.meta.url)), 'net-child.mjs');
 const SERVER = '192.0.2.2';
@@ -35,25 +35,7 @@ function command(v: NetVariant, args: string[]): string[] {
 }
 
 function startServer(ns: string, v: NetVariant): Promise<() => void> {
-  const child = spawn('ip', ['netns', 'exec', ns, ...command(v, ['serve', SERVER, String(PORT)])], { stdio: ['ignore', 'pipe', 'inherit'] });
-  trackChild(child.pid);
-  const stop = (): void => {
-    untrackChild(child.pid);
-    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`${v} server did not start`));
-    }, 15_000);
-    child.stdout.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve(stop);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${v} server exited (${code})`)));
-  });
+  return startReady(ns, command(v, ['serve', SERVER, String(PORT)]), `${v} server`, 15_000);
 }
 
 function runClient(ns: string, v: NetVariant, args: string[]): Record<string, number | boolean> {
