@@ -88,6 +88,22 @@ describe('mptcp-pm route and auto', () => {
     }
   });
 
+  it('auto without CAP_NET_ADMIN exits at the first refusal with status 2, naming the capability, instead of failing every pass', async () => {
+    const config = join(dir, 'policy.yaml');
+    writeFileSync(config, 'rules:\n  - interface: "eth*"\n    flags: [subflow]\nresyncIntervalMs: 200\n');
+    // util-linux's setpriv drops the capability from the bounding set, so the command runs without it.
+    const r = await new Promise<{ status: number; stderr: string }>((resolve) => {
+      execFile('setpriv', ['--bounding-set', '-net_admin', process.execPath, MAIN, '-n', ns.name, 'auto', '--config', config],
+        { timeout: 20_000, encoding: 'utf8' }, (err, _stdout, stderr) => {
+          resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr });
+        });
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^Error: auto needs CAP_NET_ADMIN in network namespace /m);
+    expect(r.stderr.match(/EPERM/g)).toHaveLength(1);
+    expect(await ns.ip('mptcp', 'endpoint', 'show')).toBe('');
+  });
+
   it('auto --config FILE (YAML) adds endpoints, follows a new address, and stops on SIGTERM leaving its state', async () => {
     const config = join(dir, 'policy.yaml');
     writeFileSync(config, 'rules:\n  - interface: "eth*"\n    flags: [subflow]\n  - interface: "wlan*"\n    flags: [subflow, backup]\nsourceRouting: true\n');

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect } from 'vitest';
 import { MptcpDiag } from '../src/mptcp/diag/diag.js';
+import { countConnections } from '../src/exporter/connections-source.js';
 import type { MptcpConnection } from '../src/mptcp/diag/model.js';
 import { parseMptcpCounters, readMptcpCounters } from '../src/mptcp/proc/counters.js';
 import { readMptcpStatus } from '../src/mptcp/proc/status.js';
@@ -100,6 +101,10 @@ describe('MptcpDiag on the real kernel', () => {
     expect(conns.find((c) => c.family === 6)?.remote).toEqual({ address: t.paths[0].server6, port: 5006 });
     const fb = conns.find((c) => c.remote.port === 5001) as MptcpConnection;
     expect([fb.fallback, fb.subflows.length, fb.subflows[0].flags]).toEqual([true, 1, 0x82]);
+    // The counts read from the state bytes agree with the decoded list (and the list has a join and a fallback).
+    const counts = await client.counts();
+    expect(counts).toEqual(countConnections(conns));
+    expect(counts.fallback).toBe(1);
     expect(await client.connections({ token: joined.token })).toHaveLength(1);
     expect(await client.connections({ token: (joined.token + 1) >>> 0 })).toEqual([]);
 

@@ -66,11 +66,11 @@ export class Words {
     return v;
   }
 
-  /** An unsigned number after `key`, within [min, max]. */
-  number(key: string, min: number, max: number): number {
+  /** An unsigned number after `key`, within [min, max]; `expected` says the range the error names (default min–max). */
+  number(key: string, min: number, max: number, expected = `${min}–${max}`): number {
     const text = this.value(key);
     const n = parseUint(text, max);
-    if (n === undefined || n < min) throw this.fail(`invalid ${key} "${text}" (expected ${min}–${max})`);
+    if (n === undefined || n < min) throw this.fail(`invalid ${key} "${text}" (expected ${expected})`);
     return n;
   }
 

@@ -71,14 +71,36 @@ function describe(c: ReconcilerChange): string {
   return `${c.action === 'add' ? 'added' : 'removed'} ${what}\n`;
 }
 
+/** A refusal for want of privilege (EPERM/EACCES): every later pass would be refused the same way. */
+function deniedByKernel(e: Error): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'EPERM' || code === 'EACCES';
+}
+
+/**
+ * Runs until SIGINT/SIGTERM (status 0). Without the privilege to change endpoints and routes it
+ * stops at the first refusal and exits with status 2, naming the capability, rather than failing
+ * the same way on every pass.
+ */
 export async function runAuto(a: AutoAction, ctx: Context): Promise<number> {
   const { EndpointReconciler } = await import('../index.js');
   const policy = await loadPolicy(a.config, ctx.netns);
   const r = await EndpointReconciler.start(policy);
+  let denied: Error | undefined;
+  let stop = (): void => undefined;
   r.on('change', (cs) => {
     for (const c of cs) ctx.out(ctx.json ? `${JSON.stringify(c)}\n` : describe(c));
   });
-  r.on('error', (e) => ctx.err(`mptcp-pm: ${e.message}\n`));
+  r.on('error', (e) => {
+    if (denied) return;
+    if (deniedByKernel(e)) {
+      denied = e;
+      stop();
+    } else {
+      ctx.err(`mptcp-pm: ${e.message}\n`);
+    }
+  });
+  r.on('warning', (w) => ctx.err(`mptcp-pm: warning: ${w}\n`));
   r.on('overrun', (n) => ctx.err(`mptcp-pm: ${n} rtnetlink notification(s) lost, resynchronising\n`));
   ctx.err(`mptcp-pm: following addresses and links${policy.netns ? ` in ${policy.netns}` : ''}; stop with Ctrl-C\n`);
   await new Promise<void>((resolve) => {
@@ -87,9 +109,15 @@ export async function runAuto(a: AutoAction, ctx: Context): Promise<number> {
       process.off('SIGTERM', done);
       resolve();
     };
+    stop = done;
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
   });
-  await r.stop({ cleanup: a.cleanup });
+  await r.stop({ cleanup: a.cleanup && !denied });
+  if (denied) {
+    const where = policy.netns ? `network namespace ${policy.netns}` : 'this network namespace';
+    ctx.err(`Error: auto needs CAP_NET_ADMIN in ${where} (in the user namespace that owns it) to change endpoints and routes; the kernel refused: ${denied.message}\n`);
+    return 2;
+  }
   return 0;
 }

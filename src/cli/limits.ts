@@ -2,6 +2,7 @@
 // a bare `limits set` sends an empty request, as `ip` does).
 
 import { pickWord, Words } from './args.js';
+import { PM_ADDR_MAX } from '../../generated/mptcp_pm.js';
 import { UsageError } from './usage.js';
 import { formatLimits } from './format.js';
 import type { Context } from './context.js';
@@ -12,6 +13,8 @@ export type LimitsAction =
 
 /** Values up to u32 are read; the library refuses those above PM_ADDR_MAX (exit 2, like the kernel's refusal under `ip`). */
 const LIMIT_MAX = 0xffffffff;
+/** What a wrong value is told: the kernel's range, not the u32 the line may carry. */
+const KERNEL_RANGE = `0–${PM_ADDR_MAX}`;
 
 /** Parses the words after `limits`. iproute2 tries `set` before `show`, so `s` means set. */
 export function parseLimits(words: readonly string[]): LimitsAction {
@@ -27,8 +30,8 @@ export function parseLimits(words: readonly string[]): LimitsAction {
   while (!w.done) {
     const word = w.next() as string;
     const key = pickWord(word, ['subflows', 'add_addr_accepted'] as const);
-    if (key === 'subflows') a.subflows = w.number('subflows', 0, LIMIT_MAX);
-    else if (key === 'add_addr_accepted') a.addAddrAccepted = w.number('add_addr_accepted', 0, LIMIT_MAX);
+    if (key === 'subflows') a.subflows = w.number('subflows', 0, LIMIT_MAX, KERNEL_RANGE);
+    else if (key === 'add_addr_accepted') a.addAddrAccepted = w.number('add_addr_accepted', 0, LIMIT_MAX, KERNEL_RANGE);
     else throw w.fail(`argument "${word}" is wrong: unknown limit`);
   }
   return a;

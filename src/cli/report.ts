@@ -52,6 +52,10 @@ export function report(e: unknown, section: Section): Report {
     // `ip -n NAME` exits 255 when NAME cannot be opened.
     return { status: STATUS.usage, stderr: `Cannot open ${(e as Error).message}\n` };
   }
+  if ((e as Error)?.name === 'EndpointNotFoundError') {
+    // The library names its method ("deleteEndpoint: …"); the command's words are the rest.
+    return { status: STATUS.refused, stderr: errorLine((e as Error).message.replace(/^[a-z][A-Za-z]*: /, '')) };
+  }
   if (
     e instanceof UnsupportedError || e instanceof TimeoutError || e instanceof ClosedError ||
     e instanceof DecodeError || REFUSAL_NAMES.includes((e as Error)?.name)

@@ -2,6 +2,7 @@
 // counted by state and path manager, and fallbacks, as metric families.
 
 import type { MetricFamily, Source, Target } from './source.js';
+import type { Netns } from '../os/netns.js';
 
 /** What this source needs of a connection (MptcpDiag's MptcpConnection has it). */
 export interface ConnectionLike {
@@ -10,9 +11,17 @@ export interface ConnectionLike {
   subflows: ReadonlyArray<{ state: string }>;
 }
 
-/** What this source needs of a sock_diag reader (MptcpDiag has it). */
+/** Counts by state name (camelCase, as MptcpDiag names states). */
+export interface ConnectionCounts {
+  connections: ReadonlyMap<string, number>;
+  fallback: number;
+  subflows: ReadonlyMap<string, number>;
+}
+
+/** What this source needs of a sock_diag reader (MptcpDiag has it); `counts` is used when there. */
 export interface ConnectionReader {
   connections(): Promise<ConnectionLike[]>;
+  counts?(): Promise<ConnectionCounts>;
   close(): void;
 }
 
@@ -27,16 +36,28 @@ function countBy<T>(items: readonly T[], key: (t: T) => string): Map<string, num
   return m;
 }
 
+/** Counts of a list of connections (for readers that have no `counts`). */
+export function countConnections(conns: readonly ConnectionLike[]): ConnectionCounts {
+  return {
+    connections: countBy(conns, (c) => c.state),
+    fallback: conns.filter((c) => c.fallback).length,
+    subflows: countBy(conns.flatMap((c) => c.subflows), (s) => s.state),
+  };
+}
+
 /**
  * The metric families for the connections of a namespace. `pathManager` is the namespace's path
  * manager (the kernel reports no per-connection one through sock_diag).
  */
-export function connectionFamilies(conns: readonly ConnectionLike[], pathManager: string): MetricFamily[] {
-  const byState = countBy(conns, (c) => stateLabel(c.state));
-  if (!byState.has('established')) byState.set('established', 0);
-  const subs = conns.flatMap((c) => c.subflows);
-  const subsByState = countBy(subs, (s) => stateLabel(s.state));
-  if (!subsByState.has('established')) subsByState.set('established', 0);
+export function connectionFamilies(conns: readonly ConnectionLike[] | ConnectionCounts, pathManager: string): MetricFamily[] {
+  const counts = Array.isArray(conns) ? countConnections(conns) : (conns as ConnectionCounts);
+  const labelled = (m: ReadonlyMap<string, number>): Map<string, number> => {
+    const out = new Map<string, number>([['established', 0]]);
+    for (const [state, n] of m) out.set(stateLabel(state), (out.get(stateLabel(state)) ?? 0) + n);
+    return out;
+  };
+  const byState = labelled(counts.connections);
+  const subsByState = labelled(counts.subflows);
   return [
     {
       name: 'mptcp_connections', type: 'gauge',
@@ -47,7 +68,7 @@ export function connectionFamilies(conns: readonly ConnectionLike[], pathManager
     {
       name: 'mptcp_connections_fallback', type: 'gauge',
       help: 'MPTCP connections that fell back to plain TCP.',
-      labelNames: [], samples: [{ labels: {}, value: conns.filter((c) => c.fallback).length }],
+      labelNames: [], samples: [{ labels: {}, value: counts.fallback }],
     },
     {
       name: 'mptcp_subflows', type: 'gauge',
@@ -64,17 +85,19 @@ export function connectionFamilies(conns: readonly ConnectionLike[], pathManager
  */
 export function connectionsSource(
   target: Target,
-  open: (netns: string | undefined) => Promise<ConnectionReader>,
-  pathManager: (netns: string | undefined) => Promise<string>,
+  open: (ns: Netns) => Promise<ConnectionReader>,
+  pathManager: (ns: Netns) => Promise<string>,
 ): Source {
   let reader: Promise<ConnectionReader> | undefined;
   return {
     name: 'connections',
     collect: async () => {
-      reader ??= open(target.netns);
+      reader ??= (async () => open(target.handle()))();
       reader.catch(() => (reader = undefined));
-      const [conns, pm] = await Promise.all([(await reader).connections(), pathManager(target.netns)]);
-      return connectionFamilies(conns, pm);
+      const r = await reader;
+      // Counting from each reply's state byte: nothing decoded that is not exported.
+      const [counts, pm] = await Promise.all([r.counts ? r.counts() : r.connections(), pathManager(target.handle())]);
+      return connectionFamilies(counts, pm);
     },
     close: () => {
       reader?.then((r) => r.close(), () => undefined);

@@ -6,9 +6,10 @@ export class PathManagerModeError extends Error {
   /** What to do about it. */
   readonly fix: string;
 
-  constructor(readonly netns: string | undefined, readonly current: string) {
+  /** `switchHint`: how the caller asks for the switch (the option of the library; the command says `--switch`). */
+  constructor(readonly netns: string | undefined, readonly current: string, switchHint = 'pass switchPathManager: true') {
     const where = netns === undefined ? 'this namespace' : `namespace ${netns}`;
-    const fix = `run "mptcp-pm${netns === undefined ? '' : ` -n ${netns}`} path-manager userspace" first, or pass switchPathManager: true`;
+    const fix = `run "mptcp-pm${netns === undefined ? '' : ` -n ${netns}`} path-manager userspace" first, or ${switchHint}`;
     super(`${where} uses the ${current} path manager (net.mptcp.path_manager): ${fix}`);
     this.fix = fix;
   }

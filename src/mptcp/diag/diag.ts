@@ -5,17 +5,27 @@ import { networkInterfaces } from 'node:os';
 import { Ext, IPPROTO_MPTCP, IPPROTO_TCP, PROTONUM, SOCK_DIAG_BY_FAMILY, TcpState } from '../../../generated/sock_diag.js';
 import { encodeDiagRequest, ALL_STATES } from '../../netlink/diag/request.js';
 import { decodeDiagMsg } from '../../netlink/diag/reply.js';
+import { scanMptcp, scanSubflow } from '../../netlink/diag/scan.js';
 import { ClosedError, ValidationError } from '../../netlink/core/errors.js';
 import { NetlinkSocket } from '../../netlink/core/socket.js';
 import { Netns } from '../../os/netns.js';
+import { MptcpInfoFlags } from '../../../generated/sock_diag.js';
+import { checkOptions, OPTION } from '../input/validate.js';
 import {
-  isListener, joinSubflows, mptcpSocket, subflowSocket,
+  isListener, joinSubflows, mptcpSocket, stateName, subflowSocket,
   type IfnameResolver, type MptcpConnection, type MptcpListener, type MptcpSubflow,
 } from './model.js';
 
+/** Counts by state name (`established`, `synSent`, …), see {@link MptcpDiag.counts}. */
+export interface DiagCounts {
+  connections: Map<string, number>;
+  fallback: number;
+  subflows: Map<string, number>;
+}
+
 export interface MptcpDiagOptions {
-  /** Namespace name under /run/netns or a path; the caller's own namespace when absent. */
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
   /** Per-request deadline in ms. */
   timeoutMs?: number;
 }
@@ -48,9 +58,7 @@ export class MptcpDiag {
    * @throws NetnsError when the namespace cannot be opened; ValidationError for bad options.
    */
   static async open(opts: MptcpDiagOptions = {}): Promise<MptcpDiag> {
-    if (opts.netns !== undefined && (typeof opts.netns !== 'string' || opts.netns === '')) {
-      throw new ValidationError('netns', 'must be a non-empty namespace name or path');
-    }
+    checkOptions(opts, { netns: OPTION.netns, timeoutMs: OPTION.timeoutMs });
     const ns = Netns.open(opts.netns);
     try {
       const sock = NetlinkSocket.open({ protocol: PROTONUM, name: 'sock_diag', netns: ns, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
@@ -62,7 +70,7 @@ export class MptcpDiag {
   }
 
   /** For tests: a diag reader over a given socket (e.g. on a fake transport), naming interfaces of `netns`. */
-  static withSocket(sock: NetlinkSocket, netns?: string): MptcpDiag {
+  static withSocket(sock: NetlinkSocket, netns?: string | Netns): MptcpDiag {
     return new MptcpDiag(sock, Netns.open(netns));
   }
 
@@ -129,6 +137,42 @@ export class MptcpDiag {
     if (wanted.length === 0) return [];
     joinSubflows(wanted, await this.subflows(ifname, token));
     return wanted;
+  }
+
+  /**
+   * Connections and their subflows counted by state, and fallbacks: what {@link connections} would
+   * show, read from each reply's state byte and the few fields needed (same dumps, nothing decoded
+   * beyond them). Subflows count when their connection is in the list, as {@link connections} joins them.
+   */
+  async counts(): Promise<DiagCounts> {
+    const connections = new Map<string, number>();
+    const subflows = new Map<string, number>();
+    let fallback = 0;
+    const tokens = new Set<number>();
+    const seen = new Set<bigint>();
+    for (const family of FAMILIES) {
+      for (const m of await this.dump('mptcp-dump', family, IPPROTO_MPTCP, CONN_STATES, Ext.info)) {
+        const s = scanMptcp(m);
+        if (seen.has(s.cookie)) continue;
+        seen.add(s.cookie);
+        const state = stateName(s.state);
+        connections.set(state, (connections.get(state) ?? 0) + 1);
+        if ((s.flags & MptcpInfoFlags.fallback) !== 0) fallback++;
+        if (s.token !== 0) tokens.add(s.token);
+      }
+    }
+    if (seen.size === 0) return { connections, fallback, subflows };
+    seen.clear();
+    for (const family of FAMILIES) {
+      for (const m of await this.dump('subflow-dump', family, IPPROTO_TCP, SUBFLOW_STATES, Ext.info)) {
+        const s = scanSubflow(m);
+        if (s === undefined || !tokens.has(s.token) || seen.has(s.cookie)) continue;
+        seen.add(s.cookie);
+        const state = stateName(s.state);
+        subflows.set(state, (subflows.get(state) ?? 0) + 1);
+      }
+    }
+    return { connections, fallback, subflows };
   }
 
   /**

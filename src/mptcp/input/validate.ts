@@ -3,6 +3,7 @@
 
 import { PM_MAX_ADDR_ID } from '../../../generated/mptcp_pm.js';
 import { ValidationError } from '../../netlink/core/errors.js';
+import { Netns } from '../../os/netns.js';
 import { addressKind, isAddress, isLinkLocal, splitZone } from './address.js';
 
 /** An integer in [min, max], or a ValidationError naming `field`. */
@@ -106,6 +107,7 @@ export const SHOW_MAX = 100;
  * {@link SHOW_MAX} characters (a longer one is cut, with its full length said).
  */
 export function show(value: unknown): string {
+  if (typeof value === 'number') return String(value);
   if (typeof value === 'string') {
     if (value.length <= SHOW_MAX) return JSON.stringify(value);
     return `${JSON.stringify(value.slice(0, SHOW_MAX))}… (${value.length} characters)`;
@@ -125,11 +127,51 @@ function cut(text: string): string {
   return text.length <= SHOW_MAX ? text : `${text.slice(0, SHOW_MAX)}… (${text.length} characters)`;
 }
 
-/** A namespace name under /run/netns or a path (/proc/PID/ns/net); undefined is the caller's own. */
-export function checkNetns(value: unknown, field = 'netns'): string | undefined {
-  if (value === undefined) return undefined;
+/**
+ * A namespace name under /run/netns, a path (/proc/PID/ns/net) or an open {@link Netns} handle;
+ * undefined is the caller's own.
+ */
+export function checkNetns(value: unknown, field = 'netns'): string | Netns | undefined {
+  if (value === undefined || value instanceof Netns) return value;
   if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) {
-    throw new ValidationError(field, `must be a namespace name (as in ip netns list) or a path such as /proc/PID/ns/net, got ${show(value)}`);
+    throw new ValidationError(field, `must be a namespace name (as in ip netns list), a path such as /proc/PID/ns/net or a Netns handle, got ${show(value)}`);
   }
   return value;
 }
+
+/** How one key of an options object is checked: called with the field name and the value given. */
+export type OptionCheck = (field: string, value: unknown) => unknown;
+
+/**
+ * The one check of an entry point's options object: `undefined` is `{}`; anything else must be a
+ * plain object; a key not in `checks` is refused by name (a typo such as `netNs` for `netns` would
+ * otherwise be silently ignored); each key given is checked by its function. All before anything is
+ * opened or sent. Returns the object, typed as the caller's options.
+ * @throws ValidationError naming the field (`options`, `options.netNs`, `timeoutMs`, …) and the rule.
+ */
+export function checkOptions<T extends object>(value: T | undefined, checks: Readonly<Record<string, OptionCheck>>, field = 'options'): T {
+  if (value === undefined) return {} as T;
+  const o = checkObject(field, value);
+  checkKeys(field, o, Object.keys(checks));
+  for (const [key, check] of Object.entries(checks)) {
+    if (o[key] !== undefined) check(key, o[key]);
+  }
+  return value;
+}
+
+/** An array whose every item passes `each` (called with `field[i]`), or a ValidationError naming `field`. */
+export function checkArray(field: string, value: unknown, each: (field: string, item: unknown) => unknown): unknown[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, `must be an array, got ${show(value)}`);
+  value.forEach((item, i) => each(`${field}[${i}]`, item));
+  return value;
+}
+
+/** Checkers for {@link checkOptions} that many entry points share. */
+export const OPTION = {
+  netns: (field: string, v: unknown) => checkNetns(v, field),
+  timeoutMs: (field: string, v: unknown) => checkInt(field, v, 1, 3_600_000, 'a whole number of milliseconds'),
+  receiveBufferBytes: (field: string, v: unknown) => checkInt(field, v, 1, 0x3fffffff),
+  boolean: (field: string, v: unknown) => checkBoolean(field, v),
+  /** Taken as given (checked where it is used, e.g. a transport or an open handle). */
+  any: () => undefined,
+} as const satisfies Record<string, OptionCheck>;

@@ -4,14 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { DecodeError, UnsupportedError } from '../../netlink/core/errors.js';
 import { Netns } from '../../os/netns.js';
+import { checkOptions, OPTION } from '../input/validate.js';
 
 /** A netstat file opened from a thread that entered the namespace shows that namespace. */
 const NETSTAT = '/proc/thread-self/net/netstat';
 const PREFIX = 'MPTcpExt:';
 
 export interface CountersOptions {
-  /** Namespace name under /run/netns or a path; the caller's own namespace when absent. */
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
 }
 
 /**
@@ -47,11 +48,13 @@ export function readNetstat(ns: Netns): string {
  * `{ MPCapableSYNTX: 3, MPJoinSynRx: 2, … }`. Most are totals since the namespace was made;
  * `MPCurrEstab` is a gauge. Reads procfs, no netlink. Needs no privilege for the caller's own
  * namespace, CAP_SYS_ADMIN to enter another one.
- * @throws NetnsError for a namespace that cannot be opened or entered.
+ * @throws ValidationError for options other than `{ netns }`; NetnsError for a namespace that
+ *   cannot be opened or entered.
  * @throws UnsupportedError when the kernel has no MPTCP counters.
  * @example const c = await readMptcpCounters({ netns: 'blue' }); c.MPJoinSynRx
  */
 export async function readMptcpCounters(opts: CountersOptions = {}): Promise<Record<string, number>> {
+  checkOptions(opts, { netns: OPTION.netns });
   const ns = Netns.open(opts.netns);
   try {
     return parseMptcpCounters(readNetstat(ns));

@@ -2,7 +2,7 @@
 // path manager can join them.
 
 import type { LocalAddress, Policy } from '../types.js';
-import { localsFor } from './common.js';
+import { checkPolicyOptions, localsFor } from './common.js';
 
 export interface AnnounceAddressesOptions {
   /** Addresses to announce. Default: the namespace's global addresses. */
@@ -11,7 +11,8 @@ export interface AnnounceAddressesOptions {
   clientSide?: boolean;
 }
 
-export function announceAddresses(o: AnnounceAddressesOptions = {}): Policy {
+export function announceAddresses(options?: AnnounceAddressesOptions): Policy {
+  const o = checkPolicyOptions(options, ['addresses', 'clientSide']);
   return {
     name: 'announce-addresses',
     async established(conn, act) {

@@ -2,7 +2,7 @@
 // (its initial one and each it announced), re-opened after a close while both ends remain.
 
 import type { LocalAddress, Policy, UpmActions, UpmConnection } from '../types.js';
-import { localsFor } from './common.js';
+import { checkPolicyOptions, localsFor } from './common.js';
 
 export interface FullmeshOptions {
   /** Local addresses. Default: the namespace's global addresses. */
@@ -10,7 +10,8 @@ export interface FullmeshOptions {
   backup?: string[];
 }
 
-export function fullmesh(o: FullmeshOptions = {}): Policy {
+export function fullmesh(options?: FullmeshOptions): Policy {
+  const o = checkPolicyOptions(options, ['addresses', 'backup']);
   const open = async (conn: UpmConnection, act: UpmActions, remote: { address: string; port: number }, only?: string): Promise<void> => {
     for (const l of localsFor(conn, act, o.addresses, o.backup)) {
       if (only !== undefined && l.address !== only) continue;

@@ -2,7 +2,7 @@
 // marked, re-opened after a close or a failure (the framework spaces the attempts out).
 
 import type { LocalAddress, Policy } from '../types.js';
-import { localsFor } from './common.js';
+import { checkPolicyOptions, localsFor } from './common.js';
 
 export interface SubflowPerAddressOptions {
   /** Local addresses to open subflows from. Default: the namespace's global addresses. */
@@ -11,7 +11,8 @@ export interface SubflowPerAddressOptions {
   backup?: string[];
 }
 
-export function subflowPerAddress(o: SubflowPerAddressOptions = {}): Policy {
+export function subflowPerAddress(options?: SubflowPerAddressOptions): Policy {
+  const o = checkPolicyOptions(options, ['addresses', 'backup']);
   return {
     name: 'subflow-per-address',
     async established(conn, act) {
