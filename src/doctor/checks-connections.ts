@@ -4,8 +4,8 @@
 import { MptcpDiag } from '../mptcp/diag/diag.js';
 import type { MptcpConnection } from '../mptcp/diag/model.js';
 import type { Check, DoctorContext, Finding } from './types.js';
+import { unmapV4 as plain } from '../mptcp/input/address.js';
 
-const plain = (a: string): string => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
 const hex = (c: MptcpConnection): string => (c.token >>> 0).toString(16).padStart(8, '0');
 const show = (c: MptcpConnection): string => {
   const ep = (a: { address: string; port: number }): string => (a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);

@@ -7,6 +7,7 @@ import type { MptcpConnection } from '../mptcp/diag/model.js';
 import type { DoctorContext } from '../doctor/types.js';
 import { linkGateway } from '../routing/source-routing.js';
 import type { MissingSubflow } from './types.js';
+import { unmapV4 as plain } from '../mptcp/input/address.js';
 
 /** State of the namespace shared by every connection's explanation. */
 export interface ExplainState {
@@ -15,7 +16,7 @@ export interface ExplainState {
   counters: Record<string, number> | undefined;
 }
 
-export const plain = (a: string): string => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
+export { plain };
 
 /**
  * Commands that make the in-kernel path manager try `ep` again on every connection: it opens

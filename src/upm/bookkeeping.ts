@@ -1,6 +1,8 @@
 // Userspace path-manager framework: the bookkeeping a policy should not do itself — per-connection
 // serialisation, back-off per path, address ids per connection, and keys that make each hook run once.
 
+import { unmapV4 as plain } from '../mptcp/input/address.js';
+
 /** Runs tasks one after another per key; different keys run concurrently. */
 export class KeyedSerial<K> {
   private tails = new Map<K, Promise<void>>();
@@ -126,7 +128,7 @@ export class AddressIds {
 }
 
 /** v4-mapped addresses compared as IPv4 (events and sock_diag may spell them differently). */
-export const plain = (a: string): string => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
+export { plain };
 
 /** Key of a subflow by its 4-tuple. */
 export function subflowKey(s: { local: { address: string; port: number }; remote: { address: string; port: number } }): string {

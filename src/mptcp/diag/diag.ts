@@ -15,6 +15,7 @@ import {
   isListener, joinSubflows, mptcpSocket, stateName, subflowSocket,
   type IfnameResolver, type MptcpConnection, type MptcpListener, type MptcpSubflow,
 } from './model.js';
+import { unmapV4 } from '../input/address.js';
 
 /** Counts by state name (`established`, `synSent`, …), see {@link MptcpDiag.counts}. */
 export interface DiagCounts {
@@ -39,9 +40,7 @@ const SUBFLOW_STATES = (ALL_STATES & ~(bit(TcpState.listen) | bit(TcpState.timeW
 const FAMILIES = [2, 10] as const;
 
 /** Strips the v4-mapped prefix so `::ffff:192.0.2.1` finds the interface of 192.0.2.1. */
-function plainAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
+const plainAddress = unmapV4;
 
 /**
  * Reads MPTCP connections and listeners of one namespace. Needs no privilege (CAP_NET_ADMIN adds the

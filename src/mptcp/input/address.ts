@@ -122,3 +122,8 @@ export function fromWire(w: { addr4?: number; addr6?: Uint8Array }): string | un
   if (w.addr6 !== undefined) return formatV6(w.addr6);
   return undefined;
 }
+
+/** One rule for IPv4-mapped IPv6 (`::ffff:192.0.2.1`): the IPv4 address it maps; any other address unchanged. */
+export function unmapV4(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

@@ -3,6 +3,7 @@
 
 import type { MptcpConnection, MptcpConnectionInfo, SocketAddress } from '../diag/model.js';
 import type { MptcpEvent } from '../events/types.js';
+import { unmapV4 } from '../input/address.js';
 
 export interface TrackedSubflow {
   local: SocketAddress;
@@ -37,7 +38,7 @@ export interface ResyncReport {
 }
 
 /** Addresses compared as IPv4 when v4-mapped, as events and sock_diag may spell them differently. */
-const plain = (a: string): string => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
+const plain = unmapV4;
 const subKey = (l: SocketAddress, r: SocketAddress): string => `${plain(l.address)}|${l.port}|${plain(r.address)}|${r.port}`;
 
 /** The tracked form of a connection as a sock_diag snapshot shows it. */

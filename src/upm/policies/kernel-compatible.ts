@@ -9,6 +9,7 @@ import { pathKey } from '../bookkeeping.js';
 import type { BackoffOptions } from '../bookkeeping.js';
 import type { Policy, UpmActions, UpmConnection } from '../types.js';
 import { NamespaceView } from './namespace-view.js';
+import { unmapV4 } from '../../mptcp/input/address.js';
 
 export interface KernelCompatibleOptions {
   /** The namespace whose endpoint table and limits are followed (the path manager's own). */
@@ -29,7 +30,7 @@ interface Want {
   backup: boolean;
 }
 
-const bare = (a: string): string => a.replace(/^::ffff:(?=\d+\.)/, '');
+const bare = unmapV4;
 const familyOf = (a: string): 'inet' | 'inet6' => (isIP(bare(a)) === 6 ? 'inet6' : 'inet');
 const has = (e: Endpoint, f: string): boolean => (e.flags as string[]).includes(f);
 
