@@ -6,7 +6,7 @@ import { describe, expect } from 'vitest';
 import { MptcpDiag } from '../src/mptcp/diag/diag.js';
 import type { MptcpConnection } from '../src/mptcp/diag/model.js';
 import { MptcpPm } from '../src/mptcp/pm/pm.js';
-import { PathManagerModeError, UserspacePathManager, policies, type Policy, type UpmError } from '../src/index.js';
+import { PathManagerModeError, UserspacePathManager, policies, type Policy, type UpmAction, type UpmError } from '../src/index.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { testResources, type Peer, type Topology } from './helpers/topology.js';
 import type { TestNetns } from './helpers/netns.js';
@@ -129,8 +129,15 @@ describe('UserspacePathManager on the real kernel', () => {
     await waitFor(async () => (await d.connections()).length === 3, { timeoutMs: 10_000, what: '3 connections' });
     expect((await d.connections()).every((c) => c.subflows.length === 1)).toBe(true);
     const { upm } = await start(t, t.client, policies.subflowPerAddress({ addresses: [{ address: t.paths[1].client, id: 4 }] }));
+    // Listeners attached after start() resolves still get the actions of the start: one adopt each.
+    const actions: UpmAction[] = [];
+    upm.on('action', (a) => actions.push(a));
     await allJoined(d, 3, t.paths[1].client);
     await statsReach(upm, { connections: 3, adopted: 3, subflowsOpened: 3 });
+    const tokens = (await d.connections()).map((c) => c.token).sort();
+    expect(actions.filter((a) => a.action === 'adopt').map((a) => a.token).sort()).toEqual(tokens);
+    expect(actions.filter((a) => a.action === 'createSubflow')).toHaveLength(3);
+    expect(actions.findIndex((a) => a.action === 'adopt')).toBe(0);
   });
 
   it('40 connections opened while its event socket overflows all get their subflow', async () => {

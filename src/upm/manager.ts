@@ -81,7 +81,7 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
       events.off('event', hold);
       events.off('overrun', holdOverrun);
       const upm = new UserspacePathManager({ tracker, events, pm, localAddresses: () => namespaceAddresses(netns) }, options.policy, options);
-      upm.begin(early);
+      upm.begin(early, true);
       return upm;
     } catch (e) {
       for (const c of closers.reverse()) c();
@@ -97,7 +97,13 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
     return upm;
   }
 
-  private begin(early: (MptcpEvent | 'overrun')[]): void {
+  /**
+   * Wires the framework and runs the hooks for what is already there. With `holdEvents` (inside
+   * start()), what that emits (`adopt` actions, first subflows, errors) is held and delivered once the
+   * caller could attach listeners: on the turn of the event loop after start() resolved, in order.
+   */
+  private begin(early: (MptcpEvent | 'overrun')[], holdEvents = false): void {
+    if (holdEvents) setImmediate(this.holdEmits());
     const { tracker, events } = this.parts;
     tracker.on('connection', (c) => this.seen(c));
     tracker.on('updated', (c) => this.seen(c));
@@ -126,6 +132,20 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
       if (e === 'overrun') this.resyncQuietly();
       else this.onRaw(e);
     }
+  }
+
+  /** Queues every emit from now on; the function returned delivers the queue in order and stops queueing. */
+  private holdEmits(): () => void {
+    const held: [string, unknown[]][] = [];
+    const emit = this.emit;
+    this.emit = ((name: string, ...args: unknown[]) => {
+      held.push([name, args]);
+      return true;
+    }) as typeof this.emit;
+    return () => {
+      delete (this as { emit?: unknown }).emit;
+      for (const [name, args] of held) (emit as (n: string, ...a: unknown[]) => boolean).call(this, name, ...args);
+    };
   }
 
   /** Takes a new snapshot and runs the hooks for whatever it shows that was missed. */
