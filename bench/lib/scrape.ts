@@ -4,9 +4,9 @@
 // over all its scrapes (schedstat of every thread).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { trackChild, untrackChild } from './netns.js';
+import { cpuMs } from './proc.js';
 import { SYSTEM_PYTHON } from './peers.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -22,17 +22,6 @@ export interface ScrapeResult {
   nodeExporterBytes: number;
 }
 
-function cpuMs(pid: number): number {
-  let ns = 0;
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      /* thread gone */
-    }
-  }
-  return ns / 1e6;
-}
 
 /** Scrapes URL1 and URL2 in alternation N times each; prints per-scrape ms lists and body sizes as JSON. */
 const SCRAPER = `
