@@ -4,7 +4,8 @@
 // Options: --rounds N (default 5), --storm N connections per storm run (default 2000),
 // --lag-seconds S (default 3), --no-profile, --quick (1 round, fewer operations),
 // --diag N connections held for the connection-dump phase (default 2000), --diag-only (that phase alone),
-// --upm N connections of the path-manager framework phase (default 1000; --no-upm skips it; bench/upm.ts runs it alone).
+// --upm N connections of the path-manager framework phase (default 1000; --no-upm skips it; bench/upm.ts runs it alone),
+// --net-only (the socket phase alone: mptcp-pm/net against node:net TCP and mptcpize; needs npm run build), --no-net.
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -24,6 +25,7 @@ import { formatColdStart, measureColdStart, type ColdStartResult } from './lib/c
 import { diagLines, measureDiag, type DiagResult } from './lib/diag.js';
 import { upmLines, type UpmRun } from './lib/upm.js';
 import { upmPhase } from './upm.js';
+import { measureNet, netBars, netLines, type NetResult } from './lib/net.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
@@ -133,7 +135,20 @@ async function diagPhase(): Promise<DiagResult> {
   }
 }
 
+function netPhase(): Promise<NetResult> {
+  log('sockets: mptcp-pm/net against node:net TCP and mptcpize run node, one veth pair');
+  return measureNet({ rounds: quick ? 1 : 3, bulkBytes: (quick ? 128 : 256) * 2 ** 20, conns: quick ? 1000 : 3000, concurrency: 32, log });
+}
+
 async function main(): Promise<void> {
+  if (flag('--net-only')) {
+    const n = await netPhase();
+    const text = [...netLines(n), ...netBars(n).map(([ok, t]) => `  ${ok ? 'MET   ' : 'MISSED'} ${t}`)].join('\n');
+    process.stdout.write(`${text}\n`);
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(join(OUT_DIR, `net-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ net: n, text }, null, 2));
+    return;
+  }
   if (flag('--diag-only')) {
     const d = await diagPhase();
     const text = diagLines(d).join('\n');
@@ -179,6 +194,7 @@ async function main(): Promise<void> {
   }
   const diag = await diagPhase();
   const upm: UpmRun[] = flag('--no-upm') ? [] : await upmPhase(UPM, 2 * UPM, log);
+  const net: NetResult | undefined = flag('--no-net') ? undefined : await netPhase();
   log('codec: decoding the captured event bytes');
   const decode: DecodeResult = measureDecode(captured);
 
@@ -208,6 +224,7 @@ async function main(): Promise<void> {
   out.push('');
   out.push(...diagLines(diag), '');
   if (upm.length > 0) out.push(...upmLines(upm), '');
+  if (net) out.push(...netLines(net), '');
   out.push('Event storm (client namespace, MptcpEvents with default settings):');
   out.push('| run | connections (with subflow) | events received | kernel counted | lost | overruns reported (lost) | socket drops | events/s |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -228,6 +245,7 @@ async function main(): Promise<void> {
       out.push(bar((r.ratio ?? Infinity) <= BARS[phase], `${phase.padEnd(6)} ${r.tool}: ${r.ratio?.toFixed(2)}× C (bar ≤ ${BARS[phase]}×${phase === 'delete' ? ', "≈ 1×"' : ''}), p50 ${r.ratioP50?.toFixed(2)}×`));
     }
   }
+  for (const [ok, text] of net ? netBars(net) : []) out.push(bar(ok, text));
   out.push(bar(cold.ratio <= 1.3, `cold start: mptcp-pm limits show ${cold.ratio.toFixed(2)}× node -e 0 (median of ${cold.runs} pairs, bar ≤ 1.3×)`));
   out.push(bar(storms[0].lost === 0, `storm, consumer keeping up: ${storms[0].lost} lost of ${storms[0].receivedTotal + storms[0].lost}`));
   const st = storms[1];
@@ -251,7 +269,7 @@ async function main(): Promise<void> {
   const file = join(OUT_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({
     date: started.toISOString(), kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version,
-    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, upm, lag, decode, coldStart: cold, profile, elapsedSeconds: elapsed, text,
+    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, upm, net, lag, decode, coldStart: cold, profile, elapsedSeconds: elapsed, text,
   }, null, 2)}\n`);
   log(`wrote ${file}`);
 }

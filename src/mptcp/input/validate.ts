@@ -3,6 +3,7 @@
 
 import { PM_MAX_ADDR_ID } from '../../../generated/mptcp_pm.js';
 import { ValidationError } from '../../netlink/core/errors.js';
+import { Netns } from '../../os/netns.js';
 import { addressKind, isAddress, isLinkLocal, splitZone } from './address.js';
 
 /** An integer in [min, max], or a ValidationError naming `field`. */
@@ -126,11 +127,14 @@ function cut(text: string): string {
   return text.length <= SHOW_MAX ? text : `${text.slice(0, SHOW_MAX)}… (${text.length} characters)`;
 }
 
-/** A namespace name under /run/netns or a path (/proc/PID/ns/net); undefined is the caller's own. */
-export function checkNetns(value: unknown, field = 'netns'): string | undefined {
-  if (value === undefined) return undefined;
+/**
+ * A namespace name under /run/netns, a path (/proc/PID/ns/net) or an open {@link Netns} handle;
+ * undefined is the caller's own.
+ */
+export function checkNetns(value: unknown, field = 'netns'): string | Netns | undefined {
+  if (value === undefined || value instanceof Netns) return value;
   if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) {
-    throw new ValidationError(field, `must be a namespace name (as in ip netns list) or a path such as /proc/PID/ns/net, got ${show(value)}`);
+    throw new ValidationError(field, `must be a namespace name (as in ip netns list), a path such as /proc/PID/ns/net or a Netns handle, got ${show(value)}`);
   }
   return value;
 }

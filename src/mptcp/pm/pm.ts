@@ -58,7 +58,7 @@ export class MptcpPm extends MptcpPmBase {
         sock.close();
         throw policy;
       }
-      return new MptcpPm(sock, ns, options.netns, detectFeatures(sock.ops, sock.groups, policy));
+      return new MptcpPm(sock, ns, ns.name, detectFeatures(sock.ops, sock.groups, policy));
     } catch (e) {
       ns.close();
       throw e;
