@@ -17,6 +17,10 @@ export const KERNEL_TIER = [
   'test/events.v6.kernel.test.ts',
   'test/userspace.kernel.test.ts',
   'test/concurrency.kernel.test.ts',
+  'test/net.kernel.test.ts',
+  'test/net.errors.kernel.test.ts',
+  'test/net.events.kernel.test.ts',
+  'test/net.register.kernel.test.ts',
 ];
 
 const scale = Math.max(1, Number(process.env.MPTCPPM_TIME_SCALE) || 1);

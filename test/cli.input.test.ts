@@ -25,6 +25,17 @@ function cli(args: string[]): Promise<Result> {
   });
 }
 
+/** Reads all lines it can; the lines read and the error that stopped it, if one did. */
+async function readAll(path: string, maxLine: number): Promise<{ lines: string[]; err?: Error }> {
+  const lines: string[] = [];
+  try {
+    for await (const l of readLines(path, maxLine)) lines.push(l);
+  } catch (e) {
+    return { lines, err: e as Error };
+  }
+  return { lines };
+}
+
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -57,38 +68,18 @@ describe('bounded reads', () => {
 
   it('readLines yields each line (the last one without newline too) and names the line that is too long', async () => {
     const path = file('lines', `one\n\ntwo words\n${'x'.repeat(200)}\nlast`);
-    const got: string[] = [];
-    const err = await (async () => {
-      try {
-        for await (const l of readLines(path, 100)) got.push(l);
-      } catch (e) {
-        return e as Error;
-      }
-      return undefined;
-    })();
-    expect(got).toEqual(['one', '', 'two words']);
+    const { lines, err } = await readAll(path, 100);
+    expect(lines).toEqual(['one', '', 'two words']);
     expect(err?.message).toMatch(/^line 4 of .* is longer than 100 bytes/);
-    const ok: string[] = [];
-    for await (const l of readLines(file('short', 'one\nlast'), 100)) ok.push(l);
-    expect(ok).toEqual(['one', 'last']);
+    expect(await readAll(file('short', 'one\nlast'), 100)).toEqual({ lines: ['one', 'last'] });
   });
 
   it('readLines: lines up to the bound pass, split over many chunks', async () => {
     const long = 'y'.repeat(70_000);
     const path = file('chunks', `a\n${long}\nb`);
-    const got: string[] = [];
-    for await (const l of readLines(path, 70_000)) got.push(l);
-    expect(got).toEqual(['a', long, 'b']);
-    const early: string[] = [];
-    const err = await (async () => {
-      try {
-        for await (const l of readLines(path, 69_999)) early.push(l);
-      } catch (e) {
-        return e as Error;
-      }
-      return undefined;
-    })();
-    expect(early).toEqual(['a']);
+    expect(await readAll(path, 70_000)).toEqual({ lines: ['a', long, 'b'] });
+    const { lines, err } = await readAll(path, 69_999);
+    expect(lines).toEqual(['a']);
     expect(err).toBeInstanceOf(InputTooLargeError);
     expect(err?.message).toMatch(/^line 2 of .* is longer than 69999 bytes/);
   });

@@ -22,7 +22,7 @@ describe('userspace-pm command line', () => {
 
   it('refuses an unknown policy, a bad address and a bad id, naming them', async () => {
     await expect(parse('userspace-pm --policy meshy')).rejects.toThrow(UsageError);
-    await expect(parse('userspace-pm --policy meshy')).rejects.toThrow(/unknown policy "meshy" \(known: subflow-per-address, announce-addresses, fullmesh\)/);
+    await expect(parse('userspace-pm --policy meshy')).rejects.toThrow(/unknown policy "meshy" \(known: subflow-per-address, announce-addresses, fullmesh, kernel-compatible\)/);
     await expect(parse('userspace-pm --backup 300.1.1.1')).rejects.toThrow(/invalid --backup address "300.1.1.1"/);
     await expect(parse('userspace-pm --address 192.0.2.1 id 0')).rejects.toThrow(/invalid id "0"/);
   });

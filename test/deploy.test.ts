@@ -2,7 +2,7 @@
 // promises (host network, NET_ADMIN only, read-only root), the Prometheus configuration and
 // alerting rules checked and unit-tested by promtool, and their metric names the exporter's.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,39 @@ const read = (path: string): string => readFileSync(`${DEPLOY}${path}`, 'utf8');
 function promtoolHere(...args: string[]): Promise<{ status: number; out: string }> {
   return promtool(args, { cwd: `${DEPLOY}prometheus` });
 }
+
+describe('Dockerfile', () => {
+  const text = read('kubernetes/Dockerfile');
+  const stages = text.split(/^FROM /m).slice(1).map((st) => `FROM ${st}`);
+  const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+  it('builds from the repository: a build stage packs it, the image installs that tarball, nothing from a release', () => {
+    expect(stages).toHaveLength(2);
+    expect(text).not.toMatch(/mptcp-pm@/);
+    expect(stages[0]).toMatch(/^FROM node:\S+ AS build$/m);
+    expect(stages[0]).toMatch(/^RUN npm ci\b/m);
+    expect(stages[0]).toMatch(/^RUN npm run build && npm pack --pack-destination \/pkg$/m);
+    expect(stages[1]).toMatch(/^COPY --from=build \/pkg \/pkg$/m);
+    expect(stages[1]).toMatch(/^RUN npm install --global --omit=dev .*\/pkg\/mptcp-pm-\*\.tgz/m);
+    expect(stages[1]).toMatch(/^ENTRYPOINT \["mptcp-pm"\]$/m);
+  });
+
+  it('copies every source the build reads and every file the package ships; the ignore file keeps build output out', () => {
+    const copied = [...stages[0].matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(' '));
+    for (const src of copied) expect(existsSync(`${ROOT}${src}`), src).toBe(true);
+    const tsconfig = JSON.parse(readFileSync(`${ROOT}tsconfig.json`, 'utf8')) as { include: string[] };
+    const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { files: string[] };
+    const needed = [...tsconfig.include, ...pkg.files.filter((f) => !f.startsWith('dist/') && !f.startsWith('!')), 'package.json', 'package-lock.json', 'tsconfig.json'];
+    for (const f of needed) expect(copied, f).toContain(f);
+    expect(read('../.dockerignore').split('\n')).toEqual(expect.arrayContaining(['node_modules', 'dist']));
+  });
+
+  it('runs the exporter the DaemonSet expects on the port it scrapes', () => {
+    const ds = parseAllDocuments(read('kubernetes/daemonset.yaml'))[0].toJS() as Record<string, any>;
+    const cmd = JSON.parse(/^CMD (.+)$/m.exec(stages[1])?.[1] ?? '[]') as string[];
+    expect(cmd).toEqual(ds.spec.template.spec.containers[0].args.slice(0, 3));
+  });
+});
 
 describe('Kubernetes DaemonSet', () => {
   const docs = parseAllDocuments(read('kubernetes/daemonset.yaml')).map((d) => d.toJS() as Record<string, any>);

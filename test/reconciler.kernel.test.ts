@@ -129,6 +129,15 @@ describe('EndpointReconciler', () => {
     expect((await tableRoutes(ns, 50)).map((x) => x.dst)).toEqual(['203.0.113.0/24']);
   });
 
+  it('matches bracket globs (eth[0-9]) and warns, at start, of a rule that matches no interface', async () => {
+    const warnings: string[] = [];
+    r = await EndpointReconciler.start({ netns: ns.name, rules: [{ interface: 'eth[0-9]', flags: ['subflow'] }, { interface: 'wwan[!x]', flags: ['subflow', 'backup'] }] });
+    r.on('warning', (w) => warnings.push(w));
+    await waitFor(() => same(['192.0.2.1', '2001:db8:1::1'])(ns), { timeoutMs: 10_000, what: 'endpoints for eth1 only' });
+    await waitFor(() => warnings.length > 0, { timeoutMs: 5_000, what: 'the warning' });
+    expect(warnings).toEqual([expect.stringMatching(/^rules\[1\]\.interface "wwan\[!x\]" matches no interface of the namespace \(.*eth1.*\)$/)]);
+  });
+
   it('refuses bad policy input naming the field, before anything is opened or sent', async () => {
     const bad: [Record<string, unknown>, string][] = [
       [{ rules: [{ interface: 'eth*', flags: ['subflow', 'sideways'] }] }, 'rules[0].flags[1]'],
@@ -136,6 +145,8 @@ describe('EndpointReconciler', () => {
       [{ rules: [{ interface: 'eth*', flags: ['subflow'] }], tables: { min: 200, max: 300 } }, 'tables'],
       [{ rules: [{ interface: 'eth*', flags: ['subflow'] }], tables: { min: 0, max: 10 } }, 'tables.min'],
       [{ rules: [{ interface: 'eth*', flags: ['subflow'] }, { interface: 'e?h0', flags: ['signal'] }] }, 'rules[1].interface'],
+      [{ rules: [{ interface: 'eth[0-9', flags: ['subflow'] }] }, 'rules[0].interface'],
+      [{ rules: [{ interface: 'eth[9-0]', flags: ['subflow'] }] }, 'rules[0].interface'],
       [{ rules: [{ interface: 'eth*', flags: ['subflow'], subnets: ['192.0.2.300/24'] }] }, 'rules[0].subnets[0]'],
       [{ rules: [] }, 'rules'],
       [{ rules: [{ interface: 'eth*', flags: ['subflow'] }], endpointIds: { min: 0, max: 10 } }, 'endpointIds.min'],

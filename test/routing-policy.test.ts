@@ -9,12 +9,26 @@ import type { Endpoint } from '../src/mptcp/pm/endpoint.js';
 describe('interface globs', () => {
   it.each([
     ['eth*', 'eth0', true], ['eth*', 'eth', true], ['eth?', 'eth10', false], ['wl*n?', 'wlan0', true], ['eth0', 'eth01', false], ['a.b', 'axb', false],
+    ['eth[0-9]', 'eth3', true], ['eth[0-9]', 'eth10', false], ['eth[0-9]', 'ethx', false], ['eth[!0-9]', 'ethx', true], ['eth[^0-9]', 'eth3', false],
+    ['wl[ae]n0', 'wlen0', true], ['[]x]', ']', true], ['a[-z]', 'a-', true], ['en[pq]*s[0-9]', 'enp0s3', true], ['(x)+', '(x)+', true],
   ])('%s matches %s: %s', (g, n, want) => expect(globMatch(g, n)).toBe(want));
   it.each([
     ['eth*', 'wlan*', false], ['eth*', 'e?h0', true], ['eth0', 'eth1', false], ['*0', 'wlan*', true], ['eth*', 'eth*', true], ['?', '??', false], ['*', 'x', true],
+    ['eth[0-4]', 'eth[5-9]', false], ['eth[0-5]', 'eth[5-9]', true], ['eth[0-9]', 'eth?', true], ['eth[!0-9]', 'eth1', false], ['eth[0-9]', 'eth*', true],
   ])('%s and %s overlap: %s', (a, b, want) => {
     expect(globsMeet(a, b)).toBe(want);
     expect(globsMeet(b, a)).toBe(want);
+  });
+});
+
+describe('interface globs in a policy', () => {
+  it('takes [..] sets and refuses a glob it cannot read, naming the field', () => {
+    expect(checkPolicy({ rules: [{ interface: 'eth[0-9]', flags: ['subflow'] }] }).rules[0].interface).toBe('eth[0-9]');
+    for (const glob of ['eth[0-9', 'eth[', 'eth[9-0]']) {
+      expect(() => checkPolicy({ rules: [{ interface: glob, flags: ['subflow'] }] }), glob).toThrow(expect.objectContaining({ field: 'rules[0].interface' }));
+    }
+    expect(() => checkPolicy({ rules: [{ interface: 'eth[0-4]', flags: ['subflow'] }, { interface: 'eth[3-9]', flags: ['signal'] }] })).toThrow(/overlaps/);
+    expect(checkPolicy({ rules: [{ interface: 'eth[0-4]', flags: ['subflow'] }, { interface: 'eth[5-9]', flags: ['signal'] }] }).rules).toHaveLength(2);
   });
 });
 

@@ -1,7 +1,7 @@
 // Scratch network namespaces for the benchmark: created with a per-run prefix, all removed at exit,
 // on Ctrl-C / SIGTERM and on failure. Nothing here touches the host's own namespace.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 
 const PREFIX = `mpb${process.pid}`;
 const created = new Set<string>();
@@ -70,4 +70,30 @@ function hookCleanup(): void {
       process.exit(130);
     });
   }
+}
+
+/**
+ * Starts `cmd` inside namespace `ns` and resolves, once it prints `ready`, with a function that
+ * kills it (by pid). Rejects when it exits first or stays silent for `timeoutMs`.
+ */
+export function startReady(ns: string, cmd: string[], what: string, timeoutMs = 10_000): Promise<() => void> {
+  const child = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
+  trackChild(child.pid);
+  const stop = (): void => {
+    untrackChild(child.pid);
+    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`${what} did not start`));
+    }, timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve(stop);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${what} exited (${code})`)));
+  });
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { MptcpEvents } from '../../src/mptcp/events/events.js';
 import { GenlSocket } from '../../src/netlink/genl/socket.js';
 import { REPO } from './cref.js';
-import { createNetns, ip, nsExec, trackChild, untrackChild } from './netns.js';
+import { createNetns, ip, nsExec, startReady, trackChild, untrackChild } from './netns.js';
 import { SYSTEM_PYTHON } from './peers.js';
 
 const LOAD = join(REPO, 'bench', 'load', 'mptcp_load.py');
@@ -56,25 +56,7 @@ export function buildTopology(): Topology {
 
 /** Starts the echo server in `srv`; resolves with a stop function once it listens. */
 export function startServer(srv: string): Promise<() => void> {
-  const child = spawn('ip', ['netns', 'exec', srv, SYSTEM_PYTHON, LOAD, 'server', String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  trackChild(child.pid);
-  const stop = (): void => {
-    untrackChild(child.pid);
-    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error('MPTCP server did not start'));
-    }, 10_000);
-    child.stdout.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve(stop);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`MPTCP server exited (${code})`)));
-  });
+  return startReady(srv, [SYSTEM_PYTHON, LOAD, 'server', String(PORT)], 'MPTCP server');
 }
 
 function runClient(cli: string, count: number, workers: number): Promise<{ ok: number; joined: number; failed: number; seconds: number }> {

@@ -5,7 +5,7 @@ import { Words, formatToken } from './args.js';
 import type { Context } from './context.js';
 import { PathManagerModeError } from '../upm/errors.js';
 
-export const POLICY_NAMES = ['subflow-per-address', 'announce-addresses', 'fullmesh'] as const;
+export const POLICY_NAMES = ['subflow-per-address', 'announce-addresses', 'fullmesh', 'kernel-compatible'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface UpmCliAction {
@@ -52,12 +52,15 @@ export async function runUserspacePm(a: UpmCliAction, ctx: Context): Promise<num
   const [{ UserspacePathManager }, policies] = await Promise.all([import('../upm/manager.js'), import('../upm/policies/index.js')]);
   const addresses = a.addresses.length > 0 ? a.addresses.map((x) => ({ ...x, backup: a.backup.includes(x.address) })) : undefined;
   const opts = { ...(addresses ? { addresses } : {}), backup: a.backup };
-  const policy = a.policy === 'announce-addresses' ? policies.announceAddresses(addresses ? { addresses } : {})
-    : a.policy === 'fullmesh' ? policies.fullmesh(opts) : policies.subflowPerAddress(opts);
+  const kernel = a.policy === 'kernel-compatible' ? policies.kernelCompatible({ ...(ctx.netns === undefined ? {} : { netns: ctx.netns }) }) : undefined;
+  const policy = kernel ?? (a.policy === 'announce-addresses' ? policies.announceAddresses(addresses ? { addresses } : {})
+    : a.policy === 'fullmesh' ? policies.fullmesh(opts) : policies.subflowPerAddress(opts));
   const upm = await UserspacePathManager.start({
     netns: ctx.netns, policy, switchPathManager: a.switchPathManager,
     ...(a.rcvbuf === undefined ? {} : { receiveBufferBytes: a.rcvbuf }),
+    ...(kernel ? { backoff: policies.KERNEL_COMPATIBLE_BACKOFF } : {}),
   }).catch((e: unknown) => {
+    kernel?.close();
     // The library's remedy names its option; the command's is the --switch flag.
     throw e instanceof PathManagerModeError ? new PathManagerModeError(e.netns, e.current, 'add --switch') : e;
   });
@@ -72,6 +75,7 @@ export async function runUserspacePm(a: UpmCliAction, ctx: Context): Promise<num
     process.once('SIGTERM', resolve);
   });
   await upm.stop();
+  kernel?.close();
   const s = upm.stats;
   line({ action: 'stopped', stats: s }, `stopped ${Object.entries(s).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   return 0;

@@ -33,7 +33,7 @@ export const LINES: Readonly<Record<string, string>> = {
   auto: 'mptcp-pm auto --config FILE [cleanup-on-exit]',
   doctor: 'mptcp-pm doctor [window MS]',
   explain: 'mptcp-pm explain [token TOKEN]',
-  'userspace-pm': 'mptcp-pm userspace-pm [--policy subflow-per-address|announce-addresses|fullmesh] [--address ADDRESS [id ID]]... [--backup ADDRESS...] [--switch] [--rcvbuf BYTES]',
+  'userspace-pm': 'mptcp-pm userspace-pm [--policy subflow-per-address|announce-addresses|fullmesh|kernel-compatible] [--address ADDRESS [id ID]]... [--backup ADDRESS...] [--switch] [--rcvbuf BYTES]',
 };
 
 /** A usage section: a command ("endpoint.add"), a group ("endpoint") or "top". */
@@ -66,7 +66,10 @@ export const MEANING: Readonly<Record<string, string>> = {
     'Only what mptcp-pm made (routes and rules of protocol 77) is shown or deleted.',
   'userspace-pm':
     'Runs a userspace path manager until SIGINT/SIGTERM, printing what it does; --switch sets the namespace\'s\n' +
-    'path manager to userspace first. Default addresses: the namespace\'s global ones.',
+    'path manager to userspace first. Default addresses: the namespace\'s global ones. kernel-compatible does\n' +
+    'what the in-kernel path manager does with the endpoint table and limits (ip mptcp endpoint/limits),\n' +
+    'and heals: closed subflows are opened again (0.5 s doubling to 30 s), pairs that keep failing are\n' +
+    'given up (said once) and tried again when their link or address comes back.',
   auto:
     'FILE: JSON or YAML, { "rules": [{ "interface": "eth*", "flags": ["subflow"] }], "sourceRouting": true }.\n' +
     'Keeps endpoints (and per-source routing) equal to the addresses the machine has, until SIGINT/SIGTERM;\n' +

@@ -28,7 +28,7 @@ export function expectedExtraSubflows(ctx: DoctorContext, c: MptcpConnection): n
 export const connections: Check = {
   name: 'connections',
   async run(ctx) {
-    const diag = await MptcpDiag.open({ netns: ctx.netns });
+    const diag = await MptcpDiag.open({ netns: ctx.ns });
     let conns: MptcpConnection[];
     try {
       conns = await diag.connections();

@@ -27,7 +27,7 @@ export const userspaceListener: Check = {
     if (!subs.known) return [];
     const here = subs.byNamespace.get(ctx.ns.id) ?? 0;
     const total = [...subs.byNamespace.values()].reduce((a, b) => a + b, 0);
-    const fix = `${ctx.exec}sysctl -w net.mptcp.path_manager=kernel   # or run a userspace path manager here: ${ctx.self} userspace-pm`;
+    const fix = `${ctx.exec}sysctl -w net.mptcp.path_manager=kernel   # or run a userspace path manager here: ${ctx.self} userspace-pm --policy kernel-compatible`;
     if (total === 0) {
       return [{
         severity: 'error',

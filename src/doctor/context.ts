@@ -8,17 +8,19 @@ import { getPathManager } from '../mptcp/pm/pathmanager.js';
 import { bytesToIp } from '../netlink/route/ip.js';
 import { listAddresses, listLinks, listRoutes, listRules } from '../netlink/route/ops.js';
 import { RouteSocket } from '../netlink/route/socket.js';
-import { Netns } from '../os/netns.js';
+import { Netns, netnsName } from '../os/netns.js';
 import type { DoctorContext, Listener } from './types.js';
 
 /** Opens sockets in `netns` and reads its state; call `closeContext` afterwards. */
-export async function readContext(netns: string | undefined, windowMs: number): Promise<DoctorContext> {
-  const ns = Netns.open(netns);
+export async function readContext(namespace: string | Netns | undefined, windowMs: number): Promise<DoctorContext> {
+  // Opened once: every check reads this namespace through the handle.
+  const ns = Netns.open(namespace);
+  const netns = netnsName(namespace);
   let pm: MptcpPm | undefined;
   let route: RouteSocket | undefined;
   try {
     route = RouteSocket.open({ netns: ns });
-    pm = await MptcpPm.open({ netns });
+    pm = await MptcpPm.open({ netns: ns });
     const sysctl = (path: string): string | undefined => ns.run(() => {
       try {
         return readFileSync(`/proc/sys/${path}`, 'utf8').trim();

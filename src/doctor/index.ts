@@ -9,6 +9,7 @@ import { connections } from './checks-connections.js';
 import { closeContext, readContext } from './context.js';
 import type { Check, Finding } from './types.js';
 import { checkInt } from '../mptcp/input/validate.js';
+import type { Netns } from '../os/netns.js';
 
 export type { Check, Finding, Severity, DoctorContext } from './types.js';
 
@@ -23,8 +24,8 @@ export const DEFAULT_WINDOW_MS = 1000;
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
-  /** Namespace name under /run/netns or a path; the caller's own when absent. */
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
   /** The checks to run (default {@link CHECKS}). */
   checks?: readonly Check[];
   /**

@@ -2,6 +2,7 @@
 // counted by state and path manager, and fallbacks, as metric families.
 
 import type { MetricFamily, Source, Target } from './source.js';
+import type { Netns } from '../os/netns.js';
 
 /** What this source needs of a connection (MptcpDiag's MptcpConnection has it). */
 export interface ConnectionLike {
@@ -84,18 +85,18 @@ export function connectionFamilies(conns: readonly ConnectionLike[] | Connection
  */
 export function connectionsSource(
   target: Target,
-  open: (netns: string | undefined) => Promise<ConnectionReader>,
-  pathManager: (netns: string | undefined) => Promise<string>,
+  open: (ns: Netns) => Promise<ConnectionReader>,
+  pathManager: (ns: Netns) => Promise<string>,
 ): Source {
   let reader: Promise<ConnectionReader> | undefined;
   return {
     name: 'connections',
     collect: async () => {
-      reader ??= open(target.netns);
+      reader ??= (async () => open(target.handle()))();
       reader.catch(() => (reader = undefined));
       const r = await reader;
       // Counting from each reply's state byte: nothing decoded that is not exported.
-      const [counts, pm] = await Promise.all([r.counts ? r.counts() : r.connections(), pathManager(target.netns)]);
+      const [counts, pm] = await Promise.all([r.counts ? r.counts() : r.connections(), pathManager(target.handle())]);
       return connectionFamilies(counts, pm);
     },
     close: () => {

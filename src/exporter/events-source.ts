@@ -46,7 +46,7 @@ const TYPE_LABEL: Record<string, string> = {
  */
 export async function eventsSource(target: Target): Promise<Source> {
   const counts: EventCounts = { byType: new Map(Object.values(TYPE_LABEL).map((t) => [t, 0])), lost: 0, overrunsUnknown: 0 };
-  const events = await MptcpEvents.open({ netns: target.netns });
+  const events = await MptcpEvents.open({ netns: target.handle() });
   const count = (type: string): void => {
     const label = TYPE_LABEL[type] ?? type;
     counts.byType.set(label, (counts.byType.get(label) ?? 0) + 1);

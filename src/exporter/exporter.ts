@@ -8,14 +8,17 @@ import { eventsSource } from './events-source.js';
 import { connectionsSource } from './connections-source.js';
 import { MptcpDiag } from '../mptcp/diag/diag.js';
 import { getPathManager } from '../mptcp/pm/pathmanager.js';
-import { Netns } from '../os/netns.js';
+import type { Netns } from '../os/netns.js';
 import { ValidationError } from '../netlink/core/errors.js';
-import { checkOptions, OPTION, show } from '../mptcp/input/validate.js';
-import type { MetricFamily, Source, SourceFactory, Target } from './source.js';
+import { checkArray, checkOptions, OPTION, show } from '../mptcp/input/validate.js';
+import { openTarget, type MetricFamily, type Source, type SourceFactory, type Target } from './source.js';
 
 export interface MptcpExporterOptions {
-  /** Namespaces to watch (names under /run/netns or paths); default: the caller's own. */
-  netns?: (string | undefined)[];
+  /**
+   * Namespaces to watch (names under /run/netns, paths, or open Netns handles, borrowed); default:
+   * the caller's own. Each is opened once, when first found, and held until close.
+   */
+  netns?: (string | Netns | undefined)[];
   /** How long one scrape waits for the kernel, in ms (default 2000). */
   timeoutMs?: number;
   /** Built-in sources to leave out ('counters', 'pm', 'events', 'connections'). */
@@ -51,7 +54,7 @@ export class MptcpExporter {
   private scraping: Promise<void> | undefined;
   private closed = false;
 
-  private constructor(private readonly opts: Required<Pick<MptcpExporterOptions, 'timeoutMs'>> & MptcpExporterOptions, targets: Target[]) {
+  private constructor(private readonly opts: Required<Pick<MptcpExporterOptions, 'timeoutMs'>> & MptcpExporterOptions, private readonly targets: (Target & { close(): void })[]) {
     this.labelNetns = targets.length > 1;
     const ns = this.labelNetns ? ['netns'] : [];
     this.up = new Gauge({ name: 'mptcp_exporter_source_up', help: 'Whether the last scrape of a source succeeded in time (1) or not (0).', labelNames: [...ns, 'source'], registers: [this.registry] });
@@ -75,17 +78,23 @@ export class MptcpExporter {
     const without = new Set(options.without ?? []);
     // Every namespace the built-in sources read must exist: a missing one is an error, not a set of
     // sources that are down. (Sources of the caller's own interpret the targets as they like.)
+    // Each target's namespace is opened once and held: every source then reads that namespace.
+    const targets = (options.netns?.length ? options.netns : [undefined]).map((netns) => openTarget(netns));
     if (BUILT_IN_SOURCES.some((s) => !without.has(s))) {
-      for (const name of options.netns ?? []) if (name !== undefined) Netns.open(name).close();
+      try {
+        for (const t of targets) t.handle();
+      } catch (e) {
+        for (const t of targets) t.close();
+        throw e;
+      }
     }
-    const targets = (options.netns?.length ? options.netns : [undefined]).map((netns) => ({ netns }));
     const timeoutMs = options.timeoutMs ?? 2000;
     const exporter = new MptcpExporter({ ...options, timeoutMs }, targets);
     const factories: SourceFactory[] = [
       ...(without.has('counters') ? [] : [netstatSource]),
       ...(without.has('pm') ? [] : [(t: Target) => pmSource(t, timeoutMs)]),
       ...(without.has('events') ? [] : [eventsSource]),
-      ...(without.has('connections') ? [] : [(t: Target) => connectionsSource(t, (netns) => MptcpDiag.open({ netns, timeoutMs }), pathManagerOf)]),
+      ...(without.has('connections') ? [] : [(t: Target) => connectionsSource(t, (ns) => MptcpDiag.open({ netns: ns, timeoutMs }), pathManagerOf)]),
       ...(options.sources ?? []),
     ];
     try {
@@ -117,6 +126,7 @@ export class MptcpExporter {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.slots) s.source.close();
+    for (const t of this.targets) t.close();
   }
 
   private async collectAll(): Promise<void> {
@@ -168,34 +178,24 @@ export class MptcpExporter {
   }
 }
 
-/** The path manager new connections of `netns` get (the pm_type / path_manager sysctl). */
-async function pathManagerOf(netns: string | undefined): Promise<string> {
-  const ns = Netns.open(netns);
-  try {
-    return getPathManager(ns);
-  } finally {
-    ns.close();
-  }
+/** The path manager new connections of `ns` get (the pm_type / path_manager sysctl). */
+async function pathManagerOf(ns: Netns): Promise<string> {
+  return getPathManager(ns);
 }
 
 const BUILT_IN_SOURCES = ['counters', 'pm', 'events', 'connections'];
 
-function arrayOf(field: string, v: unknown, each: (field: string, item: unknown) => void): void {
-  if (!Array.isArray(v)) throw new ValidationError(field, `must be an array, got ${show(v)}`);
-  v.forEach((item, i) => each(`${field}[${i}]`, item));
-}
-
 /** The exporter's options, checked before anything is opened. */
 function checkExporterOptions(options: MptcpExporterOptions): void {
   checkOptions(options, {
-    netns: (f, v) => arrayOf(f, v, (g, item) => OPTION.netns(g, item)),
+    netns: (f, v) => checkArray(f, v, (g, item) => OPTION.netns(g, item)),
     timeoutMs: OPTION.timeoutMs,
-    without: (f, v) => arrayOf(f, v, (g, item) => {
+    without: (f, v) => checkArray(f, v, (g, item) => {
       if (typeof item !== 'string' || !BUILT_IN_SOURCES.includes(item)) {
         throw new ValidationError(g, `must be one of ${BUILT_IN_SOURCES.join(', ')}, got ${show(item)}`);
       }
     }),
-    sources: (f, v) => arrayOf(f, v, (g, item) => {
+    sources: (f, v) => checkArray(f, v, (g, item) => {
       if (typeof item !== 'function') throw new ValidationError(g, `must be a source factory (a function), got ${show(item)}`);
     }),
     processMetrics: OPTION.boolean,

@@ -22,8 +22,11 @@ export function parseMptcpExt(text: string): Map<string, number> {
   return out;
 }
 
-/** Reads the counters of `netns` (entering it on this thread for the read). Sync, a few µs. */
-export function readMptcpExt(netns: string | undefined): Map<string, number> {
+/**
+ * Reads the counters of `netns` (a name, a path, or a Netns handle, borrowed; entering it on this
+ * thread for the read). Sync, a few µs.
+ */
+export function readMptcpExt(netns: string | Netns | undefined): Map<string, number> {
   const read = (): string => readFileSync('/proc/thread-self/net/netstat', 'utf8');
   if (netns === undefined) return parseMptcpExt(read());
   const ns = Netns.open(netns);
@@ -57,7 +60,7 @@ export function counterFamilies(values: Map<string, number>): MetricFamily[] {
 export function netstatSource(target: Target): Source {
   return {
     name: 'counters',
-    collect: async () => counterFamilies(readMptcpExt(target.netns)),
+    collect: async () => counterFamilies(readMptcpExt(target.handle())),
     close: () => undefined,
   };
 }

@@ -51,7 +51,7 @@ export function pmFamilies(eps: readonly Endpoint[], limits: { subflows: number;
 export function pmSource(target: Target, timeoutMs: number): Source {
   let client: Promise<MptcpPm> | undefined;
   const pm = (): Promise<MptcpPm> => {
-    client ??= MptcpPm.open({ netns: target.netns, timeoutMs });
+    client ??= (async () => MptcpPm.open({ netns: target.handle(), timeoutMs }))();
     // A failed open is retried at the next scrape (the namespace may appear later).
     client.catch(() => (client = undefined));
     return client;

@@ -1,6 +1,8 @@
 // Exporter layer: what a metrics source gives (metric families of one namespace) and the names the
 // exporter uses; sources for the kernel's state plug in through this one interface.
 
+import { Netns, netnsName } from '../os/netns.js';
+
 /** One sample: label values (without `netns`, which the exporter adds) and a value. */
 export interface Sample {
   labels: Record<string, string>;
@@ -17,9 +19,26 @@ export interface MetricFamily {
   samples: Sample[];
 }
 
-/** The namespace a source reads: undefined is the exporter's own. */
+/** The namespace a source reads. */
 export interface Target {
+  /** Its name (the `netns` label); undefined for the exporter's own namespace. */
   netns: string | undefined;
+  /**
+   * The namespace itself, opened by the first call that finds it and held from then on: every
+   * source of the target acts on that namespace, even when its name is later given to another.
+   * @throws NetnsError while it does not exist (the source fails this scrape and tries again).
+   */
+  handle(): Netns;
+}
+
+/** A target for `netns` (a name, a path, a borrowed handle, or undefined for the caller's own); `close` releases it. */
+export function openTarget(netns: string | Netns | undefined): Target & { close(): void } {
+  let ns: Netns | undefined;
+  return {
+    netns: netnsName(netns),
+    handle: () => (ns ??= Netns.open(netns)),
+    close: () => ns?.close(),
+  };
 }
 
 /**

@@ -43,7 +43,7 @@ export class Netns {
   readonly id: number;
   private fd: number;
 
-  private constructor(name: string | undefined, fd: number, id: number) {
+  private constructor(name: string | undefined, fd: number, id: number, private readonly owned = true) {
     this.name = name;
     this.fd = fd;
     this.id = id;
@@ -51,10 +51,16 @@ export class Netns {
 
   /**
    * Opens `netns` (a name under /run/netns or a path such as /proc/PID/ns/net), or the caller's
-   * namespace when undefined. Needs no privilege.
-   * @throws NetnsError when it does not exist or is not a network namespace.
+   * namespace when undefined. Needs no privilege. Given a handle, returns a borrowed view of it:
+   * the same namespace, whatever happens to its name meanwhile, and closing the view leaves the
+   * handle open (the caller keeps the handle open while the view is used).
+   * @throws NetnsError when it does not exist or is not a network namespace, or the handle is closed.
    */
-  static open(netns: string | undefined): Netns {
+  static open(netns: string | Netns | undefined): Netns {
+    if (netns instanceof Netns) {
+      if (netns.fd < 0) throw new NetnsError(netns.name ?? '(own)', 'the handle is closed');
+      return new Netns(netns.name, netns.fd, netns.id, false);
+    }
     const path = netns === undefined ? SELF : netnsPath(netns);
     const label = netns ?? '(own)';
     let fd: number;
@@ -119,9 +125,12 @@ export class Netns {
     return this.run(() => ifIndexToName(index));
   }
 
-  /** Releases the fd. Sockets already opened in the namespace keep working. Idempotent. */
+  /**
+   * Releases the fd (a borrowed view only lets go of the handle it borrowed). Sockets already
+   * opened in the namespace keep working. Idempotent.
+   */
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
+    if (this.fd >= 0 && this.owned) closeSync(this.fd);
     this.fd = -1;
   }
 }
@@ -130,11 +139,16 @@ export class Netns {
  * Runs `fn` (synchronous) inside `netns` (a name under /run/netns or a path), opening the namespace
  * for this call only. Prefer a {@link Netns} held open when acting on one namespace repeatedly.
  */
-export function withNetns<T>(netns: string, fn: () => T): T {
+export function withNetns<T>(netns: string | Netns, fn: () => T): T {
   const ns = Netns.open(netns);
   try {
     return ns.run(fn);
   } finally {
     ns.close();
   }
+}
+
+/** The name a namespace was given by (a name, a path, or a handle's), undefined for the caller's own. */
+export function netnsName(netns: string | Netns | undefined): string | undefined {
+  return netns instanceof Netns ? netns.name : netns;
 }

@@ -5,11 +5,15 @@ import { ValidationError } from '../netlink/core/errors.js';
 import { familyOf, networkBytes, ipToBytes } from '../netlink/route/ip.js';
 import { ENDPOINT_FLAGS, flagsToBits, bitsToFlags, type EndpointFlag } from '../mptcp/pm/endpoint.js';
 import { checkBoolean, checkInt, checkKeys, checkNetns, checkObject, show } from '../mptcp/input/validate.js';
+import type { Netns } from '../os/netns.js';
 import { ENDPOINT_ID_RANGE, RESERVED_TABLES, TABLE_RANGE } from './marks.js';
+import { globMatch, globProblem, globsMeet } from './glob.js';
+
+export { globMatch, globsMeet } from './glob.js';
 
 /** One line of policy: interfaces whose name matches `interface` get endpoints with `flags`. */
 export interface PolicyRule {
-  /** Interface name or glob (`*` any run of characters, `?` one character): `eth*`, `wlan0`. */
+  /** Interface name or glob (`*` any run of characters, `?` one character, `[0-9]` one of a set): `eth*`, `wlan0`, `eth[0-9]`. */
   interface: string;
   /** Endpoint flags: `subflow`, `signal`, `backup`, `fullmesh` (not `signal` with `fullmesh`). */
   flags: EndpointFlag[];
@@ -19,7 +23,8 @@ export interface PolicyRule {
 
 /** What {@link EndpointReconciler.start} takes (also the `mptcp-pm auto` config file). */
 export interface ReconcilerOptions {
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
   rules: PolicyRule[];
   /** Also keep a per-source rule and table for each endpoint address (default false). */
   sourceRouting?: boolean;
@@ -46,7 +51,7 @@ export interface CheckedRule {
 }
 
 export interface CheckedPolicy {
-  netns?: string;
+  netns?: string | Netns;
   rules: CheckedRule[];
   sourceRouting: boolean;
   ipv4: boolean;
@@ -112,8 +117,10 @@ function checkRule(field: string, input: unknown): CheckedRule {
   const r = checkObject(field, input);
   checkKeys(field, r, ['interface', 'flags', 'subnets']);
   if (typeof r.interface !== 'string' || !/^[^/:\s]{1,15}$/.test(r.interface)) {
-    throw new ValidationError(`${field}.interface`, `must be an interface name or glob (* and ?) of 1 to 15 characters, got ${show(r.interface)}`);
+    throw new ValidationError(`${field}.interface`, `must be an interface name or glob (*, ?, [0-9]) of 1 to 15 characters, got ${show(r.interface)}`);
   }
+  const problem = globProblem(r.interface);
+  if (problem) throw new ValidationError(`${field}.interface`, `must be an interface name or glob (*, ?, [0-9]): ${problem}`);
   if (!Array.isArray(r.flags) || r.flags.length === 0) throw new ValidationError(`${field}.flags`, `must be a non-empty array of flag names, got ${show(r.flags)}`);
   const bits = flagsToBits(`${field}.flags`, r.flags);
   if (bits & ENDPOINT_FLAGS.implicit) throw new ValidationError(`${field}.flags`, '"implicit" endpoints are made by the kernel only');
@@ -135,30 +142,6 @@ function checkPrefix(field: string, v: unknown): { bytes: Buffer; len: number } 
   const len = m ? Number(m[2]) : -1;
   if (!m || fam === 0 || len > (fam === 2 ? 32 : 128)) throw new ValidationError(field, `must be a prefix such as 192.0.2.0/24 or 2001:db8::/32, got ${show(v)}`);
   return { bytes: networkBytes(m[1], len), len };
-}
-
-/** Whether interface `name` matches `glob` (`*`, `?`). */
-export function globMatch(glob: string, name: string): boolean {
-  const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return re.test(name);
-}
-
-/** Whether some string matches both globs. */
-export function globsMeet(p: string, q: string): boolean {
-  const memo = new Map<number, boolean>();
-  const f = (i: number, j: number): boolean => {
-    const key = i * 64 + j;
-    const hit = memo.get(key);
-    if (hit !== undefined) return hit;
-    let r = false;
-    if (i === p.length && j === q.length) r = true;
-    else if (i < p.length && p[i] === '*' && (f(i + 1, j) || (j < q.length && f(i, j + 1)))) r = true;
-    else if (j < q.length && q[j] === '*' && (f(i, j + 1) || (i < p.length && f(i + 1, j)))) r = true;
-    else if (i < p.length && j < q.length && p[i] !== '*' && q[j] !== '*' && (p[i] === q[j] || p[i] === '?' || q[j] === '?')) r = f(i + 1, j + 1);
-    memo.set(key, r);
-    return r;
-  };
-  return f(0, 0);
 }
 
 /** The rule for an address on interface `ifname`, or undefined when the policy leaves it out. */

@@ -9,6 +9,7 @@ import { RouteSocket } from '../netlink/route/socket.js';
 import { listAddresses, listLinks, listRoutes } from '../netlink/route/ops.js';
 import type { EndpointFlag } from '../mptcp/pm/endpoint.js';
 import { checkPolicy, type CheckedPolicy, type ReconcilerOptions } from './policy.js';
+import { globMatch } from './glob.js';
 import { isOwnEndpoint, planEndpoints, wantedAddresses, type Wanted } from './plan.js';
 import { SourceRouting, linkGateway } from './source-routing.js';
 import { RECONCILER_RULE_PRIORITY } from './marks.js';
@@ -32,6 +33,8 @@ export interface ReconcilerEvents {
   error: (err: Error) => void;
   /** Notifications were lost (socket overrun; how many, when the drop counter can be read): a full pass follows. */
   overrun: (lost: number | undefined) => void;
+  /** Something worth saying that is not a failure: at start, a rule whose interface glob matches no interface. */
+  warning: (message: string) => void;
 }
 
 const GROUPS = [
@@ -86,9 +89,9 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
       opened.push(monitor);
       const sock = RouteSocket.open({ netns: ns });
       opened.push(sock);
-      const pm = await MptcpPm.open({ netns: policy.netns });
+      const pm = await MptcpPm.open({ netns: ns });
       opened.push(pm);
-      const routing = policy.sourceRouting ? await SourceRouting.open({ netns: policy.netns, tables: policy.tables, priority: RECONCILER_RULE_PRIORITY }) : undefined;
+      const routing = policy.sourceRouting ? await SourceRouting.open({ netns: ns, tables: policy.tables, priority: RECONCILER_RULE_PRIORITY }) : undefined;
       if (routing) opened.push(routing);
       const r = new EndpointReconciler(policy, pm, sock, monitor, routing, ns);
       monitor.onNotification(() => r.schedule());
@@ -139,6 +142,7 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
     this.passes++;
     const changes: ReconcilerChange[] = [];
     const failures: Error[] = [];
+    const warnings: string[] = [];
     // One failing step (an address that vanished meanwhile, a refused route) must not hold up the others.
     const attempt = async (fn: () => Promise<ReconcilerChange | undefined>): Promise<void> => {
       try {
@@ -150,6 +154,14 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
     };
     try {
       const links = await listLinks(this.sock);
+      if (!this.started) {
+        // Said once, at start: a rule that matches nothing is most often a typo in its glob.
+        this.policy.rules.forEach((rule, i) => {
+          if (!links.some((l) => globMatch(rule.interface, l.name))) {
+            warnings.push(`rules[${i}].interface "${rule.interface}" matches no interface of the namespace (${links.map((l) => l.name).join(', ')})`);
+          }
+        });
+      }
       const wanted = wantedAddresses(this.policy, links, await listAddresses(this.sock));
       const plan = planEndpoints(this.policy, wanted, await this.pm.listEndpoints());
       for (const e of plan.remove) {
@@ -170,6 +182,7 @@ export class EndpointReconciler extends EventEmitter<ReconcilerEvents> {
     }
     this.lastError = failures[0];
     const report = (): void => {
+      for (const w of warnings) this.emit('warning', w);
       if (changes.length > 0) this.emit('change', changes);
       if (!this.stopped) for (const f of failures) this.emit('error', f);
     };

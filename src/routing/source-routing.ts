@@ -16,8 +16,8 @@ import { RESERVED_TABLES, ROUTE_PROTOCOL, RULE_PRIORITY } from './marks.js';
 
 /** Options of {@link SourceRouting.open}. */
 export interface SourceRoutingOptions {
-  /** Namespace name under /run/netns or a path; the caller's when absent. */
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
   /** Per-request timeout (default 5000 ms). */
   timeoutMs?: number;
   /** Tables handed out when `add` names none (default 1000–1999). */

@@ -36,12 +36,11 @@ function permanent(e: unknown): boolean {
 
 export function createActions(st: ConnState, ctx: ActionContext): UpmActions {
   const { pm, serial, backoff, stats } = ctx;
-  const scheduled = new Set<string>();
+  const scheduled = new Map<string, ReturnType<typeof setTimeout>>();
   const serialised = <T>(fn: () => Promise<T>): Promise<T> => serial.run(st.token, fn);
 
   const schedule = (spec: CreateSpec, path: string, delay: number): CreateOutcome => {
     if (scheduled.has(path)) return 'scheduled';
-    scheduled.add(path);
     const t = setTimeout(() => {
       st.timers.delete(t);
       scheduled.delete(path);
@@ -49,6 +48,7 @@ export function createActions(st: ConnState, ctx: ActionContext): UpmActions {
       ctx.emit('action', { action: 'retry', token: st.token, detail: `${path} after ${backoff.failures(`${st.token}|${path}`)} failure(s)` });
       create(spec).catch((error: Error) => ctx.emit('error', { error, token: st.token, hook: 'createSubflow' }));
     }, delay);
+    scheduled.set(path, t);
     st.timers.add(t);
     return 'scheduled';
   };
@@ -106,6 +106,17 @@ export function createActions(st: ConnState, ctx: ActionContext): UpmActions {
 
   return {
     createSubflow: create,
+    retrySubflow: (spec) => {
+      const path = pathKey(spec.local.address, spec.remote.address, spec.remote.port ?? st.remote.port);
+      const waiting = scheduled.get(path);
+      if (waiting !== undefined) {
+        clearTimeout(waiting);
+        st.timers.delete(waiting);
+        scheduled.delete(path);
+      }
+      backoff.succeed(`${st.token}|${path}`);
+      return create(spec);
+    },
     destroySubflow: (sf) => serialised(async () => {
       await pm.destroySubflow({ token: st.token, ...ends(sf) });
       ctx.emit('action', { action: 'destroySubflow', token: st.token, detail: `${sf.local.address}:${sf.local.port} > ${sf.remote.address}:${sf.remote.port}` });

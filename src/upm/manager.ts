@@ -2,20 +2,15 @@
 // once per fact, and rebuilds its picture from the kernel after lost events so no connection is missed.
 
 import { EventEmitter } from 'eventemitter3';
-import { MptcpEvents } from '../mptcp/events/events.js';
 import type { AnnouncedEvent, MptcpEvent, RemovedEvent, SubClosedEvent } from '../mptcp/events/types.js';
-import { MptcpPm } from '../mptcp/pm/pm.js';
-import { ConnectionTracker, type TrackedConnection } from '../mptcp/tracker/tracker.js';
-import { checkBoolean, checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/input/validate.js';
+import type { TrackedConnection } from '../mptcp/tracker/tracker.js';
 import { createActions } from './actions.js';
 import { Backoff, KeyedSerial, pathKey } from './bookkeeping.js';
 import { ConnState } from './connection.js';
-import { PathManagerModeError } from './errors.js';
-import { checkBackoff, checkPolicy, namespaceAddresses, type UpmParts, type UserspacePathManagerOptions } from './options.js';
+import { checkPolicy, openParts, type UpmParts, type UserspacePathManagerOptions } from './options.js';
 import type { HookName, Policy, UpmActions, UpmEvents, UpmStats, UpmSubflow } from './types.js';
 
 export type { UpmParts, UserspacePathManagerOptions } from './options.js';
-
 
 /**
  * A userspace path manager running `policy` in one namespace.
@@ -50,41 +45,13 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
    * @throws ValidationError (options), PathManagerModeError, NetnsError, NetlinkError.
    */
   static async start(options: UserspacePathManagerOptions): Promise<UserspacePathManager> {
-    const o = checkObject('options', options);
-    checkKeys('options', o, ['netns', 'policy', 'receiveBufferBytes', 'switchPathManager', 'backoff', 'pendingTimeoutMs']);
-    const netns = checkNetns(o.netns);
-    checkPolicy(o.policy);
-    if (o.switchPathManager !== undefined) checkBoolean('switchPathManager', o.switchPathManager);
-    if (o.pendingTimeoutMs !== undefined) checkInt('pendingTimeoutMs', o.pendingTimeoutMs, 1, 3_600_000);
-    if (o.backoff !== undefined) checkBackoff(o.backoff);
-    const closers: (() => void)[] = [];
+    const { parts, early, close } = await openParts(options);
     try {
-      const pm = await MptcpPm.open({ netns });
-      closers.push(() => pm.close());
-      const current = await pm.getPathManager();
-      if (current !== 'userspace') {
-        if (options.switchPathManager !== true) throw new PathManagerModeError(netns, current);
-        await pm.setPathManager('userspace');
-      }
-      const rcv = options.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: options.receiveBufferBytes };
-      // One event socket for the tracker and the framework: each event is read and decoded once.
-      const events = await MptcpEvents.open({ netns, ...rcv });
-      closers.push(() => events.close());
-      // Held until the framework is wired, so nothing that arrives during the snapshot is dropped.
-      const early: (MptcpEvent | 'overrun')[] = [];
-      const hold = (e: MptcpEvent): void => void early.push(e);
-      const holdOverrun = (): void => void early.push('overrun');
-      events.on('event', hold);
-      events.on('overrun', holdOverrun);
-      const tracker = await ConnectionTracker.open({ netns, events });
-      closers.push(() => tracker.close());
-      events.off('event', hold);
-      events.off('overrun', holdOverrun);
-      const upm = new UserspacePathManager({ tracker, events, pm, localAddresses: () => namespaceAddresses(netns) }, options.policy, options);
+      const upm = new UserspacePathManager(parts, options.policy, options);
       upm.begin(early, true);
       return upm;
     } catch (e) {
-      for (const c of closers.reverse()) c();
+      close();
       throw e;
     }
   }
@@ -252,7 +219,11 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
     this.stats.subflowsClosed++;
     if (!sf.established || sf.error) this.stats.failures++;
     if (!st.open) return;
-    this.backoff.fail(`${st.token}|${pathKey(sf.local.address, sf.remote.address, sf.remote.port)}`);
+    const path = pathKey(sf.local.address, sf.remote.address, sf.remote.port);
+    // Said once, when the pair reaches its limit; later attempts on it are refused quietly.
+    if (this.backoff.fail(`${st.token}|${path}`) === this.backoff.maxAttempts) {
+      this.emit('error', { error: new Error(`giving up ${path} after ${this.backoff.maxAttempts} failures in a row${sf.error ? `: ${sf.error.code}` : ''}`), token: st.token, hook: 'subflowClosed' });
+    }
     this.hook(st, 'subflowClosed', (p, a) => p.subflowClosed?.(sf, st, a));
   }
 
@@ -312,5 +283,6 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
     ]);
     clearTimeout(timer);
     this.parts.pm.close();
+    this.parts.close?.();
   }
 }

@@ -60,6 +60,11 @@ export interface UpmActions {
    * recently waits its back-off first.
    */
   createSubflow(spec: { local: { address: string; id?: number; ifindex?: number }; remote: { address: string; port?: number }; backup?: boolean }): Promise<CreateOutcome>;
+  /**
+   * {@link createSubflow} after forgetting the path's failures: for a path given up (or waiting its
+   * back-off) whose link or address has just come back.
+   */
+  retrySubflow(spec: Parameters<UpmActions['createSubflow']>[0]): Promise<CreateOutcome>;
   /** SUBFLOW_DESTROY of a subflow this connection has. */
   destroySubflow(sf: Pick<UpmSubflow, 'local' | 'remote'>): Promise<void>;
   /** ANNOUNCE `address` to the peer with the framework's id for it (or `id`). */

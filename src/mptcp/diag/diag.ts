@@ -24,8 +24,8 @@ export interface DiagCounts {
 }
 
 export interface MptcpDiagOptions {
-  /** Namespace name under /run/netns or a path; the caller's own namespace when absent. */
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
   /** Per-request deadline in ms. */
   timeoutMs?: number;
 }
@@ -70,7 +70,7 @@ export class MptcpDiag {
   }
 
   /** For tests: a diag reader over a given socket (e.g. on a fake transport), naming interfaces of `netns`. */
-  static withSocket(sock: NetlinkSocket, netns?: string): MptcpDiag {
+  static withSocket(sock: NetlinkSocket, netns?: string | Netns): MptcpDiag {
     return new MptcpDiag(sock, Netns.open(netns));
   }
 

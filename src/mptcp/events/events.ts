@@ -9,7 +9,7 @@ import { SysError } from '../../os/sys.js';
 import { NetlinkError, UnsupportedError, ValidationError } from '../../netlink/core/errors.js';
 import { detectFeatures, LISTENER_EVENTS_SINCE } from '../pm/features.js';
 import { checkInt, checkKeys, checkNetns, checkObject, checkToken, show } from '../input/validate.js';
-import { Netns } from '../../os/netns.js';
+import { Netns, netnsName } from '../../os/netns.js';
 import type { Socket } from 'node:net';
 import { mptcpToken, socketFd } from '../../os/socket.js';
 import { ConnectionEvents } from './connection.js';
@@ -35,8 +35,8 @@ const FILTER_NAMES: readonly MptcpEventFilterName[] = [
 
 /** Options of {@link MptcpEvents.open}. */
 export interface MptcpEventsOptions {
-  /** Network namespace: a name under /run/netns or a path such as /proc/PID/ns/net. Default: the caller's. */
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
   /** Deliver only these event types (overruns are always delivered). Default: all. */
   types?: readonly MptcpEventFilterName[];
   /** Deliver only events of this connection (listener events carry no token and are left out). */
@@ -108,7 +108,7 @@ export class MptcpEvents extends EventEmitter<MptcpEventListeners> {
 
   private constructor(private readonly sock: GenlSocket, opts: MptcpEventsOptions, rcvbuf: number) {
     super();
-    this.netns = opts.netns;
+    this.netns = netnsName(opts.netns);
     this.types = opts.types ? new Set(opts.types) : undefined;
     this.token = opts.token;
     this.receiveBufferBytes = rcvbuf;

@@ -3,6 +3,7 @@
 
 import { PM_MAX_ADDR_ID } from '../../../generated/mptcp_pm.js';
 import { ValidationError } from '../../netlink/core/errors.js';
+import { Netns } from '../../os/netns.js';
 import { addressKind, isAddress, isLinkLocal, splitZone } from './address.js';
 
 /** An integer in [min, max], or a ValidationError naming `field`. */
@@ -126,11 +127,14 @@ function cut(text: string): string {
   return text.length <= SHOW_MAX ? text : `${text.slice(0, SHOW_MAX)}… (${text.length} characters)`;
 }
 
-/** A namespace name under /run/netns or a path (/proc/PID/ns/net); undefined is the caller's own. */
-export function checkNetns(value: unknown, field = 'netns'): string | undefined {
-  if (value === undefined) return undefined;
+/**
+ * A namespace name under /run/netns, a path (/proc/PID/ns/net) or an open {@link Netns} handle;
+ * undefined is the caller's own.
+ */
+export function checkNetns(value: unknown, field = 'netns'): string | Netns | undefined {
+  if (value === undefined || value instanceof Netns) return value;
   if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) {
-    throw new ValidationError(field, `must be a namespace name (as in ip netns list) or a path such as /proc/PID/ns/net, got ${show(value)}`);
+    throw new ValidationError(field, `must be a namespace name (as in ip netns list), a path such as /proc/PID/ns/net or a Netns handle, got ${show(value)}`);
   }
   return value;
 }
@@ -152,6 +156,13 @@ export function checkOptions<T extends object>(value: T | undefined, checks: Rea
   for (const [key, check] of Object.entries(checks)) {
     if (o[key] !== undefined) check(key, o[key]);
   }
+  return value;
+}
+
+/** An array whose every item passes `each` (called with `field[i]`), or a ValidationError naming `field`. */
+export function checkArray(field: string, value: unknown, each: (field: string, item: unknown) => unknown): unknown[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, `must be an array, got ${show(value)}`);
+  value.forEach((item, i) => each(`${field}[${i}]`, item));
   return value;
 }
 

@@ -2,10 +2,11 @@
 // the calls themselves.
 
 import type { GenlSocketOptions } from '../../netlink/genl/socket.js';
+import type { Netns } from '../../os/netns.js';
 
 export interface MptcpPmOptions {
-  /** A namespace name under /run/netns, or a path such as /proc/PID/ns/net. Default: the caller's. */
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
   /** Per-request timeout in milliseconds (default 5000). */
   timeoutMs?: number;
   /** For tests: a transport to use instead of a kernel socket. */
@@ -15,6 +16,11 @@ export interface MptcpPmOptions {
    * `transport` is given without it, the policies are not asked for (policy-based features false).
    */
   ctrlTransport?: GenlSocketOptions['transport'];
+  /**
+   * Open with one round trip (the family lookup) instead of two: the policy-based features are
+   * asked for when first needed (see MptcpPm.learnFeatures). Default false.
+   */
+  lazyFeatures?: boolean;
 }
 
 /** Limits of the in-kernel path manager, as `ip mptcp limits` names them. */

@@ -11,8 +11,8 @@ const NETSTAT = '/proc/thread-self/net/netstat';
 const PREFIX = 'MPTcpExt:';
 
 export interface CountersOptions {
-  /** Namespace name under /run/netns or a path; the caller's own namespace when absent. */
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
 }
 
 /**

@@ -29,7 +29,8 @@ export interface MptcpStatus {
 }
 
 export interface StatusOptions {
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
 }
 
 function num(v: string | undefined): number | undefined {

@@ -3,8 +3,9 @@
 
 import { EventEmitter } from 'eventemitter3';
 import { ClosedError, ValidationError } from '../../netlink/core/errors.js';
+import { Netns } from '../../os/netns.js';
 import { MptcpDiag } from '../diag/diag.js';
-import { checkOptions, OPTION } from '../input/validate.js';
+import { checkNetns, checkOptions, OPTION } from '../input/validate.js';
 import type { MptcpConnection } from '../diag/model.js';
 import { MptcpEvents } from '../events/events.js';
 import type { MptcpEvent, OverrunEvent } from '../events/types.js';
@@ -25,7 +26,8 @@ export interface TrackerEvents {
 }
 
 export interface ConnectionTrackerOptions {
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. Opened once: both sockets live in it. */
+  netns?: string | Netns;
   /** Receive buffer of the event socket (see MptcpEvents); a small one overruns sooner. */
   receiveBufferBytes?: number;
   /**
@@ -57,7 +59,7 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
   private lost: number | undefined;
   private closed = false;
 
-  private constructor(private readonly events: MptcpEvents, private readonly diag: MptcpDiag) {
+  private constructor(private readonly events: MptcpEvents, private readonly diag: MptcpDiag, private readonly ns: Netns) {
     super();
   }
 
@@ -74,15 +76,23 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
         if (!(v instanceof MptcpEvents)) throw new ValidationError(field, 'must be an open MptcpEvents when given');
       },
     });
-    const events = opts.events ?? await MptcpEvents.open({ netns: opts.netns, ...(opts.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: opts.receiveBufferBytes }) });
+    const ns = Netns.open(checkNetns(opts.netns));
+    let events: MptcpEvents;
     let diag: MptcpDiag;
     try {
-      diag = await MptcpDiag.open({ netns: opts.netns });
+      events = opts.events ?? await MptcpEvents.open({ netns: ns, ...(opts.receiveBufferBytes === undefined ? {} : { receiveBufferBytes: opts.receiveBufferBytes }) });
+      try {
+        diag = await MptcpDiag.open({ netns: ns });
+      } catch (e) {
+        events.close();
+        throw e;
+      }
     } catch (e) {
-      events.close();
+      ns.close();
       throw e;
     }
-    const t = new ConnectionTracker(events, diag);
+    // Held until close: the diag reader names interfaces through it.
+    const t = new ConnectionTracker(events, diag, ns);
     events.on('event', (e) => t.onEvent(e));
     events.on('overrun', (o) => t.onOverrun(o));
     events.on('error', (e) => t.emit('error', e));
@@ -169,5 +179,6 @@ export class ConnectionTracker extends EventEmitter<TrackerEvents> {
     this.closed = true;
     this.events.close();
     this.diag.close();
+    this.ns.close();
   }
 }

@@ -1,25 +1,21 @@
 // Built-in policies: small helpers they share (each policy file stays a readable example).
 
 import { isIP } from 'node:net';
-import { checkAddress, checkBoolean, checkId, checkKeys, checkObject, checkOptions, show, type OptionCheck } from '../../mptcp/input/validate.js';
-import { ValidationError } from '../../netlink/core/errors.js';
+import {
+  checkAddress, checkArray, checkBoolean, checkId, checkKeys, checkObject, checkOptions, type OptionCheck,
+} from '../../mptcp/input/validate.js';
 import type { LocalAddress, UpmActions, UpmConnection } from '../types.js';
-
-function list(field: string, v: unknown, each: (field: string, item: unknown) => void): void {
-  if (!Array.isArray(v)) throw new ValidationError(field, `must be an array, got ${show(v)}`);
-  v.forEach((item, i) => each(`${field}[${i}]`, item));
-}
 
 /** The keys the built-in policies take, each with its check (addresses are unicast, ids 1–255). */
 const POLICY_OPTIONS: Record<string, OptionCheck> = {
-  addresses: (f, v) => list(f, v, (g, item) => {
+  addresses: (f, v) => checkArray(f, v, (g, item) => {
     const a = checkObject(g, item);
     checkKeys(g, a, ['address', 'id', 'backup']);
     checkAddress(`${g}.address`, a.address, { unicast: true });
     if (a.id !== undefined) checkId(`${g}.id`, a.id);
     if (a.backup !== undefined) checkBoolean(`${g}.backup`, a.backup);
   }),
-  backup: (f, v) => list(f, v, (g, item) => checkAddress(g, item, { unicast: true })),
+  backup: (f, v) => checkArray(f, v, (g, item) => checkAddress(g, item, { unicast: true })),
   clientSide: (f, v) => checkBoolean(f, v),
 };
 

@@ -3,3 +3,4 @@
 export { subflowPerAddress, type SubflowPerAddressOptions } from './subflow-per-address.js';
 export { announceAddresses, type AnnounceAddressesOptions } from './announce-addresses.js';
 export { fullmesh, type FullmeshOptions } from './fullmesh.js';
+export { kernelCompatible, wantedSubflows, KERNEL_COMPATIBLE_BACKOFF, type KernelCompatibleOptions, type ClosablePolicy } from './kernel-compatible.js';

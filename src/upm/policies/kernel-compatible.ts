@@ -1,0 +1,143 @@
+// Built-in policy: what the in-kernel path manager does with the namespace's endpoint table and limits
+// (subflow, signal, backup, fullmesh, laminar), plus healing: a closed subflow whose address and route
+// remain is opened again (the framework spaces attempts out, 0.5 s doubling to 30 s, and gives a pair
+// up after repeated failures, saying so once), and a pair is tried again when its link or address returns.
+
+import { isIP } from 'node:net';
+import type { Endpoint } from '../../mptcp/pm/endpoint.js';
+import { pathKey } from '../bookkeeping.js';
+import type { BackoffOptions } from '../bookkeeping.js';
+import type { Policy, UpmActions, UpmConnection } from '../types.js';
+import { NamespaceView } from './namespace-view.js';
+
+export interface KernelCompatibleOptions {
+  /** The namespace whose endpoint table and limits are followed (the path manager's own). */
+  netns?: string;
+  /** How often the endpoint table and limits are re-read (ms, default 1000); links and addresses follow rtnetlink. */
+  refreshMs?: number;
+}
+
+/** The back-off this policy is meant to run with: 0.5 s doubling to 30 s, a pair given up after 8 failures in a row. */
+export const KERNEL_COMPATIBLE_BACKOFF: Required<BackoffOptions> = { baseMs: 500, maxMs: 30_000, maxAttempts: 8 };
+
+/** A policy that also owns sockets: `close` releases them once the path manager has stopped. */
+export type ClosablePolicy = Policy & { close(): void };
+
+interface Want {
+  local: { address: string; id: number; ifindex?: number };
+  remote: { address: string; port: number };
+  backup: boolean;
+}
+
+const bare = (a: string): string => a.replace(/^::ffff:(?=\d+\.)/, '');
+const familyOf = (a: string): 'inet' | 'inet6' => (isIP(bare(a)) === 6 ? 'inet6' : 'inet');
+const has = (e: Endpoint, f: string): boolean => (e.flags as string[]).includes(f);
+
+/**
+ * The subflows the in-kernel path manager would open on `conn` (the side that connected): one from
+ * each `subflow` endpoint to the peer's address, `fullmesh` endpoints also to each announced address,
+ * and for each announced address within `add_addr_accepted` one from a `laminar` endpoint (or the
+ * connection's own address); at most `subflows` in all.
+ */
+export function wantedSubflows(view: Pick<NamespaceView, 'endpoints' | 'limits'>, conn: UpmConnection): Want[] {
+  const fam = familyOf(conn.remote.address);
+  const local = bare(conn.local.address);
+  const eps = view.endpoints.filter((e) => e.family === fam).sort((a, b) => a.id - b.id);
+  const out: Want[] = [];
+  const add = (ep: Endpoint | undefined, address: string, remote: { address: string; port: number }): void => {
+    if (out.length >= view.limits.subflows) return;
+    if (address === local && bare(remote.address) === bare(conn.remote.address)) return; // the initial subflow
+    if (out.some((w) => w.local.address === address && w.remote.address === remote.address && w.remote.port === remote.port)) return;
+    out.push({ local: { address, id: ep?.id ?? 0, ...(ep?.ifindex ? { ifindex: ep.ifindex } : {}) }, remote, backup: ep ? has(ep, 'backup') : false });
+  };
+  for (const ep of eps.filter((e) => has(e, 'subflow'))) add(ep, ep.address, conn.remote);
+  const announced = conn.announced.filter((a) => familyOf(a.address) === fam).slice(0, view.limits.addAddrAccepted);
+  const laminar = eps.filter((e) => has(e, 'laminar'));
+  for (const [i, a] of announced.entries()) {
+    const remote = { address: a.address, port: a.port ?? conn.remote.port };
+    const mesh = eps.filter((e) => has(e, 'fullmesh'));
+    if (mesh.length > 0) for (const ep of mesh) add(ep, ep.address, remote);
+    else if (laminar.length > 0) add(laminar[i % laminar.length], laminar[i % laminar.length].address, remote);
+    else add(undefined, local, remote);
+  }
+  return out;
+}
+
+/**
+ * The in-kernel path manager's behaviour from userspace, with healing. Run it with
+ * {@link KERNEL_COMPATIBLE_BACKOFF} (`mptcp-pm userspace-pm --policy kernel-compatible` does).
+ * @example const policy = kernelCompatible({ netns: 'blue' });
+ * const upm = await UserspacePathManager.start({ netns: 'blue', policy, backoff: KERNEL_COMPATIBLE_BACKOFF });
+ */
+export function kernelCompatible(o: KernelCompatibleOptions = {}): ClosablePolicy {
+  let opening: Promise<NamespaceView> | undefined;
+  let closed = false;
+  const conns = new Map<number, { conn: UpmConnection; act: UpmActions }>();
+  const key = (token: number, w: Want): string => `${token}|${pathKey(w.local.address, w.remote.address, w.remote.port)}`;
+  /** Pairs whose address or link was not usable when last tried: they wait for it to come back. */
+  const waiting = new Set<string>();
+
+  // A link or address came back (or changed): its pairs — given up, waiting, or in back-off — are tried at once.
+  const heal = async (view: NamespaceView, touched: ReadonlySet<number>): Promise<void> => {
+    for (const [token, { conn, act }] of conns) {
+      if (!conn.open) continue;
+      for (const w of wantedSubflows(view, conn)) {
+        const ifindex = view.ifindexOf(w.local.address);
+        if (ifindex === undefined || !touched.has(ifindex) || !view.usable(w.local.address)) continue;
+        waiting.delete(key(token, w));
+        await act.retrySubflow(w);
+      }
+    }
+  };
+  const view = (): Promise<NamespaceView> => {
+    opening ??= NamespaceView.open(o.netns, o.refreshMs).then((v) => {
+      if (closed) v.close();
+      v.on('change', (touched) => void heal(v, touched).catch(() => undefined));
+      return v;
+    });
+    return opening;
+  };
+
+  const open = async (conn: UpmConnection, act: UpmActions, wants: Want[]): Promise<void> => {
+    const v = await view();
+    for (const w of wants) {
+      if (v.usable(w.local.address) && await v.routable(w.local.address, w.remote.address)) await act.createSubflow(w);
+      else waiting.add(key(conn.token, w));
+    }
+  };
+
+  return {
+    name: 'kernel-compatible',
+    async established(conn, act) {
+      const v = await view();
+      conns.set(conn.token, { conn, act });
+      const fam = familyOf(conn.remote.address);
+      for (const ep of v.endpoints.filter((e) => has(e, 'signal') && e.family === fam && e.address !== bare(conn.local.address) && v.usable(e.address))) {
+        await act.announce({ address: ep.address, id: ep.id, ...(ep.port ? { port: ep.port } : {}) });
+      }
+      if (conn.serverSide === true) return;
+      await open(conn, act, wantedSubflows(v, conn));
+    },
+    async announced(addr, conn, act) {
+      if (conn.serverSide === true) return;
+      const v = await view();
+      await open(conn, act, wantedSubflows(v, conn).filter((w) => w.remote.address === addr.address));
+    },
+    async subflowClosed(sf, conn, act) {
+      if (conn.serverSide === true) return;
+      const v = await view();
+      const w = wantedSubflows(v, conn).find((x) => x.local.address === bare(sf.local.address) && x.remote.address === bare(sf.remote.address)
+        && x.remote.port === sf.remote.port);
+      // Only while its address and a route remain; otherwise the pair waits for them to come back.
+      if (w) await open(conn, act, [w]);
+    },
+    closed(conn) {
+      conns.delete(conn.token);
+      for (const k of waiting) if (k.startsWith(`${conn.token}|`)) waiting.delete(k);
+    },
+    close() {
+      closed = true;
+      void opening?.then((v) => v.close(), () => undefined);
+    },
+  };
+}
