@@ -24,7 +24,8 @@ import type { ProfileLine } from './lib/profile.js';
 import { formatColdStart, measureColdStart, type ColdStartResult } from './lib/cold-start.js';
 import { diagLines, measureDiag, type DiagResult } from './lib/diag.js';
 import { upmLines, type UpmRun } from './lib/upm.js';
-import { upmPhase } from './upm.js';
+import { upmPhase, upmVsC } from './upm.js';
+import { upmCLines, type UpmCRun } from './lib/upm-c.js';
 import { measureNet, netBars, netLines, type NetResult } from './lib/net.js';
 
 const args = process.argv.slice(2);
@@ -194,6 +195,7 @@ async function main(): Promise<void> {
   }
   const diag = await diagPhase();
   const upm: UpmRun[] = flag('--no-upm') ? [] : await upmPhase(UPM, 2 * UPM, log);
+  const upmC: { medians: UpmCRun[]; runs: UpmCRun[] } | undefined = flag('--no-upm') ? undefined : await upmVsC(UPM, Math.max(1, Math.min(ROUNDS, 3)), log);
   const net: NetResult | undefined = flag('--no-net') ? undefined : await netPhase();
   log('codec: decoding the captured event bytes');
   const decode: DecodeResult = measureDecode(captured);
@@ -224,6 +226,7 @@ async function main(): Promise<void> {
   out.push('');
   out.push(...diagLines(diag), '');
   if (upm.length > 0) out.push(...upmLines(upm), '');
+  if (upmC) out.push(...upmCLines(upmC.medians, Math.max(1, Math.min(ROUNDS, 3))), '');
   if (net) out.push(...netLines(net), '');
   out.push('Event storm (client namespace, MptcpEvents with default settings):');
   out.push('| run | connections (with subflow) | events received | kernel counted | lost | overruns reported (lost) | socket drops | events/s |');
@@ -245,6 +248,20 @@ async function main(): Promise<void> {
       out.push(bar((r.ratio ?? Infinity) <= BARS[phase], `${phase.padEnd(6)} ${r.tool}: ${r.ratio?.toFixed(2)}× C (bar ≤ ${BARS[phase]}×${phase === 'delete' ? ', "≈ 1×"' : ''}), p50 ${r.ratioP50?.toFixed(2)}×`));
     }
   }
+  if (upmC) {
+    for (const load of ['burst', 'one by one'] as const) {
+      const c = upmC.medians.find((m) => m.load === load && m.tool === 'c (cupm)')!;
+      const f = upmC.medians.find((m) => m.load === load && m.tool !== 'c (cupm)')!;
+      out.push(bar(f.p50Ms <= 2 * c.p50Ms && f.p99Ms <= 2 * c.p99Ms, `userspace PM ${load}: p50 ${(f.p50Ms / c.p50Ms).toFixed(2)}×, p99 ${(f.p99Ms / c.p99Ms).toFixed(2)}× cupm (bar ≤ 2×)`));
+      out.push(bar(f.cpuMs <= 3 * c.cpuMs, `userspace PM ${load}: CPU ${(f.cpuMs / c.cpuMs).toFixed(2)}× cupm (bar ≤ 3×)`));
+      out.push(bar(f.rssEndMiB - f.rssStartMiB <= 5, `userspace PM ${load}: RSS ${f.rssStartMiB.toFixed(1)} → ${f.rssEndMiB.toFixed(1)} MiB once the connections are gone (${f.rssAfterGcMiB.toFixed(1)} after a full GC; bar +5 MiB)`));
+    }
+  }
+  if (diag.scrape) {
+    const s = diag.scrape;
+    out.push(bar(s.mptcpPmMs <= s.nodeExporterMs && s.mptcpPmCpuMs <= s.nodeExporterCpuMs, `exporter scrape: latency ${(s.mptcpPmMs / s.nodeExporterMs).toFixed(2)}×, CPU ${(s.mptcpPmCpuMs / s.nodeExporterCpuMs).toFixed(2)}× node_exporter netstat+tcpstat (bar ≤ 1×)`));
+  }
+  out.push(bar(diag.ratio <= 1, `MptcpDiag.connections(): ${diag.ratio.toFixed(2)}× ss -Mtni including its start-up (bar ≤ 1×)`));
   for (const [ok, text] of net ? netBars(net) : []) out.push(bar(ok, text));
   out.push(bar(cold.ratio <= 1.3, `cold start: mptcp-pm limits show ${cold.ratio.toFixed(2)}× node -e 0 (median of ${cold.runs} pairs, bar ≤ 1.3×)`));
   out.push(bar(storms[0].lost === 0, `storm, consumer keeping up: ${storms[0].lost} lost of ${storms[0].receivedTotal + storms[0].lost}`));
@@ -269,7 +286,7 @@ async function main(): Promise<void> {
   const file = join(OUT_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({
     date: started.toISOString(), kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version,
-    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, upm, net, lag, decode, coldStart: cold, profile, elapsedSeconds: elapsed, text,
+    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, upm, upmC, net, lag, decode, coldStart: cold, profile, elapsedSeconds: elapsed, text,
   }, null, 2)}\n`);
   log(`wrote ${file}`);
 }

@@ -10,6 +10,7 @@ import { REPO } from './cref.js';
 import { trackChild, untrackChild } from './netns.js';
 import { SYSTEM_PYTHON } from './peers.js';
 import type { Topology } from './storm.js';
+import { haveNodeExporter, measureScrape, scrapeLines, type ScrapeResult } from './scrape.js';
 
 const LOAD = join(REPO, 'bench', 'load', 'mptcp_load.py');
 
@@ -32,6 +33,8 @@ export interface DiagResult {
   ssMaxRssBytes: number;
   /** ss lines for MPTCP sockets, to show it saw the same sockets. */
   ssMptcpSockets: number;
+  /** The exporter against node_exporter on the same connections (absent without node_exporter). */
+  scrape?: ScrapeResult;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -107,6 +110,7 @@ export async function measureDiag(t: Topology, count: number, rounds: number): P
     const rss = spawnSync('ip', ['netns', 'exec', t.cli, SYSTEM_PYTHON, '-c',
       'import resource,subprocess;subprocess.run(["ss","-Mtni"],stdout=subprocess.DEVNULL);print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)'], { encoding: 'utf8' });
     const ssText = spawnSync('ip', ['netns', 'exec', t.cli, 'ss', '-Mtni'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout;
+    const scrape = haveNodeExporter() ? measureScrape(t.cli, rounds * 3) : undefined;
     const libraryMs = median(lib);
     const ssMs = median(ss);
     const netnsExecMs = median(exec);
@@ -119,6 +123,7 @@ export async function measureDiag(t: Topology, count: number, rounds: number): P
       resultHeapBytes, peakHeapBytes: peak,
       ssMaxRssBytes: Number(rss.stdout.trim()) * 1024,
       ssMptcpSockets: ssText.split('\n').filter((l) => l.startsWith('mptcp')).length,
+      ...(scrape ? { scrape } : {}),
     };
   } finally {
     diag.close();
@@ -134,5 +139,6 @@ export function diagLines(d: DiagResult): string[] {
     `  MptcpDiag.connections(): ${d.libraryMs.toFixed(1)} ms   ss -Mtni: ${d.ssMs.toFixed(1)} ms (of which ${d.netnsExecMs.toFixed(1)} ms is starting \`ip netns exec\`)`,
     `  ratio library/ss: ${d.ratio.toFixed(2)}×, ${d.ratioWithoutExec.toFixed(2)}× against ss without the exec start-up`,
     `  memory: the result holds ${mib(d.resultHeapBytes)} of JS heap, heap grew ${mib(d.peakHeapBytes)} during a read; ss -Mtni max RSS ${mib(d.ssMaxRssBytes)}`,
+    ...(d.scrape ? scrapeLines(d.scrape, d.connections) : ['  exporter scrape: node_exporter (Debian prometheus-node-exporter) not installed, not compared']),
   ];
 }

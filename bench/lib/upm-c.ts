@@ -5,10 +5,11 @@
 // Two loads: a burst (every connection started at once) and one by one.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUT_DIR, REPO, refDir } from './cref.js';
 import { trackChild, untrackChild } from './netns.js';
+import { cpuMs, rssMiB } from './proc.js';
 import { SYSTEM_PYTHON } from './peers.js';
 import { quantile } from './stats.js';
 import type { Topology } from './storm.js';
@@ -85,23 +86,7 @@ function stopChild(c: ChildProcess): Promise<void> {
   });
 }
 
-/** CPU time of every thread of `pid` so far, ms (schedstat: ns on the CPU). */
-function cpuMs(pid: number): number {
-  let ns = 0;
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      /* thread gone */
-    }
-  }
-  return ns / 1e6;
-}
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -37,14 +37,23 @@ async function parsePolicyText(path: string, text: string): Promise<unknown> {
   } catch {
     // not JSON: YAML below
   }
-  const { parseDocument } = await import('yaml');
-  const doc = parseDocument(text);
+  const { isAlias, LineCounter, parseDocument, visit } = await import('yaml');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
   const first = doc.errors[0];
   if (first) throw Object.assign(first, { message: `${path}: ${first.message}` });
   try {
     return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (e) {
-    throw new PolicyFileError(`${path}: ${(e as Error).message} (an alias expands beyond ${MAX_YAML_ALIASES} nodes): the file is refused`);
+    // Located at the first alias: where the expansion starts.
+    let at = '';
+    visit(doc, (_key, node) => {
+      if (!isAlias(node) || !node.range) return undefined;
+      const { line, col } = lines.linePos(node.range[0]);
+      at = ` at line ${line}, column ${col}`;
+      return visit.BREAK;
+    });
+    throw new PolicyFileError(`${path}: ${(e as Error).message}${at} (an alias expands beyond ${MAX_YAML_ALIASES} nodes): the file is refused`);
   }
 }
 
@@ -84,25 +93,57 @@ function deniedByKernel(e: Error): boolean {
  */
 export async function runAuto(a: AutoAction, ctx: Context): Promise<number> {
   const { EndpointReconciler } = await import('../index.js');
-  const policy = await loadPolicy(a.config, ctx.netns);
-  const r = await EndpointReconciler.start(policy);
+  let policy = await loadPolicy(a.config, ctx.netns);
   let denied: Error | undefined;
   let stop = (): void => undefined;
-  r.on('change', (cs) => {
-    for (const c of cs) ctx.out(ctx.json ? `${JSON.stringify(c)}\n` : describe(c));
+  const wire = (r: Awaited<ReturnType<typeof EndpointReconciler.start>>): typeof r => {
+    r.on('change', (cs) => {
+      for (const c of cs) ctx.out(ctx.json ? `${JSON.stringify(c)}\n` : describe(c));
+    });
+    r.on('error', (e) => {
+      if (denied) return;
+      if (deniedByKernel(e)) {
+        denied = e;
+        stop();
+      } else {
+        ctx.err(`mptcp-pm: ${e.message}\n`);
+      }
+    });
+    r.on('warning', (w) => ctx.err(`mptcp-pm: warning: ${w}\n`));
+    r.on('overrun', (n) => ctx.err(`mptcp-pm: ${n} rtnetlink notification(s) lost, resynchronising\n`));
+    return r;
+  };
+  let r = wire(await EndpointReconciler.start(policy));
+  // SIGHUP or a change of the file (a ConfigMap update swaps a symlink in its directory): read it
+  // again and, when it says something else, follow it. The new reconciler's first pass compares
+  // the machine with the new policy and changes only what differs; a bad file keeps the old policy.
+  let reloading = Promise.resolve();
+  const reload = (why: string): void => {
+    reloading = reloading.then(async () => {
+      let next: ReconcilerOptions;
+      try {
+        next = await loadPolicy(a.config, ctx.netns);
+      } catch (e) {
+        ctx.err(`mptcp-pm: ${why}: ${a.config} not applied, the previous policy stays: ${(e as Error).message}\n`);
+        return;
+      }
+      if (JSON.stringify(next) === JSON.stringify(policy) || denied) return;
+      await r.stop();
+      policy = next;
+      r = wire(await EndpointReconciler.start(policy));
+      ctx.err(`mptcp-pm: ${why}: policy reloaded from ${a.config}\n`);
+    }).catch((e: unknown) => ctx.err(`mptcp-pm: ${why}: ${(e as Error).message}\n`));
+  };
+  const onHup = (): void => reload('SIGHUP');
+  process.on('SIGHUP', onHup);
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  const { watch } = await import('node:fs');
+  const { dirname } = await import('node:path');
+  const watcher = watch(dirname(a.config), () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => reload('the file changed'), 100);
   });
-  r.on('error', (e) => {
-    if (denied) return;
-    if (deniedByKernel(e)) {
-      denied = e;
-      stop();
-    } else {
-      ctx.err(`mptcp-pm: ${e.message}\n`);
-    }
-  });
-  r.on('warning', (w) => ctx.err(`mptcp-pm: warning: ${w}\n`));
-  r.on('overrun', (n) => ctx.err(`mptcp-pm: ${n} rtnetlink notification(s) lost, resynchronising\n`));
-  ctx.err(`mptcp-pm: following addresses and links${policy.netns ? ` in ${policy.netns}` : ''}; stop with Ctrl-C\n`);
+  ctx.err(`mptcp-pm: following addresses and links${policy.netns ? ` in ${policy.netns}` : ''}; SIGHUP reloads ${a.config}; stop with Ctrl-C\n`);
   await new Promise<void>((resolve) => {
     const done = (): void => {
       process.off('SIGINT', done);
@@ -113,6 +154,10 @@ export async function runAuto(a: AutoAction, ctx: Context): Promise<number> {
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
   });
+  process.off('SIGHUP', onHup);
+  watcher.close();
+  clearTimeout(debounce);
+  await reloading;
   await r.stop({ cleanup: a.cleanup && !denied });
   if (denied) {
     const where = policy.netns ? `network namespace ${policy.netns}` : 'this network namespace';

@@ -28,7 +28,7 @@ export function processContext(netns: string | undefined, json: boolean, namespa
     pretty,
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
-    pm: () => (client ??= import('../mptcp/pm/pm.js').then(({ MptcpPm }) => MptcpPm.open({ netns }))),
+    pm: () => (client ??= import('../mptcp/pm/pm.js').then(({ MptcpPm }) => MptcpPm.open({ netns, lazyFeatures: true }))),
     close: () => {
       client?.then((c) => c.close(), () => undefined);
     },

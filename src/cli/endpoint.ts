@@ -155,7 +155,8 @@ export async function runEndpoint(a: EndpointAction, ctx: Context): Promise<void
   switch (a.cmd) {
     case 'endpoint.add':
       try {
-        await pm.addEndpoint(a.spec);
+        // Nothing is printed, so nothing is read back: ADD_ADDR is the only request, as with `ip`.
+        await pm.addEndpoint(a.spec, { returnStored: false });
       } catch (e) {
         // An unknown device is a command-line error for `ip` (it resolves the name first).
         if (e instanceof ValidationError && /ifname|dev/.test(e.field)) throw new UsageError('endpoint.add', e.message);

@@ -61,24 +61,26 @@ function tokens(glob: string): Token[] {
   return t;
 }
 
+/** A recursive function of two positions, each pair computed once (globs and names are short). */
+function memo2(step: (self: (i: number, j: number) => boolean, i: number, j: number) => boolean): (i: number, j: number) => boolean {
+  const seen = new Map<number, boolean>();
+  const self = (i: number, j: number): boolean => {
+    const key = i * 4096 + j;
+    let r = seen.get(key);
+    if (r === undefined) seen.set(key, (r = step(self, i, j)));
+    return r;
+  };
+  return self;
+}
+
 /** Whether interface `name` matches `glob`. @throws Error for a glob globProblem() refuses. */
 export function globMatch(glob: string, name: string): boolean {
   const t = tokens(glob);
-  const memo = new Map<number, boolean>();
-  const f = (i: number, j: number): boolean => {
-    const key = i * 4096 + j;
-    const hit = memo.get(key);
-    if (hit !== undefined) return hit;
-    let r: boolean;
-    if (i === t.length) r = j === name.length;
-    else {
-      const tok = t[i];
-      r = tok.star ? f(i + 1, j) || (j < name.length && f(i, j + 1)) : j < name.length && tok.test(name[j]) && f(i + 1, j + 1);
-    }
-    memo.set(key, r);
-    return r;
-  };
-  return f(0, 0);
+  return memo2((f, i, j) => {
+    if (i === t.length) return j === name.length;
+    const tok = t[i];
+    return tok.star ? f(i + 1, j) || (j < name.length && f(i, j + 1)) : j < name.length && tok.test(name[j]) && f(i + 1, j + 1);
+  })(0, 0);
 }
 
 /** The characters an interface name may hold (no `/`, `:` or white space), for set intersections. */
@@ -88,20 +90,12 @@ const NAME_CHARS = Array.from({ length: 256 }, (_, k) => String.fromCharCode(k))
 export function globsMeet(p: string, q: string): boolean {
   const a = tokens(p);
   const b = tokens(q);
-  const memo = new Map<number, boolean>();
-  const f = (i: number, j: number): boolean => {
-    const key = i * 4096 + j;
-    const hit = memo.get(key);
-    if (hit !== undefined) return hit;
-    let r = false;
+  return memo2((f, i, j) => {
     const x = a[i];
     const y = b[j];
-    if (i === a.length && j === b.length) r = true;
-    else if (x?.star && (f(i + 1, j) || (j < b.length && f(i, j + 1)))) r = true;
-    else if (y?.star && (f(i, j + 1) || (i < a.length && f(i + 1, j)))) r = true;
-    else if (x && y && !x.star && !y.star) r = NAME_CHARS.some((c) => x.test(c) && y.test(c)) && f(i + 1, j + 1);
-    memo.set(key, r);
-    return r;
-  };
-  return f(0, 0);
+    if (i === a.length && j === b.length) return true;
+    if (x?.star && (f(i + 1, j) || (j < b.length && f(i, j + 1)))) return true;
+    if (y?.star && (f(i, j + 1) || (i < a.length && f(i + 1, j)))) return true;
+    return !!x && !!y && !x.star && !y.star && NAME_CHARS.some((c) => x.test(c) && y.test(c)) && f(i + 1, j + 1);
+  })(0, 0);
 }

@@ -18,22 +18,33 @@ import * as us from './userspace.js';
 
 /** The part of {@link MptcpPm} shared by both path managers; not constructed on its own. */
 export abstract class MptcpPmBase extends EventEmitter<MptcpPmEvents> {
-  /** What this kernel offers: commands present, event group, userspace PM, and so on. */
-  readonly features: Features;
   readonly netns: string | undefined;
   protected readonly ops: OpRunner;
   private unmatched = 0;
 
 
-  protected constructor(sock: GenlSocket, protected readonly ns: Netns, netns: string | undefined, features: Features) {
+  protected constructor(sock: GenlSocket, protected readonly ns: Netns, netns: string | undefined, features: Features, learn?: () => Promise<Features>) {
     super();
     this.netns = netns;
-    this.features = features;
-    this.ops = new OpRunner(sock, ns, features, netns);
+    this.ops = new OpRunner(sock, ns, features, netns, learn);
     sock.onError((err) => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
       else this.unmatched++;
     });
+  }
+
+  /**
+   * What this kernel offers: commands present, event group, userspace PM, and so on. With
+   * `lazyFeatures`, the policy-based ones (addressesByToken, listenerEvents, policyDump) read as
+   * unknown until {@link learnFeatures} (or a call that needs them) asked the kernel.
+   */
+  get features(): Features {
+    return this.ops.features;
+  }
+
+  /** Resolves with {@link features} complete, asking the kernel for the policies if open did not. */
+  learnFeatures(): Promise<Features> {
+    return this.ops.learnFeatures();
   }
 
   /** Whether {@link close} was called. */

@@ -9,8 +9,7 @@ import { family, McastGroup, type Op } from '../../../generated/mptcp_pm.js';
 import { NetlinkError } from '../../netlink/core/errors.js';
 import { GenlOpFlag } from '../../netlink/genl/ctrl.js';
 import { acceptedAttrs, CtrlPolicy, decodePolicyDump, getPolicyRequest, hasPerOpPolicies, type FamilyPolicy } from '../../netlink/genl/policy.js';
-import { GenlSocket, type RawTransport } from '../../netlink/genl/socket.js';
-import type { Netns } from '../../os/netns.js';
+import type { GenlSocket } from '../../netlink/genl/socket.js';
 import type { EndpointFlag } from './endpoint.js';
 
 export type OpName = keyof typeof Op;
@@ -127,21 +126,17 @@ export function detectFeatures(
 }
 
 /**
- * Asks nlctrl for the policies of `mptcp_pm` (CTRL_CMD_GETPOLICY dump, on a short-lived nlctrl
- * socket in `netns`). Needs no privilege. Resolves undefined when the kernel has no policy dump
+ * Asks nlctrl for the policies of `mptcp_pm` (one CTRL_CMD_GETPOLICY dump on `sock`, any generic
+ * netlink socket). Needs no privilege. Resolves undefined when the kernel has no policy dump
  * (before 5.10) or refuses it; never rejects for that.
  */
-export async function probePolicy(netns: Netns, opts: { transport?: RawTransport; timeoutMs?: number } = {}): Promise<FamilyPolicy | undefined> {
-  let ctrl: GenlSocket | undefined;
+export async function probePolicy(sock: GenlSocket): Promise<FamilyPolicy | undefined> {
   try {
-    ctrl = await GenlSocket.open('nlctrl', { netns, transport: opts.transport, timeoutMs: opts.timeoutMs });
-    const replies = await ctrl.request(CtrlPolicy.CMD_GETPOLICY, getPolicyRequest(family.name), { op: 'getpolicy', dump: true });
+    const replies = await sock.ctrlRequest(CtrlPolicy.CMD_GETPOLICY, getPolicyRequest(family.name), { op: 'getpolicy', dump: true });
     return decodePolicyDump(replies);
   } catch (e) {
     // A kernel without the policy dump refuses the command (EOPNOTSUPP/EINVAL): "no policy", not a failure.
     if (e instanceof NetlinkError) return undefined;
     throw e;
-  } finally {
-    ctrl?.close();
   }
 }

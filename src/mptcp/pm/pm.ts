@@ -4,6 +4,7 @@
 import { family, PM_ADDR_MAX } from '../../../generated/mptcp_pm.js';
 import { decodeAttrs } from '../../netlink/core/codec.js';
 import { GenlSocket } from '../../netlink/genl/socket.js';
+import type { FamilyPolicy } from '../../netlink/genl/policy.js';
 import { UnsupportedError, ValidationError, NetlinkError } from '../../netlink/core/errors.js';
 import { addressKind, canonicalAddress, toWire } from '../input/address.js';
 import {
@@ -31,8 +32,8 @@ const CHANGEABLE_FLAGS = ['backup', 'fullmesh'] as const satisfies readonly Endp
  * pm.close();
  */
 export class MptcpPm extends MptcpPmBase {
-  private constructor(sock: GenlSocket, ns: Netns, netns: string | undefined, features: Features) {
-    super(sock, ns, netns, features);
+  private constructor(sock: GenlSocket, ns: Netns, netns: string | undefined, features: Features, learn?: () => Promise<Features>) {
+    super(sock, ns, netns, features, learn);
   }
 
   /**
@@ -43,22 +44,22 @@ export class MptcpPm extends MptcpPmBase {
    * a network namespace; NetlinkError ENOENT when MPTCP is not available in this kernel.
    */
   static async open(options: MptcpPmOptions = {}): Promise<MptcpPm> {
-    checkKeys('options', checkObject('options', options), ['netns', 'timeoutMs', 'transport', 'ctrlTransport']);
+    checkKeys('options', checkObject('options', options), ['netns', 'timeoutMs', 'transport', 'ctrlTransport', 'lazyFeatures']);
     const timeoutMs = options.timeoutMs === undefined ? 5000 : checkInt('timeoutMs', options.timeoutMs, 1, 3_600_000);
     const ns = Netns.open(checkNetns(options.netns));
     try {
-      const probe = options.transport !== undefined && options.ctrlTransport === undefined
-        ? Promise.resolve(undefined)
-        : probePolicy(ns, { transport: options.ctrlTransport, timeoutMs });
-      const [sock, policy] = await Promise.all([
-        GenlSocket.open(family.name, { netns: ns, timeoutMs, transport: options.transport }),
-        probe.catch((e: unknown) => e as Error),
-      ]);
-      if (policy instanceof Error) {
+      const lazy = options.lazyFeatures === undefined ? false : checkBoolean('lazyFeatures', options.lazyFeatures);
+      // One socket, two round trips: GETFAMILY for mptcp_pm, then GETPOLICY to nlctrl (id 0x10),
+      // now or when first needed.
+      const sock = await GenlSocket.open(family.name, { netns: ns, timeoutMs, transport: options.transport });
+      try {
+        const features = async (): Promise<Features> => detectFeatures(sock.ops, sock.groups, await policyFor(sock, options, timeoutMs));
+        if (lazy) return new MptcpPm(sock, ns, ns.name, detectFeatures(sock.ops, sock.groups, undefined), features);
+        return new MptcpPm(sock, ns, ns.name, await features());
+      } catch (e) {
         sock.close();
-        throw policy;
+        throw e;
       }
-      return new MptcpPm(sock, ns, ns.name, detectFeatures(sock.ops, sock.groups, policy));
     } catch (e) {
       ns.close();
       throw e;
@@ -249,6 +250,22 @@ export class MptcpPm extends MptcpPmBase {
     await this.ops.run('setLimits', attrs);
   }
 
+}
+
+/**
+ * The policies of mptcp_pm: asked on the client's own socket; on a separate nlctrl transport when
+ * a test gives one; not at all over a test's fake transport without one.
+ */
+async function policyFor(sock: GenlSocket, options: MptcpPmOptions, timeoutMs: number): Promise<FamilyPolicy | undefined> {
+  if (options.ctrlTransport !== undefined) {
+    const ctrl = await GenlSocket.open('nlctrl', { transport: options.ctrlTransport, timeoutMs });
+    try {
+      return await probePolicy(ctrl);
+    } finally {
+      ctrl.close();
+    }
+  }
+  return options.transport === undefined ? probePolicy(sock) : undefined;
 }
 
 export { EndpointNotFoundError };

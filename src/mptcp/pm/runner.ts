@@ -29,13 +29,32 @@ export interface InterfaceChoice {
 /** One mptcp_pm socket in one namespace; refuses (before sending) once closed or for an op the kernel lacks. */
 export class OpRunner {
   private closed = false;
+  private probing: Promise<void> | undefined;
 
+  /**
+   * @param learn when the policy-based features are not known yet: finds them (one GETPOLICY round
+   * trip), called once by {@link learnFeatures}.
+   */
   constructor(
     private readonly sock: GenlSocket,
     private readonly ns: Netns,
-    readonly features: Features,
+    private current: Features,
     readonly netns: string | undefined,
+    private readonly learn?: () => Promise<Features>,
   ) {}
+
+  /** What the kernel offers, as far as known (see {@link learnFeatures}). */
+  get features(): Features {
+    return this.current;
+  }
+
+  /** Makes the policy-based features known, asking the kernel once when open did not. */
+  async learnFeatures(): Promise<Features> {
+    if (this.learn === undefined) return this.current;
+    this.probing ??= this.learn().then((f) => void (this.current = f));
+    await this.probing;
+    return this.current;
+  }
 
   get isClosed(): boolean {
     return this.closed;

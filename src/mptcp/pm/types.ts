@@ -16,6 +16,11 @@ export interface MptcpPmOptions {
    * `transport` is given without it, the policies are not asked for (policy-based features false).
    */
   ctrlTransport?: GenlSocketOptions['transport'];
+  /**
+   * Open with one round trip (the family lookup) instead of two: the policy-based features are
+   * asked for when first needed (see MptcpPm.learnFeatures). Default false.
+   */
+  lazyFeatures?: boolean;
 }
 
 /** Limits of the in-kernel path manager, as `ip mptcp limits` names them. */

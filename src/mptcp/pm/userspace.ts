@@ -160,8 +160,8 @@ export async function setSubflowBackup(pm: OpRunner, spec: SubflowBackupSpec): P
   });
 }
 
-function needByToken(pm: OpRunner, what: string): void {
-  if (!pm.features.addressesByToken) {
+async function needByToken(pm: OpRunner, what: string): Promise<void> {
+  if (!(await pm.learnFeatures()).addressesByToken) {
     throw new UnsupportedError(`${what} (GET_ADDR with a token)`, '6.9', 'older kernels ignore the token and answer with in-kernel endpoints');
   }
 }
@@ -175,7 +175,7 @@ function decodeAddress(reply: Buffer | undefined): Endpoint {
 export async function listAddresses(pm: OpRunner, token: number): Promise<Endpoint[]> {
   pm.assertOpen();
   const t = checkToken('token', token);
-  needByToken(pm, 'listAddresses');
+  await needByToken(pm, 'listAddresses');
   return (await pm.run('getAddr', { token: t }, { dump: true })).map(decodeAddress);
 }
 
@@ -184,7 +184,7 @@ export async function getAddress(pm: OpRunner, token: number, id: number): Promi
   pm.assertOpen();
   const t = checkToken('token', token);
   const i = checkId('id', id);
-  needByToken(pm, 'getAddress');
+  await needByToken(pm, 'getAddress');
   const [reply] = await pm.run('getAddr', { token: t, addr: { id: i } });
   return decodeAddress(reply);
 }

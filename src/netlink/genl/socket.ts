@@ -152,6 +152,16 @@ export class GenlSocket {
     return attrsOf(parts);
   }
 
+  /**
+   * Sends nlctrl command `cmd` on this socket (nlctrl's family id is the constant 0x10, so no
+   * lookup is needed) and resolves with the attribute bytes of every reply message.
+   * @throws NetlinkError, TimeoutError, ClosedError.
+   */
+  async ctrlRequest(cmd: number, attrs: Uint8Array, opts: { op: string; dump?: boolean; timeoutMs?: number }): Promise<Buffer[]> {
+    const parts = await this.socket.request(GENL_ID_CTRL, genlHead(cmd, Ctrl.VERSION), attrs, opts);
+    return attrsOf(parts);
+  }
+
   /** Registers a listener for family notifications. Returns an unsubscribe function. */
   onNotification(cb: GenlNotificationListener): () => void {
     return this.socket.onNotification((header, payload) => {
