@@ -95,7 +95,7 @@ describe('auto --config refusals: located message, status 2, nothing started', (
   it('a YAML alias bomb', async () => {
     const path = file('bomb.yaml', aliasBomb());
     const r = await cli(['auto', '--config', path]);
-    expect(r.stderr).toMatch(new RegExp(`^Error: ${path}: .*alias`));
+    expect(r.stderr).toMatch(new RegExp(`^Error: ${path}: .*alias.* at line 2, column 8`));
     expect(r.stderr).not.toMatch(/unexpected error/);
     expect(r.status).toBe(2);
   });

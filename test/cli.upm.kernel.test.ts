@@ -1,5 +1,6 @@
 // `mptcp-pm userspace-pm` (the built command) on a client/server pair: refuses a kernel-PM namespace
-// with the fix, switches with --switch, prints the subflow it opens as NDJSON, stops on SIGINT.
+// with the fix, switches with --switch, prints the subflow it opens as NDJSON, stops on SIGINT, and
+// started again prints the adopt line of the connection it finds.
 
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -44,5 +45,19 @@ describe('userspace-pm command', () => {
     expect(await exited).toBe(0);
     const last = lines().at(-1)!;
     expect(last).toMatchObject({ action: 'stopped', stats: { connections: 1, subflowsOpened: 1, failures: 0 } });
+
+    // Started again while the connection lives: it adopts it and prints the adopt line.
+    const again = spawn(process.execPath, [MAIN, '-n', t.client.name, '-j', 'userspace-pm', '--policy', 'subflow-per-address', '--address', p2.client, 'id', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exitedAgain = new Promise<number | null>((r) => again.on('close', (code) => r(code)));
+    cleanup.push(() => void (again.exitCode === null && again.signalCode === null && process.kill(again.pid!, 'SIGKILL')));
+    let out2 = '';
+    again.stdout.on('data', (d: Buffer) => (out2 += d.toString()));
+    const lines2 = (): Record<string, unknown>[] => out2.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const adopt = await waitFor(() => lines2().find((l) => l.action === 'adopt'), { timeoutMs: 10_000, what: `an adopt line; have ${out2}` });
+    expect(adopt).toMatchObject({ action: 'adopt', token: token.toString(16).padStart(8, '0') });
+    expect(lines2()[0]).toMatchObject({ action: 'started' });
+    process.kill(again.pid!, 'SIGINT');
+    expect(await exitedAgain).toBe(0);
+    expect(lines2().at(-1)).toMatchObject({ action: 'stopped', stats: { adopted: 1 } });
   });
 });

@@ -57,7 +57,7 @@ describe('Dockerfile', () => {
 describe('Kubernetes DaemonSet', () => {
   const docs = parseAllDocuments(read('kubernetes/daemonset.yaml')).map((d) => d.toJS() as Record<string, any>);
 
-  it('one exporter per node in the node network namespace, NET_ADMIN only, read-only root', () => {
+  it('one exporter and one auto per node in the node network namespace, NET_ADMIN only, read-only root', () => {
     expect(docs).toHaveLength(1);
     const ds = docs[0];
     expect(ds.kind).toBe('DaemonSet');
@@ -65,7 +65,11 @@ describe('Kubernetes DaemonSet', () => {
     const pod = ds.spec.template.spec;
     expect(pod.hostNetwork).toBe(true);
     expect(pod.hostPID ?? false).toBe(false);
-    expect(pod.containers).toHaveLength(1);
+    expect(pod.containers.map((x: { name: string }) => x.name)).toEqual(['exporter', 'auto']);
+    for (const x of pod.containers) {
+      expect(x.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_ADMIN'] });
+      expect(x.securityContext.readOnlyRootFilesystem).toBe(true);
+    }
     const c = pod.containers[0];
     expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_ADMIN'] });
     expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
@@ -75,6 +79,18 @@ describe('Kubernetes DaemonSet', () => {
     expect(c.ports).toEqual([{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
     expect(ds.spec.template.metadata.annotations['prometheus.io/port']).toBe('9464');
     expect(c.volumeMounts ?? []).toEqual([]);
+  });
+
+  it('auto runs from the ConfigMap beside it, mounted as a directory so that updates reach it, and the policy in it is valid', async () => {
+    const pod = docs[0].spec.template.spec;
+    const auto = pod.containers[1];
+    expect(auto.args).toEqual(['auto', '--config', '/etc/mptcp-pm/policy.yaml']);
+    expect(auto.volumeMounts).toEqual([{ name: 'auto-policy', mountPath: '/etc/mptcp-pm', readOnly: true }]);
+    const cm = parse(read('kubernetes/auto-configmap.yaml')) as Record<string, any>;
+    expect(pod.volumes).toEqual([{ name: 'auto-policy', configMap: { name: cm.metadata.name } }]);
+    expect(cm.metadata.namespace).toBe(docs[0].metadata.namespace);
+    const { checkPolicy } = await import('../src/index.js');
+    expect(() => checkPolicy(parse(cm.data['policy.yaml']))).not.toThrow();
   });
 });
 

@@ -95,9 +95,9 @@ describe('kernelCompatible policy', () => {
     const { upm, errors } = await run(t, { baseMs: 50, maxMs: 200, maxAttempts: 4 });
     await connect(t, 1);
     await waitFor(() => errors.some((e) => /giving up/.test(e.error.message)), { timeoutMs: 15_000, what: 'the pair to be given up' });
-    const attempts = upm.stats.subflowsOpened + upm.stats.subflowsReopened;
     await new Promise((r) => setTimeout(r, 1500)); // quiet afterwards: nothing more is tried or said
-    expect(upm.stats.subflowsOpened + upm.stats.subflowsReopened).toBe(attempts);
+    // Four attempts (maxAttempts), then nothing: unrelated address changes on the link (IPv6) do not wake it.
+    expect(upm.stats.subflowsOpened + upm.stats.subflowsReopened).toBe(4);
     expect(errors.filter((e) => /giving up/.test(e.error.message))).toHaveLength(1);
     // The path is repaired and the address comes back: the pair is tried again at once.
     await t.server.exec('iptables', ['-F', 'INPUT']);

@@ -46,7 +46,7 @@ export function qemuArgs(o: BootOptions, kvm: boolean): string[] {
     '-smp', String(o.cpus ?? 2), '-m', o.memory ?? '2G',
     '-serial', 'stdio',
     '-kernel', o.kernel, '-initrd', o.initrd,
-    '-append', 'console=ttyS0 quiet panic=-1 oops=panic tsc=reliable',
+    '-append', 'console=ttyS0 quiet panic=-1 oops=panic tsc=reliable no_timer_check',
     ...share('/', 'hostroot', true),
     ...share(o.checkout, 'checkout', true),
     ...share(o.outDir, 'out', false),

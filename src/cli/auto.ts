@@ -37,14 +37,23 @@ async function parsePolicyText(path: string, text: string): Promise<unknown> {
   } catch {
     // not JSON: YAML below
   }
-  const { parseDocument } = await import('yaml');
-  const doc = parseDocument(text);
+  const { isAlias, LineCounter, parseDocument, visit } = await import('yaml');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
   const first = doc.errors[0];
   if (first) throw Object.assign(first, { message: `${path}: ${first.message}` });
   try {
     return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (e) {
-    throw new PolicyFileError(`${path}: ${(e as Error).message} (an alias expands beyond ${MAX_YAML_ALIASES} nodes): the file is refused`);
+    // Located at the first alias: where the expansion starts.
+    let at = '';
+    visit(doc, (_key, node) => {
+      if (!isAlias(node) || !node.range) return undefined;
+      const { line, col } = lines.linePos(node.range[0]);
+      at = ` at line ${line}, column ${col}`;
+      return visit.BREAK;
+    });
+    throw new PolicyFileError(`${path}: ${(e as Error).message}${at} (an alias expands beyond ${MAX_YAML_ALIASES} nodes): the file is refused`);
   }
 }
 

@@ -9,6 +9,7 @@ import { Backoff, KeyedSerial, pathKey } from './bookkeeping.js';
 import { ConnState } from './connection.js';
 import { checkPolicy, openParts, type UpmParts, type UserspacePathManagerOptions } from './options.js';
 import type { HookName, Policy, UpmActions, UpmEvents, UpmStats, UpmSubflow } from './types.js';
+import { holdEmits } from './hold.js';
 
 export type { UpmParts, UserspacePathManagerOptions } from './options.js';
 
@@ -64,13 +65,10 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
     return upm;
   }
 
-  /**
-   * Wires the framework and runs the hooks for what is already there. With `holdEvents` (inside
-   * start()), what that emits (`adopt` actions, first subflows, errors) is held and delivered once the
-   * caller could attach listeners: on the turn of the event loop after start() resolved, in order.
-   */
+  /** Wires the framework, runs the hooks for what is there; with `holdEvents` (start()), what that emits
+   * (adopt lines, …) waits for the event loop's next turn, when the caller's listeners are attached. */
   private begin(early: (MptcpEvent | 'overrun')[], holdEvents = false): void {
-    if (holdEvents) setImmediate(this.holdEmits());
+    if (holdEvents) setImmediate(holdEmits(this));
     const { tracker, events } = this.parts;
     tracker.on('connection', (c) => this.seen(c));
     tracker.on('updated', (c) => this.seen(c));
@@ -99,20 +97,6 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
       if (e === 'overrun') this.resyncQuietly();
       else this.onRaw(e);
     }
-  }
-
-  /** Queues every emit from now on; the function returned delivers the queue in order and stops queueing. */
-  private holdEmits(): () => void {
-    const held: [string, unknown[]][] = [];
-    const emit = this.emit;
-    this.emit = ((name: string, ...args: unknown[]) => {
-      held.push([name, args]);
-      return true;
-    }) as typeof this.emit;
-    return () => {
-      delete (this as { emit?: unknown }).emit;
-      for (const [name, args] of held) (emit as (n: string, ...a: unknown[]) => boolean).call(this, name, ...args);
-    };
   }
 
   /** Takes a new snapshot and runs the hooks for whatever it shows that was missed. */

@@ -79,12 +79,13 @@ export function kernelCompatible(o: KernelCompatibleOptions = {}): ClosablePolic
   const waiting = new Set<string>();
 
   // A link or address came back (or changed): its pairs — given up, waiting, or in back-off — are tried at once.
-  const heal = async (view: NamespaceView, touched: ReadonlySet<number>): Promise<void> => {
+  const heal = async (view: NamespaceView, touched: ReadonlySet<string>): Promise<void> => {
     for (const [token, { conn, act }] of conns) {
       if (!conn.open) continue;
       for (const w of wantedSubflows(view, conn)) {
         const ifindex = view.ifindexOf(w.local.address);
-        if (ifindex === undefined || !touched.has(ifindex) || !view.usable(w.local.address)) continue;
+        // Only its own address or its own link coming up: other changes leave a given-up pair alone.
+        if (ifindex === undefined || !(touched.has(`addr:${w.local.address}`) || touched.has(`link:${ifindex}`)) || !view.usable(w.local.address)) continue;
         waiting.delete(key(token, w));
         await act.retrySubflow(w);
       }

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { MptcpPm, type Limits } from '../../mptcp/pm/pm.js';
 import type { Endpoint } from '../../mptcp/pm/endpoint.js';
-import { listAddresses, listLinks, lookupRoute, type IfAddress, type LinkInfo } from '../../netlink/route/ops.js';
+import { addressFrom, listAddresses, listLinks, lookupRoute, type IfAddress, type LinkInfo } from '../../netlink/route/ops.js';
 import { RouteSocket } from '../../netlink/route/socket.js';
 import { Netns } from '../../os/netns.js';
 
@@ -12,8 +12,8 @@ import { Netns } from '../../os/netns.js';
 const GROUPS = [1, 5, 7, 9, 11];
 
 export interface NamespaceViewEvents {
-  /** Links, addresses or routes changed (after the view re-read them); `touched`: interfaces whose link or addresses changed. */
-  change: (touched: ReadonlySet<number>) => void;
+  /** Links, addresses or routes changed (after the view re-read them); `touched`: `addr:ADDRESS` added or changed, `link:IFINDEX` up. */
+  change: (touched: ReadonlySet<string>) => void;
   error: (e: Error) => void;
 }
 
@@ -27,7 +27,7 @@ export class NamespaceView extends EventEmitter<NamespaceViewEvents> {
   private poll: ReturnType<typeof setInterval> | undefined;
   private reading: Promise<void> = Promise.resolve();
   private closed = false;
-  private touched = new Set<number>();
+  private touched = new Set<string>();
 
   private constructor(private readonly ns: Netns, private readonly pm: MptcpPm, private readonly sock: RouteSocket, private readonly monitor: RouteSocket) {
     super();
@@ -50,7 +50,14 @@ export class NamespaceView extends EventEmitter<NamespaceViewEvents> {
       const v = new NamespaceView(ns, pm, sock, monitor);
       await v.read();
       monitor.onNotification((msgs) => {
-        for (const m of msgs) if (m.kind === 'link' || m.kind === 'address') v.touched.add(m.data.index ?? 0);
+        for (const m of msgs) {
+          if (m.kind === 'address') {
+            const a = addressFrom(m);
+            if (a) v.touched.add(`addr:${a.address}`);
+          } else if (m.kind === 'link' && m.data.flags?.up && m.data.flags?.running) {
+            v.touched.add(`link:${m.data.index ?? 0}`);
+          }
+        }
         v.schedule();
       });
       monitor.onOverrun(() => v.schedule());
