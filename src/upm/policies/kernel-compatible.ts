@@ -8,12 +8,14 @@ import type { Endpoint } from '../../mptcp/pm/endpoint.js';
 import { pathKey } from '../bookkeeping.js';
 import type { BackoffOptions } from '../bookkeeping.js';
 import type { Policy, UpmActions, UpmConnection } from '../types.js';
+import type { Netns } from '../../os/netns.js';
 import { NamespaceView } from './namespace-view.js';
 import { unmapV4 } from '../../mptcp/input/address.js';
 
 export interface KernelCompatibleOptions {
-  /** The namespace whose endpoint table and limits are followed (the path manager's own). */
-  netns?: string;
+  /** The namespace whose endpoint table and limits are followed (the path manager's own): a name, a
+   * path, or an open Netns handle (borrowed: used, never closed). */
+  netns?: string | Netns;
   /** How often the endpoint table and limits are re-read (ms, default 1000); links and addresses follow rtnetlink. */
   refreshMs?: number;
 }

@@ -37,7 +37,7 @@ export class NamespaceView extends EventEmitter<NamespaceViewEvents> {
    * Opens the sockets in `netns`, reads everything once, then follows rtnetlink (link, address and
    * route changes, 20 ms debounce) and re-reads the endpoint table and limits every `refreshMs`.
    */
-  static async open(netns: string | undefined, refreshMs = 1000): Promise<NamespaceView> {
+  static async open(netns: string | Netns | undefined, refreshMs = 1000): Promise<NamespaceView> {
     const ns = Netns.open(netns);
     const opened: { close(): void }[] = [ns];
     try {
@@ -45,7 +45,7 @@ export class NamespaceView extends EventEmitter<NamespaceViewEvents> {
       opened.push(monitor);
       const sock = RouteSocket.open({ netns: ns });
       opened.push(sock);
-      const pm = await MptcpPm.open({ netns });
+      const pm = await MptcpPm.open({ netns: ns });
       opened.push(pm);
       const v = new NamespaceView(ns, pm, sock, monitor);
       await v.read();
