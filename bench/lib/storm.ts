@@ -59,20 +59,27 @@ export function startServer(srv: string): Promise<() => void> {
   return startReady(srv, [SYSTEM_PYTHON, LOAD, 'server', String(PORT)], 'MPTCP server');
 }
 
-function runClient(cli: string, count: number, workers: number): Promise<{ ok: number; joined: number; failed: number; seconds: number }> {
-  const child = spawn('ip', ['netns', 'exec', cli, SYSTEM_PYTHON, LOAD, 'client', '192.0.2.2', String(PORT), String(count), String(workers)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/** What the load generator prints when a client run ends. */
+export interface LoadResult { ok: number; joined: number; failed: number; seconds: number }
+
+/** Runs bench/load/mptcp_load.py with `args` in namespace `cli`; resolves with the JSON it prints. */
+export function runLoad(cli: string, args: string[], what = 'load client'): Promise<LoadResult> {
+  const child = spawn('ip', ['netns', 'exec', cli, SYSTEM_PYTHON, LOAD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   trackChild(child.pid);
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) => {
     child.on('exit', (code) => {
       untrackChild(child.pid);
-      if (code !== 0) reject(new Error(`load client exited with ${code}`));
+      if (code !== 0) reject(new Error(`${what} exited with ${code}`));
       else resolve(JSON.parse(out));
     });
   });
+}
+
+/** `count` connections from 192.0.2.1 to the echo server, `workers` at a time. */
+export function runClient(cli: string, count: number, workers: number): Promise<LoadResult> {
+  return runLoad(cli, ['client', '192.0.2.2', String(PORT), String(count), String(workers)]);
 }
 
 function mptcpMib(ns: string): Record<string, number> {

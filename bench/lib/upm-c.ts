@@ -10,11 +10,9 @@ import { join } from 'node:path';
 import { OUT_DIR, REPO, refDir } from './cref.js';
 import { trackChild, untrackChild } from './netns.js';
 import { cpuMs, rssMiB } from './proc.js';
-import { SYSTEM_PYTHON } from './peers.js';
 import { quantile } from './stats.js';
-import type { Topology } from './storm.js';
+import { runLoad, type Topology } from './storm.js';
 
-const LOAD = join(REPO, 'bench', 'load', 'mptcp_load.py');
 const CHILD = join(REPO, 'bench', 'lib', 'upm-child.mjs');
 const LOCAL = '198.51.100.1';
 const EV_ESTABLISHED = 2;
@@ -90,19 +88,9 @@ function stopChild(c: ChildProcess): Promise<void> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function runLoad(cli: string, load: UpmLoad, count: number): Promise<{ ok: number; joined: number }> {
+function runUpmLoad(cli: string, load: UpmLoad, count: number): Promise<{ ok: number; joined: number }> {
   const args = load === 'burst' ? ['burst', '192.0.2.2', '5201', String(count)] : ['client', '192.0.2.2', '5201', String(count), '1'];
-  const child = spawn('ip', ['netns', 'exec', cli, SYSTEM_PYTHON, LOAD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  trackChild(child.pid);
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => {
-      untrackChild(child.pid);
-      if (code !== 0) reject(new Error(`load (${load}) exited with ${code}`));
-      else resolve(JSON.parse(out));
-    });
-  });
+  return runLoad(cli, args, `load (${load})`);
 }
 
 /** established → first sub-established per token, ms, from evobs's file. */
@@ -139,7 +127,7 @@ export async function upmCRun(t: Topology, bins: { cupm: string; evobs: string }
     await sleep(300);
     const rssStartMiB = rssMiB(pid);
     const cpu0 = cpuMs(pid);
-    const r = await runLoad(t.cli, load, count);
+    const r = await runUpmLoad(t.cli, load, count);
     await sleep(1000); // closes and their events settle
     const cpu = cpuMs(pid) - cpu0;
     const rssEndMiB = rssMiB(pid);

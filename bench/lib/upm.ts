@@ -2,22 +2,16 @@
 // being done (the SYN has left), framework against a hand-wired events→createSubflow loop in the same
 // run, and the event rate the framework keeps up with (no overrun, every connection joined).
 
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { MptcpEvents } from '../../src/mptcp/events/events.js';
 import { MptcpPm } from '../../src/mptcp/pm/pm.js';
 import { ConnectionTracker } from '../../src/mptcp/tracker/tracker.js';
 import { UserspacePathManager } from '../../src/upm/manager.js';
 import { subflowPerAddress } from '../../src/upm/policies/subflow-per-address.js';
 import type { PmLike } from '../../src/upm/actions.js';
-import { REPO } from './cref.js';
-import { nsExec, trackChild, untrackChild } from './netns.js';
-import { SYSTEM_PYTHON } from './peers.js';
+import { nsExec } from './netns.js';
 import { quantile } from './stats.js';
-import type { Topology } from './storm.js';
+import { runClient, type Topology } from './storm.js';
 
-const LOAD = join(REPO, 'bench', 'load', 'mptcp_load.py');
-const PORT = 5201;
 const JOIN_FROM = { address: '198.51.100.1', id: 2 };
 
 export interface UpmRun {
@@ -41,19 +35,6 @@ export interface UpmRun {
   seconds: number;
 }
 
-function runClient(cli: string, count: number, workers: number): Promise<{ ok: number; joined: number; failed: number; seconds: number }> {
-  const child = spawn('ip', ['netns', 'exec', cli, SYSTEM_PYTHON, LOAD, 'client', '192.0.2.2', String(PORT), String(count), String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  trackChild(child.pid);
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => {
-      untrackChild(child.pid);
-      if (code !== 0) reject(new Error(`load client exited with ${code}`));
-      else resolve(JSON.parse(out));
-    });
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
