@@ -86,6 +86,14 @@ describe('explain', () => {
     const c = await explainClient();
     expect(c).toMatchObject({ side: 'client', pathManager: 'kernel', missing: [] });
     expect(c.expected).toEqual([expect.objectContaining({ local: '198.51.100.1', remote: '192.0.2.2', endpointId: 2, present: true })]);
+    // Many callers at once: each gets what one caller alone gets.
+    const shape = (all: ConnectionExplanation[]): unknown => all.map((x) => ({
+      token: x.token, side: x.side, expected: x.expected, missing: x.missing.map((m) => m.cause),
+      have: x.have.map((h) => `${h.local}:${h.localPort}`).sort(),
+    }));
+    const alone = shape(await explainConnections({ netns: t.client.name }));
+    const many = await Promise.all(Array.from({ length: 30 }, () => explainConnections({ netns: t.client.name })));
+    for (const r of many) expect(shape(r)).toEqual(alone);
     const run = await new Promise<{ code: number; out: string }>((resolve) => {
       execFile(process.execPath, [MAIN, '-n', t.client.name, 'explain'], { encoding: 'utf8', timeout: 15_000 }, (err, out) => resolve({ code: err ? Number((err as { code?: number }).code) : 0, out }));
     });
