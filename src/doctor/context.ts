@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { MptcpPm } from '../mptcp/pm/pm.js';
 import { parseMptcpCounters, readNetstat } from '../mptcp/proc/counters.js';
 import { getPathManager } from '../mptcp/pm/pathmanager.js';
-import { bytesToIp } from '../netlink/route/ip.js';
+import { bytesToIp } from '../os/address.js';
 import { listAddresses, listLinks, listRoutes, listRules } from '../netlink/route/ops.js';
 import { RouteSocket } from '../netlink/route/socket.js';
 import { Netns, netnsName } from '../os/netns.js';

@@ -3,10 +3,10 @@
 // directly (MPTCP_FULL_INFO carries pointers to further arrays inside the same buffer).
 
 import koffi from 'koffi';
-import { isIPv4, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { AF_INET, AF_INET6, ipToBytes } from './address.js';
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+export { AF_INET, AF_INET6 };
 export const IPPROTO_TCP = 6;
 export const IPPROTO_MPTCP = 262;
 export const SOL_SOCKET = 1;
@@ -81,41 +81,11 @@ export function closeFd(fd: number): void {
 
 /** sockaddr_in / sockaddr_in6 of `address` (IPv4 text for AF_INET, IPv6 text for AF_INET6). */
 export function sockaddr(family: number, address: string, port: number): Buffer {
-  if (family === AF_INET) {
-    const b = Buffer.alloc(16);
-    b.writeUInt16LE(AF_INET, 0);
-    b.writeUInt16BE(port, 2);
-    address.split('.').forEach((o, i) => b.writeUInt8(Number(o), 4 + i));
-    return b;
-  }
-  const b = Buffer.alloc(28);
-  b.writeUInt16LE(AF_INET6, 0);
+  const b = Buffer.alloc(family === AF_INET ? 16 : 28);
+  b.writeUInt16LE(family === AF_INET ? AF_INET : AF_INET6, 0);
   b.writeUInt16BE(port, 2);
-  ipv6Bytes(address).copy(b, 8);
+  ipToBytes(address).copy(b, family === AF_INET ? 4 : 8);
   return b;
-}
-
-/** The 16 bytes of an IPv6 address in text form (`::`, a trailing dotted quad and a `%zone`-less text). */
-function ipv6Bytes(text: string): Buffer {
-  let s = text;
-  const out = Buffer.alloc(16);
-  const tail: number[] = [];
-  const lastColon = s.lastIndexOf(':');
-  if (isIPv4(s.slice(lastColon + 1))) {
-    const q = s.slice(lastColon + 1).split('.').map(Number);
-    tail.push((q[0] << 8) | q[1], (q[2] << 8) | q[3]);
-    s = `${s.slice(0, lastColon + 1)}0:0`;
-  }
-  const [head, rest] = s.includes('::') ? s.split('::') : [s, undefined];
-  const hs = head ? head.split(':') : [];
-  const rs = rest ? rest.split(':') : [];
-  const groups = rest === undefined ? hs : [...hs, ...Array(8 - hs.length - rs.length).fill('0'), ...rs];
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  if (tail.length) {
-    out.writeUInt16BE(tail[0], 12);
-    out.writeUInt16BE(tail[1], 14);
-  }
-  return out;
 }
 
 /** bind(2); returns 0 or a positive errno. */
