@@ -2,11 +2,11 @@
 // MPTCP socket, before and after Node takes it over. Buffers are passed by address so the kernel writes into them
 // directly (MPTCP_FULL_INFO carries pointers to further arrays inside the same buffer).
 
-import koffi from 'koffi';
+import { addressOf, getOpt, lastErrno, libc as lib, setIntOpt } from './libc.js';
 import type { Socket } from 'node:net';
 import { AF_INET, AF_INET6, ipToBytes } from './address.js';
 
-export { AF_INET, AF_INET6 };
+export { AF_INET, AF_INET6, addressOf, getOpt, setIntOpt };
 export const IPPROTO_TCP = 6;
 export const IPPROTO_MPTCP = 262;
 export const SOL_SOCKET = 1;
@@ -28,22 +28,6 @@ export const Errno = {
   EOPNOTSUPP: 95,
   EAFNOSUPPORT: 97,
 } as const;
-
-type Fn = (...args: unknown[]) => unknown;
-let libc: { socket: Fn; bind: Fn; close: Fn; getsockopt: Fn; setsockopt: Fn } | undefined;
-
-function lib(): NonNullable<typeof libc> {
-  if (libc) return libc;
-  const l = koffi.load('libc.so.6');
-  libc = {
-    socket: l.func('int socket(int domain, int type, int protocol)') as Fn,
-    bind: l.func('int bind(int fd, const void *addr, uint32_t len)') as Fn,
-    close: l.func('int close(int fd)') as Fn,
-    getsockopt: l.func('int getsockopt(int fd, int level, int name, uintptr_t val, _Inout_ uint32_t *len)') as Fn,
-    setsockopt: l.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)') as Fn,
-  };
-  return libc;
-}
 
 /** A failed socket call; `errno` is positive, `code` is its name when known (as Node's errors carry). */
 export class SocketCallError extends Error {
@@ -71,7 +55,7 @@ const ERRNO_NAMES: Record<number, string> = {
  */
 export function streamSocket(family: number, protocol: number): number {
   const fd = lib().socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol) as number;
-  return fd < 0 ? -koffi.errno() : fd;
+  return fd < 0 ? -lastErrno() : fd;
 }
 
 /** close(2), ignoring errors (used only for fds Node never took over). */
@@ -90,29 +74,7 @@ export function sockaddr(family: number, address: string, port: number): Buffer 
 
 /** bind(2); returns 0 or a positive errno. */
 export function bindFd(fd: number, addr: Buffer): number {
-  return (lib().bind(fd, addr, addr.length) as number) === 0 ? 0 : koffi.errno();
-}
-
-/** setsockopt with an int value; returns 0 or a positive errno. */
-export function setIntOpt(fd: number, level: number, name: number, value: number): number {
-  const v = Buffer.alloc(4);
-  v.writeInt32LE(value, 0);
-  return (lib().setsockopt(fd, level, name, v, 4) as number) === 0 ? 0 : koffi.errno();
-}
-
-/**
- * getsockopt into `buf` (passed by address: the kernel may also write to memory that `buf`'s own
- * contents point at). Returns the length the kernel reported, or a negative errno.
- */
-export function getOpt(fd: number, level: number, name: number, buf: Buffer, len = buf.length): number {
-  const l = [len];
-  const r = lib().getsockopt(fd, level, name, koffi.address(buf), l) as number;
-  return r === 0 ? l[0] : -koffi.errno();
-}
-
-/** Address of a Buffer's first byte, for structs that hold pointers into the same buffer. */
-export function addressOf(buf: Buffer): bigint {
-  return koffi.address(buf);
+  return (lib().bind(fd, addr, addr.length) as number) === 0 ? 0 : lastErrno();
 }
 
 /** SO_PROTOCOL of `fd` (262 for an MPTCP socket, 6 for TCP), or a negative errno. */
