@@ -5,7 +5,7 @@
 // imported from the modules that define them so that a command loads only what it needs.
 import type { EndpointFlag, EndpointSpec } from '../index.js';
 import { ENDPOINT_FLAGS, checkEndpointSpec } from '../mptcp/pm/endpoint.js';
-import { canonicalAddress, isAddress } from '../mptcp/input/address.js';
+import { canonicalAddress, isAddress } from '../os/address.js';
 import { ValidationError } from '../netlink/core/errors.js';
 import { PM_MAX_ADDR_ID } from '../../generated/mptcp_pm.js';
 import { pickWord, Words } from './args.js';

@@ -7,7 +7,7 @@ import type { MptcpConnection } from '../mptcp/diag/model.js';
 import type { DoctorContext } from '../doctor/types.js';
 import { linkGateway } from '../routing/source-routing.js';
 import type { MissingSubflow } from './types.js';
-import { unmapV4 as plain } from '../mptcp/input/address.js';
+import { unmapV4 as plain } from '../os/address.js';
 
 /** State of the namespace shared by every connection's explanation. */
 export interface ExplainState {

@@ -5,7 +5,7 @@
 import { MptcpDiag } from '../mptcp/diag/diag.js';
 import type { MptcpConnection } from '../mptcp/diag/model.js';
 import { checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/input/validate.js';
-import { isLinkLocal, isLoopback } from '../netlink/route/ip.js';
+import { isLinkLocal, isLoopback } from '../os/address.js';
 import { closeContext, readContext } from '../doctor/context.js';
 import { findSubscribers } from '../doctor/events-listeners.js';
 import { GenlSocket } from '../netlink/genl/socket.js';

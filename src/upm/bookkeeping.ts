@@ -1,7 +1,7 @@
 // Userspace path-manager framework: the bookkeeping a policy should not do itself — per-connection
 // serialisation, back-off per path, address ids per connection, and keys that make each hook run once.
 
-import { unmapV4 as plain } from '../mptcp/input/address.js';
+import { unmapV4 as plain } from '../os/address.js';
 
 /** Runs tasks one after another per key; different keys run concurrently. */
 export class KeyedSerial<K> {

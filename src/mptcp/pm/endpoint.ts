@@ -3,7 +3,7 @@
 
 import { EndpointFlags } from '../../../generated/mptcp_pm.js';
 import { DecodeError, ValidationError } from '../../netlink/core/errors.js';
-import { canonicalAddress, fromWire, toWire, type WireAddress } from '../input/address.js';
+import { canonicalAddress, fromWire, toWire, type WireAddress } from '../../os/address.js';
 import { checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, show } from '../input/validate.js';
 
 /** Endpoint flags by name, with their bit values (`MPTCP_PM_ADDR_FLAG_*`), from the generated table. */

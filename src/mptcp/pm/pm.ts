@@ -6,7 +6,7 @@ import { decodeAttrs } from '../../netlink/core/codec.js';
 import { GenlSocket } from '../../netlink/genl/socket.js';
 import type { FamilyPolicy } from '../../netlink/genl/policy.js';
 import { UnsupportedError, ValidationError, NetlinkError } from '../../netlink/core/errors.js';
-import { addressKind, canonicalAddress, toWire } from '../input/address.js';
+import { addressKind, canonicalAddress, toWire } from '../../os/address.js';
 import {
   bitsToFlags, checkEndpointSpec, endpointFromWire, EndpointNotFoundError, ENDPOINT_FLAGS,
   type Endpoint, type EndpointFlag, type EndpointSpec,

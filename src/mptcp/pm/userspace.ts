@@ -4,7 +4,7 @@
 import { family, PM_MAX_ADDR_ID } from '../../../generated/mptcp_pm.js';
 import { decodeAttrs } from '../../netlink/core/codec.js';
 import { UnsupportedError, ValidationError } from '../../netlink/core/errors.js';
-import { familyOf, toWire } from '../input/address.js';
+import { familyOf, toWire } from '../../os/address.js';
 import { ENDPOINT_FLAGS, endpointFromWire, type AddressAttrs, type Endpoint } from './endpoint.js';
 import {
   checkBoolean, checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, checkToken,

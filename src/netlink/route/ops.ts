@@ -2,7 +2,7 @@
 // written through a RouteSocket with the `netlink` package's message codecs.
 
 import { AttrStream, rt } from 'netlink';
-import { AF_INET, AF_INET6, bytesToIp, ipToBytes } from './ip.js';
+import { AF_INET, AF_INET6, bytesToIp, ipToBytes } from '../../os/address.js';
 import { decoding, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, type RouteSocket } from './socket.js';
 
 /** A network interface. */
