@@ -5,7 +5,7 @@ import { lookupRoute } from '../netlink/route/ops.js';
 import type { Endpoint } from '../mptcp/pm/endpoint.js';
 import type { MptcpConnection } from '../mptcp/diag/model.js';
 import type { DoctorContext } from '../doctor/types.js';
-import { linkGateway } from '../routing/source-routing.js';
+import { linkGateway } from '../routing/index.js';
 import type { MissingSubflow } from './types.js';
 import { unmapV4 as plain } from '../os/address.js';
 import { closedSubflows, grew, type Observed } from './watch.js';
