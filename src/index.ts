@@ -29,6 +29,7 @@ export { isAddress, familyOf, canonicalAddress, addressKind } from './os/address
 export type { Family, AddressKind } from './os/address.js';
 export { checkEndpointSpec } from './mptcp/pm/endpoint.js';
 export { checkIfname } from './mptcp/input/validate.js';
+export { formatToken } from './mptcp/input/token.js';
 export { McastGroup } from '../generated/mptcp_pm.js';
 export { PM_ADDR_MAX, PM_MAX_ADDR_ID } from '../generated/mptcp_pm.js';
 export { MptcpDiag } from './mptcp/diag/diag.js';
