@@ -80,10 +80,12 @@ export class NamespaceView extends EventEmitter<NamespaceViewEvents> {
 
   private async readQuietly(notify: boolean): Promise<void> {
     try {
-      const touched = this.touched;
-      this.touched = new Set();
+      // Only a read that reports takes what was touched: the periodic re-read must leave it for the
+      // notification's own read, or a link or address that came back would never be reported.
+      const touched = notify ? this.touched : undefined;
+      if (notify) this.touched = new Set();
       await this.read();
-      if (notify && !this.closed) this.emit('change', touched);
+      if (touched && !this.closed) this.emit('change', touched);
     } catch (e) {
       if (!this.closed) this.emit('error', e as Error);
     }
