@@ -25,9 +25,10 @@ export type {
 export type { MptcpPmEvents } from './mptcp/pm/pm.js';
 export type { MptcpPmWarning } from './mptcp/pm/types.js';
 export { SysctlPermissionError } from './mptcp/pm/pathmanager.js';
-export { isAddress, familyOf, canonicalAddress, addressKind } from './mptcp/input/address.js';
-export type { Family, AddressKind } from './mptcp/input/address.js';
+export { isAddress, familyOf, canonicalAddress, addressKind } from './os/address.js';
+export type { Family, AddressKind } from './os/address.js';
 export { checkEndpointSpec } from './mptcp/pm/endpoint.js';
+export { checkIfname } from './mptcp/input/validate.js';
 export { McastGroup } from '../generated/mptcp_pm.js';
 export { PM_ADDR_MAX, PM_MAX_ADDR_ID } from '../generated/mptcp_pm.js';
 export { MptcpDiag } from './mptcp/diag/diag.js';

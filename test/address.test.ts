@@ -1,6 +1,6 @@
 // Address text ⇄ wire form, against values worked out by hand.
 import { describe, expect, it } from 'vitest';
-import { toWire, fromWire, formatV6, isAddress, AF_INET, AF_INET6 } from '../src/mptcp/input/address.js';
+import { toWire, fromWire, formatV6, isAddress, AF_INET, AF_INET6 } from '../src/os/address.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 

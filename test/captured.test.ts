@@ -9,9 +9,9 @@
 // by a socket joined to mptcp_pm_events. Expected values are read off the bytes by hand.
 
 import { describe, expect, it } from 'vitest';
-import { family } from '../generated/mptcp_pm.js';
+import { family, type Address } from '../generated/mptcp_pm.js';
 import { decodeAttrs } from '../src/netlink/core/codec.js';
-import { endpointFromWire, type AddressAttrs } from '../src/mptcp/pm/endpoint.js';
+import { endpointFromWire } from '../src/mptcp/pm/endpoint.js';
 import { decodeEvent } from '../src/mptcp/events/events.js';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
@@ -28,7 +28,7 @@ const CLOSED_CLIENT = '080001003cb3ef5a';
 
 describe('replies captured from Linux 6.18.44', () => {
   it('decodes a GET_ADDR dump part: family, port 0, id, flags, if-idx, addr4 in that order', () => {
-    const a = decodeAttrs<{ addr?: AddressAttrs }>(family, 'attr', hex(DUMP_V4));
+    const a = decodeAttrs<{ addr?: Address }>(family, 'attr', hex(DUMP_V4));
     expect(a.addr).toEqual({ family: 2, port: 0, id: 3, flags: 0x06, ifIdx: 3, addr4: 0xc0000201 });
     expect(endpointFromWire(a.addr, 'dump')).toEqual({
       id: 3, address: '192.0.2.1', family: 'inet', flags: ['subflow', 'backup'], unknownFlags: 0, ifindex: 3,
@@ -36,7 +36,7 @@ describe('replies captured from Linux 6.18.44', () => {
   });
 
   it('decodes a v6 signal endpoint with its port in host byte order (8080 = 90 1f)', () => {
-    const a = decodeAttrs<{ addr?: AddressAttrs }>(family, 'attr', hex(DUMP_V6));
+    const a = decodeAttrs<{ addr?: Address }>(family, 'attr', hex(DUMP_V6));
     expect(endpointFromWire(a.addr, 'dump')).toEqual({
       id: 7, address: '2001:db8::5', family: 'inet6', port: 8080, flags: ['signal'], unknownFlags: 0,
     });

@@ -55,7 +55,7 @@ async function connect(send = true): Promise<Peer> {
 let current = '';
 
 const explainClient = async (): Promise<ConnectionExplanation> => {
-  const all = await explainConnections({ netns: t.client.name });
+  const all = await explainConnections({ netns: t.client.name, windowMs: 0 });
   const port = Number(current);
   const c = all.find((x) => x.remote === t.paths[0].server && x.have.some((h) => h.localPort === port));
   expect(c).toBeDefined();
@@ -153,7 +153,7 @@ describe('explain', () => {
     await t.server.ip('mptcp', 'limits', 'set', 'subflows', '0', 'add_addr_accepted', '0');
     await connect();
     const m = await named('join-refused');
-    expect(m.evidence).toMatch(/^address, link, limit and route are right, yet there is no subflow from 198\.51\.100\.1 \(this namespace: MPJoinSynTx 1, MPJoinSynAckRx 1, MPRstRx 0\)/);
+    expect(m.evidence).toBe('address, link, limit and route are right, yet there is no subflow from 198.51.100.1: the peer refused or reset the join');
     expect(m.fix).toMatch(/^# on the peer: ip mptcp limits set subflows 2/);
     await t.server.ip('mptcp', 'limits', 'set', 'subflows', '2', 'add_addr_accepted', '2');
     await connect();
@@ -189,7 +189,7 @@ describe('explain', () => {
       const cli = await t.peer(t.client, ['client', '--addr', t.paths[0].server, '--port', '6401', '--hold']);
       current = (await cli.waitLine(/^CONNECTED \S+ (\d+)/))[1];
       const m = await named('fallback');
-      expect(m.evidence).toMatch(/^this side connected and the peer's SYN-ACK carried no MP_CAPABLE \(MPCapableFallbackSYNACK 1\)/);
+      expect(m.evidence).toBe('this side connected and the peer\'s SYN-ACK carried no MP_CAPABLE: the peer does not speak MPTCP, or the path strips TCP option 30');
     } finally {
       tcp.kill();
     }

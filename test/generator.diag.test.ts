@@ -71,8 +71,8 @@ export const pair: StructDesc<Pair> = struct('pair', 8, [
     expect(() => renderSpec(spec(defs), 'x.yaml')).toThrow(re);
   });
 
-  it('fails on operations (not supported for netlink-raw here) and on a missing protonum', () => {
-    expect(() => renderSpec(spec(PAIR, 'operations: { list: [] }\n'), 'x.yaml')).toThrow(/unsupported key 'operations'/);
+  it('fails on operations of the unified model (netlink-raw numbers requests and replies apart) and on a missing protonum', () => {
+    expect(() => renderSpec(spec(PAIR, 'operations: { enum-model: unified, list: [] }\n'), 'x.yaml')).toThrow(/enum-model 'directional'/);
     expect(() => renderSpec('name: x\nprotocol: netlink-raw\n', 'x.yaml')).toThrow(/protonum/);
   });
 

@@ -629,7 +629,7 @@ describe('unsupported constructs fail loudly', () => {
   `, { sets: false });
   const cases: [string, string, RegExp][] = [
     ['unknown top-level key', spec('family-flavour: x'), /unsupported key 'family-flavour'/],
-    ['operations in a netlink-raw spec', spec('').replace('genetlink-legacy', 'netlink-raw'), /unsupported key 'operations'/],
+    ['a genetlink spec relabelled netlink-raw (no protonum)', spec('').replace('genetlink-legacy', 'netlink-raw'), /needs protonum/],
     ['struct definition', spec('definitions:\n  - { type: struct, name: hdr, members: [] }'), /unsupported definition type 'struct'/],
     ['unknown definition key', spec('definitions:\n  - { type: enum, name: e, entries: [a], colour: red }'), /unsupported key 'colour'/],
     ['bitfield32 attribute', attr('type: bitfield32'), /unsupported attribute type 'bitfield32'/],

@@ -48,7 +48,7 @@ const TIERS: Record<string, Tier> = {
   },
   explain: {
     paths: ['src/explain/'],
-    reads: ['os', 'core', 'generated', 'genl', 'route', 'mptcp/input', 'mptcp/pm', 'mptcp/diag', 'routing', 'doctor'],
+    reads: ['os', 'core', 'generated', 'genl', 'route', 'mptcp/input', 'mptcp/proc', 'mptcp/pm', 'mptcp/events', 'mptcp/diag', 'routing', 'doctor'],
   },
   // The public entry point re-exports the library (never the command line).
   api: { paths: ['src/index.ts'], reads: ['*'] },

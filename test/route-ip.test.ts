@@ -2,7 +2,7 @@
 // and the link-local / loopback tests the reconciler relies on.
 
 import { describe, expect, it } from 'vitest';
-import { bytesToIp, canonicalIp, ipToBytes, isLinkLocal, isLoopback, networkBytes } from '../src/netlink/route/ip.js';
+import { bytesToIp, canonicalAddress, ipToBytes, isLinkLocal, isLoopback, networkBytes } from '../src/os/address.js';
 
 describe('route ip helpers', () => {
   it.each([
@@ -24,7 +24,7 @@ describe('route ip helpers', () => {
     expect(bytesToIp(Buffer.from(hex, 'hex'))).toBe(text);
   });
   it('canonicalises, masks prefixes, classifies', () => {
-    expect(canonicalIp('2001:DB8:0::1')).toBe('2001:db8::1');
+    expect(canonicalAddress('2001:DB8:0::1')).toBe('2001:db8::1');
     expect(bytesToIp(networkBytes('198.51.100.77', 24))).toBe('198.51.100.0');
     expect(bytesToIp(networkBytes('198.51.100.77', 27))).toBe('198.51.100.64');
     expect(bytesToIp(networkBytes('2001:db8:1:2::7', 64))).toBe('2001:db8:1:2::');

@@ -13,13 +13,15 @@ import { renderConsts, renderEnums } from './render-definitions.js';
 import { renderFamily } from './render-family.js';
 import { renderSetTypes } from './render-types.js';
 import { docComment, joinDoc, quote } from './text.js';
+import { rawMessages, readRawOperations, renderRawOperations, type RawOperations } from './raw-ops.js';
 
 export interface RawModel extends FamilyModel {
   readonly protonum: number;
   readonly structs: readonly StructModel[];
+  readonly raw: RawOperations;
 }
 
-const TOP_KEYS = ['name', 'protocol', 'protonum', 'definitions', 'attribute-sets'];
+const TOP_KEYS = ['name', 'protocol', 'protonum', 'definitions', 'attribute-sets', 'operations', 'mcast-groups'];
 const TOP_IGNORED = ['doc', 'uapi-header'];
 
 /** The `protocol` of a spec text, without checking the rest. */
@@ -53,9 +55,10 @@ export function parseRawSpec(text: string): RawModel {
   });
   const attrSets = top['attribute-sets'] === undefined ? [] : readAttributeSets(top['attribute-sets'], { family, consts, enums });
   const doc = top['doc'];
+  const raw = readRawOperations(top['operations'], top['mcast-groups'], { family, sets: attrSets, structs });
   const model: RawModel = {
     name, version: 0, ident: `${camel(name, 'name')}Family`, ...(typeof doc === 'string' ? { doc } : {}),
-    consts, enums, attrSets, cmdPrefix: '', placeholders: [], ops: [], events: [], mcastGroups: [], protonum, structs,
+    consts, enums, attrSets, cmdPrefix: '', placeholders: [], ops: [], events: [], mcastGroups: [], protonum, structs, raw,
   };
   checkRawIdentifiers(model);
   return model;
@@ -68,7 +71,9 @@ function checkRawIdentifiers(model: RawModel): void {
     if (previous !== undefined) throw new SpecError('', `generated name '${ident}' is used by both ${previous} and ${what}`);
     seen.set(ident, what);
   };
-  for (const fixed of ['FamilyDesc', 'UnknownAttr', 'StructDesc', 'struct', 'member', 'PROTONUM', 'family']) add(fixed, 'the generator');
+  for (const fixed of ['FamilyDesc', 'UnknownAttr', 'StructDesc', 'StructInput', 'struct', 'member', 'PROTONUM', 'family']) add(fixed, 'the generator');
+  if (model.raw.rawOps.length > 0) add('ops', 'the operation table');
+  if (model.raw.groups.length > 0) add('McastGroup', 'the multicast group numbers');
   add(model.ident, 'the descriptor');
   for (const c of model.consts) add(c.ident, `constant '${c.name}'`);
   for (const e of model.enums) add(e.ident, `${e.kind} '${e.name}'`);
@@ -77,6 +82,7 @@ function checkRawIdentifiers(model: RawModel): void {
     add(s.ident, `the type of struct '${s.name}'`);
     add(s.descIdent, `the description of struct '${s.name}'`);
   }
+  for (const m of rawMessages(model.raw.rawOps)) add(m.ident, `the ${m.mode} ${m.part} of '${m.op.name}'`);
 }
 
 const TS_TYPE: Record<string, string> = { u8: 'number', s8: 'number', u16: 'number', s16: 'number', u32: 'number', s32: 'number', u64: 'bigint', s64: 'bigint', binary: 'Uint8Array' };
@@ -113,7 +119,7 @@ export function renderRaw(model: RawModel, source: string, sha256: string): stri
     `// Struct descriptions, tables and types of the netlink-raw protocol \`${model.name}\`, read by the runtime in src/netlink.`,
     '',
     "import type { FamilyDesc, UnknownAttr } from '../src/netlink/core/spec-types.js';",
-    "import { member, struct, type StructDesc } from '../src/netlink/core/struct.js';",
+    `import { member, struct, type StructDesc${model.raw.rawOps.length > 0 ? ', type StructInput' : ''} } from '../src/netlink/core/struct.js';`,
     '',
     '/** Netlink protocol number passed to socket(AF_NETLINK, SOCK_RAW, …). */',
     `export const PROTONUM = ${model.protonum};`,
@@ -121,6 +127,7 @@ export function renderRaw(model: RawModel, source: string, sha256: string): stri
     ...renderEnums(model),
     ...model.structs.flatMap((s) => renderStruct(model, s)),
     ...renderSetTypes(model),
+    ...renderRawOperations(model.raw, model.attrSets, model.structs),
     ...renderFamily(model),
   ];
 }

@@ -1,7 +1,7 @@
 // Command-line words the way iproute2 reads them: keyword prefixes, numbers in C's base-0 notation,
 // hex connection tokens, and ip's global options (options.ts) wherever they appear.
 
-import { isAddress } from '../mptcp/input/address.js';
+import { isAddress } from '../os/address.js';
 import { UsageError, type Section } from './usage.js';
 import { findGlobalOption, type GlobalOptions } from './options.js';
 

@@ -4,8 +4,9 @@
 // Each name used from outside src/cli is one src/index.ts exports (test/cli.test.ts checks); they are
 // imported from the modules that define them so that a command loads only what it needs.
 import type { EndpointFlag, EndpointSpec } from '../index.js';
-import { ENDPOINT_FLAGS, checkEndpointSpec } from '../mptcp/pm/endpoint.js';
-import { canonicalAddress, isAddress } from '../mptcp/input/address.js';
+import { ENDPOINT_FLAGS } from '../mptcp/pm/endpoint.js';
+import { checkIfname } from '../mptcp/input/validate.js';
+import { canonicalAddress, isAddress } from '../os/address.js';
 import { ValidationError } from '../netlink/core/errors.js';
 import { PM_MAX_ADDR_ID } from '../../generated/mptcp_pm.js';
 import { pickWord, Words } from './args.js';
@@ -25,6 +26,15 @@ const SUBCOMMANDS = ['add', 'change', 'delete', 'show', 'flush'] as const;
 /** Every flag of the generated table but `implicit`, which only the kernel sets. */
 const ADD_FLAGS: readonly EndpointFlag[] = (Object.keys(ENDPOINT_FLAGS) as EndpointFlag[]).filter((f) => f !== 'implicit');
 const CHANGE_OPTS = ['backup', 'nobackup', 'fullmesh', 'nofullmesh'];
+/**
+ * Fields of `addEndpoint` that `ip` checks on the command line (it resolves the device first), so a
+ * refusal of one is a usage error (255) rather than a refused request (2).
+ */
+const COMMAND_LINE_FIELDS: ReadonlySet<string> = new Set(['ifname']);
+
+function commandLineError(e: unknown, section: 'endpoint.add'): unknown {
+  return e instanceof ValidationError && COMMAND_LINE_FIELDS.has(e.field) ? new UsageError(section, e.message) : e;
+}
 
 /** Parses the words after `endpoint`; a bare `endpoint` is `show`. */
 export function parseEndpoint(words: readonly string[]): EndpointAction {
@@ -86,11 +96,13 @@ function parseAdd(w: Words): EndpointAction {
   // The two rules `ip` checks on the command line (255); the rest is refused when run (2), as the kernel does.
   if (flags.includes('signal') && flags.includes('fullmesh')) throw w.fail('flags mustn\'t have both signal and fullmesh');
   if (spec.port !== undefined && !flags.includes('signal')) throw w.fail('flags must have signal when using port');
-  try {
-    checkEndpointSpec(spec);
-  } catch (e) {
-    if (e instanceof ValidationError && /ifname/.test(e.field)) throw w.fail(e.message);
-    if (!(e instanceof ValidationError)) throw e;
+  // The rest of the spec is checked once, by addEndpoint; the device name is a command-line word for `ip`.
+  if (spec.ifname !== undefined) {
+    try {
+      checkIfname('ifname', spec.ifname);
+    } catch (e) {
+      throw commandLineError(e, 'endpoint.add');
+    }
   }
   return { cmd: 'endpoint.add', spec };
 }
@@ -159,8 +171,7 @@ export async function runEndpoint(a: EndpointAction, ctx: Context): Promise<void
         await pm.addEndpoint(a.spec, { returnStored: false });
       } catch (e) {
         // An unknown device is a command-line error for `ip` (it resolves the name first).
-        if (e instanceof ValidationError && /ifname|dev/.test(e.field)) throw new UsageError('endpoint.add', e.message);
-        throw e;
+        throw commandLineError(e, 'endpoint.add');
       }
       return;
     case 'endpoint.delete':

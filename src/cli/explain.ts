@@ -1,14 +1,16 @@
-// `mptcp-pm explain [token TOKEN]`: per connection, the subflows it has and should have, and for each
-// missing one its cause, the evidence and the fix (`-j`: the explanations as a JSON array). Exit
-// status 0 when no subflow is missing, 1 otherwise.
+// `mptcp-pm explain [token TOKEN] [window MS]`: per connection, the subflows it has and should have,
+// and for each missing one its cause, the evidence and the fix (`-j`: the explanations as a JSON
+// array). MS is how long counters and events are watched first (default 1000). Exit status 0 when
+// no subflow is missing, 1 otherwise.
 
 import type { ConnectionExplanation } from '../index.js';
-import { Words } from './args.js';
+import { pickWord, Words } from './args.js';
 import type { Context } from './context.js';
 
 export interface ExplainAction {
   cmd: 'explain';
   token?: number;
+  windowMs?: number;
 }
 
 export function parseExplain(words: readonly string[]): ExplainAction {
@@ -16,7 +18,9 @@ export function parseExplain(words: readonly string[]): ExplainAction {
   const a: ExplainAction = { cmd: 'explain' };
   while (!w.done) {
     const word = w.next() as string;
-    if (word === 'token') a.token = w.token();
+    const key = pickWord(word, ['token', 'window'] as const);
+    if (key === 'token') a.token = w.token();
+    else if (key === 'window') a.windowMs = w.number('window', 0, 3_600_000);
     else throw w.fail(`unknown argument "${word}"`);
   }
   return a;
@@ -36,7 +40,7 @@ function text(c: ConnectionExplanation): string {
 
 export async function runExplain(a: ExplainAction, ctx: Context): Promise<number> {
   const { explainConnections } = await import('../index.js');
-  const found = await explainConnections({ ...(ctx.netns === undefined ? {} : { netns: ctx.netns }), ...(a.token === undefined ? {} : { token: a.token }) });
+  const found = await explainConnections({ ...(ctx.netns === undefined ? {} : { netns: ctx.netns }), ...(a.token === undefined ? {} : { token: a.token }), ...(a.windowMs === undefined ? {} : { windowMs: a.windowMs }) });
   if (ctx.json) ctx.out(`${JSON.stringify(found)}\n`);
   else ctx.out(found.length === 0 ? 'no established MPTCP connection\n' : found.map(text).join(''));
   return found.some((c) => c.missing.length > 0) ? 1 : 0;

@@ -32,7 +32,7 @@ export const LINES: Readonly<Record<string, string>> = {
   'route.show': 'mptcp-pm route show',
   auto: 'mptcp-pm auto --config FILE [cleanup-on-exit]',
   doctor: 'mptcp-pm doctor [window MS]',
-  explain: 'mptcp-pm explain [token TOKEN]',
+  explain: 'mptcp-pm explain [token TOKEN] [window MS]',
   'userspace-pm': 'mptcp-pm userspace-pm [--policy subflow-per-address|announce-addresses|fullmesh|kernel-compatible] [--address ADDRESS [id ID]]... [--backup ADDRESS...] [--switch] [--rcvbuf BYTES]',
 };
 
@@ -85,6 +85,8 @@ export const MEANING: Readonly<Record<string, string>> = {
     'and their flags, limits, the addresses the machine has), and for each missing one a single cause\n' +
     '(limits-subflows, limits-add-addr-accepted, no-endpoint, link-down, address-gone, no-source-route,\n' +
     'join-refused, join-in-progress, fallback, blackhole, userspace-pm-unmanaged) with its evidence and fix.\n' +
+    'It watches first (window MS, default 1000): what the counters count and the events seen meanwhile\n' +
+    '(subflows closed with the peer\'s reset reason, addresses the peer announced) are evidence, never totals.\n' +
     'Exit status 0 when nothing is missing; -j prints [{ token, local, remote, side, have, expected, missing }].',
   top:
     'Configures and watches Multipath TCP in the kernel, the way `ip mptcp` does (same words, same\n' +

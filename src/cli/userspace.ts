@@ -6,7 +6,7 @@ import { UsageError } from './usage.js';
 import { formatEndpoints, jsonText } from './format.js';
 import type { Context } from './context.js';
 import type { PathManagerType } from '../index.js';
-import { familyOf, isAddress } from '../mptcp/input/address.js';
+import { familyOf, isAddress } from '../os/address.js';
 import { PM_MAX_ADDR_ID } from '../../generated/mptcp_pm.js';
 
 interface Side { address: string; port?: number }

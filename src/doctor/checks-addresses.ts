@@ -1,7 +1,7 @@
 // Doctor capability: checks of endpoints against the addresses the namespace really has — missing
 // addresses, wrong devices, usable addresses without an endpoint, announced addresses nobody serves.
 
-import { isLinkLocal, isLoopback } from '../netlink/route/ip.js';
+import { isLinkLocal, isLoopback } from '../os/address.js';
 import type { Check, DoctorContext, Finding } from './types.js';
 
 const usable = (ctx: DoctorContext) => ctx.addresses.filter((a) => {

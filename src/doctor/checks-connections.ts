@@ -4,7 +4,7 @@
 import { MptcpDiag } from '../mptcp/diag/diag.js';
 import type { MptcpConnection } from '../mptcp/diag/model.js';
 import type { Check, DoctorContext, Finding } from './types.js';
-import { unmapV4 as plain } from '../mptcp/input/address.js';
+import { unmapV4 as plain } from '../os/address.js';
 
 const hex = (c: MptcpConnection): string => (c.token >>> 0).toString(16).padStart(8, '0');
 const show = (c: MptcpConnection): string => {

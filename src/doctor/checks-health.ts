@@ -3,7 +3,7 @@
 // only the growth over the observation window counts.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseMptcpCounters, readNetstat } from '../mptcp/proc/counters.js';
+import { countersIn } from '../mptcp/proc/counters.js';
 import type { Check, DoctorContext, Finding } from './types.js';
 
 interface Group {
@@ -49,7 +49,7 @@ export const counters: Check = {
     if (before === undefined) return [];
     const left = ctx.startedAt + ctx.windowMs - performance.now();
     if (left > 0) await sleep(left);
-    const now = parseMptcpCounters(readNetstat(ctx.ns));
+    const now = countersIn(ctx.ns);
     const seconds = ((performance.now() - ctx.startedAt) / 1000).toFixed(1);
     const delta = (n: string): number => (now[n] ?? 0) - (before[n] ?? 0);
     const out: Finding[] = [];

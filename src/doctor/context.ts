@@ -3,9 +3,9 @@
 
 import { readFileSync } from 'node:fs';
 import { MptcpPm } from '../mptcp/pm/pm.js';
-import { parseMptcpCounters, readNetstat } from '../mptcp/proc/counters.js';
+import { countersIn } from '../mptcp/proc/counters.js';
 import { getPathManager } from '../mptcp/pm/pathmanager.js';
-import { bytesToIp } from '../netlink/route/ip.js';
+import { bytesToIp } from '../os/address.js';
 import { listAddresses, listLinks, listRoutes, listRules } from '../netlink/route/ops.js';
 import { RouteSocket } from '../netlink/route/socket.js';
 import { Netns, netnsName } from '../os/netns.js';
@@ -30,7 +30,7 @@ export async function readContext(namespace: string | Netns | undefined, windowM
     });
     let baseline: Record<string, number> | undefined;
     try {
-      baseline = parseMptcpCounters(readNetstat(ns));
+      baseline = countersIn(ns);
     } catch {
       baseline = undefined; // no counters on this kernel: the counters check says nothing
     }

@@ -7,13 +7,14 @@ import type { MptcpConnection } from '../mptcp/diag/model.js';
 import type { DoctorContext } from '../doctor/types.js';
 import { linkGateway } from '../routing/source-routing.js';
 import type { MissingSubflow } from './types.js';
-import { unmapV4 as plain } from '../mptcp/input/address.js';
+import { unmapV4 as plain } from '../os/address.js';
+import { closedSubflows, grew, type Observed } from './watch.js';
 
 /** State of the namespace shared by every connection's explanation. */
 export interface ExplainState {
   ctx: DoctorContext;
-  /** The namespace's MPTCP counters (totals), undefined on kernels without them. */
-  counters: Record<string, number> | undefined;
+  /** What the observation window saw: counter growth and events, never totals. */
+  observed: Observed;
 }
 
 export { plain };
@@ -86,12 +87,16 @@ export async function causeFor(st: ExplainState, c: MptcpConnection, ep: Endpoin
   }
   const total = c.info.subflowsTotal;
   const closed = total === undefined ? undefined : Math.max(0, total - 1 - c.info.subflows);
-  const mib = st.counters;
-  const joins = mib ? ` (this namespace: MPJoinSynTx ${mib.MPJoinSynTx ?? 0}, MPJoinSynAckRx ${mib.MPJoinSynAckRx ?? 0}, MPRstRx ${mib.MPRstRx ?? 0})` : '';
+  const seen = [...closedSubflows(st.observed, c.token, ep.address)];
+  const counted = grew(st.observed, ['MPJoinSynTx', 'MPJoinSynAckRx', 'MPJoinRejected', 'MPRstRx', 'MPRstTx']);
+  if (counted) seen.push(counted);
+  const watched = st.observed.deltas !== undefined || st.observed.events !== undefined;
   return {
     ...at, cause: 'join-refused',
     evidence: `address, link, limit and route are right, yet there is no subflow from ${ep.address}`
-      + (closed ? `; ${closed} of the ${total} subflow(s) this connection opened closed` : '') + `${joins}: the peer refused or reset the join`,
+      + (closed ? `; ${closed} of the ${total} subflow(s) this connection opened closed` : '')
+      + (seen.length > 0 ? `; ${seen.join('; ')}` : watched ? `; no join from ${ep.address} was tried in the last ${st.observed.seconds} s (the in-kernel path manager does not retry)` : '')
+      + ': the peer refused or reset the join',
     // The peer decides whether it accepts joins when a connection starts: only new connections gain.
     fix: `# on the peer: ip mptcp limits set subflows 2 (and a path manager that accepts joins); connections made afterwards get the subflow`,
   };
@@ -99,25 +104,42 @@ export async function causeFor(st: ExplainState, c: MptcpConnection, ep: Endpoin
 
 export const hex = (c: MptcpConnection): string => (c.token >>> 0).toString(16).padStart(8, '0');
 
-/** The single cause of a connection that fell back to plain TCP: which side, or a blackhole. */
+const FALLBACK_COUNTERS = ['MPCapableFallbackSYNACK', 'MPCapableFallbackACK', 'MPCapableDataFallback', 'DssFallback', 'MPCapableSYNTXDrop', 'MPCapableSYNTXDisabled', 'Blackhole'];
+
+/**
+ * The single cause of a connection that fell back to plain TCP, judged from the connection itself:
+ * whether this side asked for MPTCP in the end (the initial subflow's MP_CAPABLE flag) and whether the
+ * peer's key arrived. A client that asked for nothing was paused by blackhole detection (6.12+).
+ */
 export function fallbackCause(st: ExplainState, c: MptcpConnection, side: 'client' | 'server'): MissingSubflow {
   const { ctx } = st;
-  const m = st.counters ?? {};
   const at = { local: plain(c.local.address), remote: plain(c.remote.address) };
-  if (side === 'client' && ((m.Blackhole ?? 0) > 0 || (m.MPCapableSYNTXDisabled ?? 0) > 0)) {
+  const first = c.subflows.find((s) => !s.join.local && !s.join.remote) ?? c.subflows[0];
+  const counted = grew(st.observed, FALLBACK_COUNTERS);
+  const also = counted ? `; ${counted}` : '';
+  const timeout = ctx.sysctl('net/mptcp/blackhole_timeout');
+  const keep = 'new connections then keep MPTCP; this one stays plain TCP';
+  if (side === 'client' && first !== undefined && !first.mpCapable.local && timeout !== undefined) {
     return {
       ...at, cause: 'blackhole',
-      evidence: `MPTcpExtBlackhole ${m.Blackhole ?? 0}, MPCapableSYNTXDisabled ${m.MPCapableSYNTXDisabled ?? 0}: MPTCP SYNs were lost on the path, so this namespace opens connections without MPTCP for a while (net.mptcp.blackhole_timeout ${ctx.sysctl('net/mptcp/blackhole_timeout') ?? '?'} s)`,
-      fix: `${ctx.exec}sysctl -w net.mptcp.blackhole_timeout=0   # turns the detection off; better: find what drops SYNs carrying MP_CAPABLE`,
+      evidence: `this side connected without MP_CAPABLE in the end: MPTCP SYNs were lost on the path (or were before), so this namespace opens connections without MPTCP for a while (net.mptcp.blackhole_timeout ${timeout} s)${also}`,
+      fix: `${ctx.exec}sysctl -w net.mptcp.blackhole_timeout=${timeout}   # writing it ends the pause: new connections send MP_CAPABLE again; first remove what drops SYNs carrying TCP option 30 (MPTCP), or the pause comes back`,
     };
   }
+  let evidence: string;
+  if (side === 'server') {
+    evidence = `this side accepted a connection whose SYN asked for MPTCP, then data came without MPTCP options (no DSS mapping): the client fell back, or something on the path strips TCP option 30 after the handshake${also}`;
+  } else if (first !== undefined && !first.mpCapable.local) {
+    evidence = `this side connected without MP_CAPABLE in its SYN${also}`;
+  } else if (c.info.remoteKeyReceived) {
+    evidence = `this side connected and the handshake carried MP_CAPABLE both ways, then data came without MPTCP options (no DSS mapping): something on the path strips TCP option 30 after the handshake${also}`;
+  } else {
+    evidence = `this side connected and the peer's SYN-ACK carried no MP_CAPABLE: the peer does not speak MPTCP, or the path strips TCP option 30${also}`;
+  }
   return {
-    ...at, cause: 'fallback',
-    evidence: side === 'client'
-      ? `this side connected and the peer's SYN-ACK carried no MP_CAPABLE (MPCapableFallbackSYNACK ${m.MPCapableFallbackSYNACK ?? 0}): the peer does not speak MPTCP, or the path strips the option`
-      : `this side accepted and the client's handshake carried no MP_CAPABLE to the end (MPCapableFallbackACK ${m.MPCapableFallbackACK ?? 0}, MPCapablePassive ${m.MPCapablePassive ?? 0})`,
+    ...at, cause: 'fallback', evidence,
     fix: side === 'client'
-      ? `${ctx.exec}nstat -az MPTcpExtMPCapableFallbackSYNACK   # enable MPTCP on the peer (sysctl -w net.mptcp.enabled=1, an IPPROTO_MPTCP socket), or find what strips TCP options`
-      : `${ctx.exec}nstat -az MPTcpExtMPCapableFallbackACK   # the client must open an MPTCP socket (mptcpize run, or IPPROTO_MPTCP)`,
+      ? `# the peer must listen on an MPTCP socket (net.mptcp.enabled=1, IPPROTO_MPTCP or mptcpize run), and nothing on the path may strip TCP option 30; ${keep}`
+      : `# the client must connect with an MPTCP socket (IPPROTO_MPTCP or mptcpize run), and nothing on the path may strip TCP option 30; ${keep}`,
   };
 }

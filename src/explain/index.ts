@@ -5,13 +5,18 @@
 import { MptcpDiag } from '../mptcp/diag/diag.js';
 import type { MptcpConnection } from '../mptcp/diag/model.js';
 import { checkInt, checkKeys, checkNetns, checkObject } from '../mptcp/input/validate.js';
-import { isLinkLocal, isLoopback } from '../netlink/route/ip.js';
+import { isLinkLocal, isLoopback } from '../os/address.js';
 import { closeContext, readContext } from '../doctor/context.js';
 import { findSubscribers } from '../doctor/events-listeners.js';
 import { GenlSocket } from '../netlink/genl/socket.js';
 import type { DoctorContext } from '../doctor/types.js';
 import { causeFor, fallbackCause, hex, plain, type ExplainState } from './causes.js';
 import type { ConnectionExplanation, ExpectedSubflow, ExplainOptions, MissingSubflow } from './types.js';
+import { Netns } from '../os/netns.js';
+import { announced, grew, observe } from './watch.js';
+
+/** How long explain watches counters and events by default (ms). */
+export const DEFAULT_EXPLAIN_WINDOW_MS = 1000;
 
 export type * from './types.js';
 
@@ -24,25 +29,33 @@ export type * from './types.js';
  * @example for (const c of await explainConnections({ netns: 'blue' })) console.log(c.token, c.missing);
  */
 export async function explainConnections(options: ExplainOptions = {}): Promise<ConnectionExplanation[]> {
-  checkKeys('options', checkObject('options', options), ['netns', 'token']);
+  checkKeys('options', checkObject('options', options), ['netns', 'token', 'windowMs']);
   const netns = checkNetns(options.netns);
   const token = options.token === undefined ? undefined : checkInt('token', options.token, 0, 0xffffffff);
-  const ctx = await readContext(netns, 0);
+  const windowMs = options.windowMs === undefined ? DEFAULT_EXPLAIN_WINDOW_MS : checkInt('windowMs', options.windowMs, 0, 3_600_000);
+  const ns = Netns.open(netns);
   try {
-    const diag = await MptcpDiag.open({ netns });
-    let conns: MptcpConnection[];
+    // Watch first, then read the state as it is at the end of the window.
+    const observed = await observe(ns, windowMs);
+    const ctx = await readContext(ns, 0);
     try {
-      conns = await diag.connections(token === undefined ? {} : { token });
+      const diag = await MptcpDiag.open({ netns: ns });
+      let conns: MptcpConnection[];
+      try {
+        conns = await diag.connections(token === undefined ? {} : { token });
+      } finally {
+        diag.close();
+      }
+      const st: ExplainState = { ctx, observed };
+      const managed = ctx.pathManager === 'userspace' ? await userspaceManaged(ctx) : true;
+      const out: ConnectionExplanation[] = [];
+      for (const c of conns.filter((x) => x.state === 'established')) out.push(await explainOne(st, c, managed));
+      return out;
     } finally {
-      diag.close();
+      closeContext(ctx);
     }
-    const st: ExplainState = { ctx, counters: ctx.baseline };
-    const managed = ctx.pathManager === 'userspace' ? await userspaceManaged(ctx) : true;
-    const out: ConnectionExplanation[] = [];
-    for (const c of conns.filter((x) => x.state === 'established')) out.push(await explainOne(st, c, managed));
-    return out;
   } finally {
-    closeContext(ctx);
+    ns.close();
   }
 }
 
@@ -119,17 +132,26 @@ async function explainOne(st: ExplainState, c: MptcpConnection, managed: boolean
       fix: `${ctx.ip} mptcp endpoint add ${a.address} dev ${a.ifname} subflow   # the kernel then opens it on existing connections too`,
     });
   }
-  addAddrLimit(st, c, result.missing);
+  addAddrLimit(st, c, result);
   return result;
 }
 
-/** Addresses the peer announced and this side ignored: only visible as the connection's limit and the MIB. */
-function addAddrLimit(st: ExplainState, c: MptcpConnection, missing: MissingSubflow[]): void {
-  const received = st.counters?.AddAddr ?? 0;
-  if (c.info.addAddrAcceptedMax > 0 || received === 0) return;
-  missing.push({
-    local: plain(c.local.address), remote: '(addresses the peer announces)', cause: 'limits-add-addr-accepted',
-    evidence: `the connection accepts ${c.info.addAddrAcceptedMax} announced address(es) (limits: add_addr_accepted ${st.ctx.limits.addAddrAccepted}) and this namespace has received ${received} ADD_ADDR (MPTcpExtAddAddr)`,
-    fix: `${st.ctx.ip} mptcp limits set subflows ${Math.max(1, st.ctx.limits.subflows)} add_addr_accepted 2   # for connections made from now on; existing ones keep ignoring what was announced`,
-  });
+/** Addresses the peer announced while explain watched, and this side ignored for its limit. */
+function addAddrLimit(st: ExplainState, c: MptcpConnection, result: ConnectionExplanation): void {
+  const { ctx } = st;
+  for (const a of announced(st.observed, c.token)) {
+    const remote = plain(a.address);
+    const present = result.have.some((h) => h.remote === remote);
+    result.expected.push({ local: result.local, remote, flags: ['announced'], present });
+    if (present) continue;
+    const accepted = c.info.addAddrAccepted;
+    const counted = grew(st.observed, ['AddAddr', 'AddAddrDrop']);
+    if (accepted >= c.info.addAddrAcceptedMax || ctx.limits.addAddrAccepted === 0) {
+      result.missing.push({
+        local: result.local, remote, cause: 'limits-add-addr-accepted',
+        evidence: `the peer announced ${remote}${a.id === undefined ? '' : ` (id ${a.id})`} in the last ${st.observed.seconds} s and this connection has accepted ${accepted} of the ${c.info.addAddrAcceptedMax} announced address(es) it may (limits: add_addr_accepted ${ctx.limits.addAddrAccepted})${counted ? `; ${counted}` : ''}`,
+        fix: `${ctx.ip} mptcp limits set subflows ${Math.max(1, ctx.limits.subflows)} add_addr_accepted ${Math.min(8, Math.max(1, accepted + 1))}   # connections made from now on accept it; this one keeps ignoring what was announced`,
+      });
+    }
+  }
 }

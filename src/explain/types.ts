@@ -1,6 +1,8 @@
 // Explain capability: what `explainConnections` returns — per connection, the subflows it has, the
 // ones its path manager should have made, and for each missing one a single cause with its evidence.
 
+import type { Netns } from '../os/netns.js';
+
 /** Why a subflow the path manager should have made is not there. */
 export type CauseCode =
   | 'limits-subflows'
@@ -64,8 +66,14 @@ export interface ConnectionExplanation {
 
 /** Options of `explainConnections`. */
 export interface ExplainOptions {
-  /** Namespace name under /run/netns or a path; the caller's own when absent. */
-  netns?: string;
+  /** A namespace: a name under /run/netns, a path such as /proc/PID/ns/net, or an open Netns handle (borrowed: used, never closed). Default: the caller's. */
+  netns?: string | Netns;
   /** Only the connection with this local token. */
   token?: number;
+  /**
+   * How long to watch before judging (ms, default 1000): the counters' growth and the MPTCP events
+   * seen meanwhile (subflows closed and the peer's reset reasons, addresses the peer announced) are
+   * evidence; totals since the namespace was made never are. 0: live state only.
+   */
+  windowMs?: number;
 }

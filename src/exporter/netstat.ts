@@ -1,25 +1,27 @@
 // Exporter layer: the MPTcpExt counters of /proc/net/netstat, read inside a namespace, as metric
 // families (`mptcp_ext_<name>_total`; MPCurrEstab, a level, as the gauge `mptcp_ext_curr_estab`).
 
-import { readFileSync } from 'node:fs';
+import { UnsupportedError } from '../netlink/core/errors.js';
+import { countersIn, parseMptcpCounters } from '../mptcp/proc/counters.js';
 import { Netns } from '../os/netns.js';
 import { snakeCase, type MetricFamily, type Source, type Target } from './source.js';
 
 /** MPTcpExt values that go down as well as up: exported as gauges. */
 const LEVELS = new Set(['MPCurrEstab']);
 
-/** Parses the MPTcpExt header/value line pair of a /proc/net/netstat text (empty when absent). */
-export function parseMptcpExt(text: string): Map<string, number> {
-  const lines = text.split('\n');
-  const out = new Map<string, number>();
-  for (let i = 0; i + 1 < lines.length; i++) {
-    if (!lines[i].startsWith('MPTcpExt:') || !lines[i + 1].startsWith('MPTcpExt:')) continue;
-    const names = lines[i].trim().split(/\s+/).slice(1);
-    const values = lines[i + 1].trim().split(/\s+/).slice(1);
-    names.forEach((n, k) => out.set(n, Number(values[k])));
-    break;
+/** A kernel without MPTCP counters has none to export: an empty map, not an error. */
+function orNone(read: () => Record<string, number>): Map<string, number> {
+  try {
+    return new Map(Object.entries(read()));
+  } catch (e) {
+    if (e instanceof UnsupportedError) return new Map();
+    throw e;
   }
-  return out;
+}
+
+/** The MPTcpExt counters of a /proc/net/netstat text (empty when it has none); see parseMptcpCounters. */
+export function parseMptcpExt(text: string): Map<string, number> {
+  return orNone(() => parseMptcpCounters(text));
 }
 
 /**
@@ -27,11 +29,9 @@ export function parseMptcpExt(text: string): Map<string, number> {
  * thread for the read). Sync, a few µs.
  */
 export function readMptcpExt(netns: string | Netns | undefined): Map<string, number> {
-  const read = (): string => readFileSync('/proc/thread-self/net/netstat', 'utf8');
-  if (netns === undefined) return parseMptcpExt(read());
   const ns = Netns.open(netns);
   try {
-    return parseMptcpExt(ns.run(read));
+    return orNone(() => countersIn(ns));
   } finally {
     ns.close();
   }

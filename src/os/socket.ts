@@ -2,11 +2,11 @@
 // MPTCP socket, before and after Node takes it over. Buffers are passed by address so the kernel writes into them
 // directly (MPTCP_FULL_INFO carries pointers to further arrays inside the same buffer).
 
-import koffi from 'koffi';
-import { isIPv4, type Socket } from 'node:net';
+import { addressOf, getOpt, lastErrno, libc as lib, setIntOpt } from './libc.js';
+import type { Socket } from 'node:net';
+import { AF_INET, AF_INET6, ipToBytes } from './address.js';
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+export { AF_INET, AF_INET6, addressOf, getOpt, setIntOpt };
 export const IPPROTO_TCP = 6;
 export const IPPROTO_MPTCP = 262;
 export const SOL_SOCKET = 1;
@@ -28,22 +28,6 @@ export const Errno = {
   EOPNOTSUPP: 95,
   EAFNOSUPPORT: 97,
 } as const;
-
-type Fn = (...args: unknown[]) => unknown;
-let libc: { socket: Fn; bind: Fn; close: Fn; getsockopt: Fn; setsockopt: Fn } | undefined;
-
-function lib(): NonNullable<typeof libc> {
-  if (libc) return libc;
-  const l = koffi.load('libc.so.6');
-  libc = {
-    socket: l.func('int socket(int domain, int type, int protocol)') as Fn,
-    bind: l.func('int bind(int fd, const void *addr, uint32_t len)') as Fn,
-    close: l.func('int close(int fd)') as Fn,
-    getsockopt: l.func('int getsockopt(int fd, int level, int name, uintptr_t val, _Inout_ uint32_t *len)') as Fn,
-    setsockopt: l.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)') as Fn,
-  };
-  return libc;
-}
 
 /** A failed socket call; `errno` is positive, `code` is its name when known (as Node's errors carry). */
 export class SocketCallError extends Error {
@@ -71,7 +55,7 @@ const ERRNO_NAMES: Record<number, string> = {
  */
 export function streamSocket(family: number, protocol: number): number {
   const fd = lib().socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol) as number;
-  return fd < 0 ? -koffi.errno() : fd;
+  return fd < 0 ? -lastErrno() : fd;
 }
 
 /** close(2), ignoring errors (used only for fds Node never took over). */
@@ -81,68 +65,16 @@ export function closeFd(fd: number): void {
 
 /** sockaddr_in / sockaddr_in6 of `address` (IPv4 text for AF_INET, IPv6 text for AF_INET6). */
 export function sockaddr(family: number, address: string, port: number): Buffer {
-  if (family === AF_INET) {
-    const b = Buffer.alloc(16);
-    b.writeUInt16LE(AF_INET, 0);
-    b.writeUInt16BE(port, 2);
-    address.split('.').forEach((o, i) => b.writeUInt8(Number(o), 4 + i));
-    return b;
-  }
-  const b = Buffer.alloc(28);
-  b.writeUInt16LE(AF_INET6, 0);
+  const b = Buffer.alloc(family === AF_INET ? 16 : 28);
+  b.writeUInt16LE(family === AF_INET ? AF_INET : AF_INET6, 0);
   b.writeUInt16BE(port, 2);
-  ipv6Bytes(address).copy(b, 8);
+  ipToBytes(address).copy(b, family === AF_INET ? 4 : 8);
   return b;
-}
-
-/** The 16 bytes of an IPv6 address in text form (`::`, a trailing dotted quad and a `%zone`-less text). */
-function ipv6Bytes(text: string): Buffer {
-  let s = text;
-  const out = Buffer.alloc(16);
-  const tail: number[] = [];
-  const lastColon = s.lastIndexOf(':');
-  if (isIPv4(s.slice(lastColon + 1))) {
-    const q = s.slice(lastColon + 1).split('.').map(Number);
-    tail.push((q[0] << 8) | q[1], (q[2] << 8) | q[3]);
-    s = `${s.slice(0, lastColon + 1)}0:0`;
-  }
-  const [head, rest] = s.includes('::') ? s.split('::') : [s, undefined];
-  const hs = head ? head.split(':') : [];
-  const rs = rest ? rest.split(':') : [];
-  const groups = rest === undefined ? hs : [...hs, ...Array(8 - hs.length - rs.length).fill('0'), ...rs];
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  if (tail.length) {
-    out.writeUInt16BE(tail[0], 12);
-    out.writeUInt16BE(tail[1], 14);
-  }
-  return out;
 }
 
 /** bind(2); returns 0 or a positive errno. */
 export function bindFd(fd: number, addr: Buffer): number {
-  return (lib().bind(fd, addr, addr.length) as number) === 0 ? 0 : koffi.errno();
-}
-
-/** setsockopt with an int value; returns 0 or a positive errno. */
-export function setIntOpt(fd: number, level: number, name: number, value: number): number {
-  const v = Buffer.alloc(4);
-  v.writeInt32LE(value, 0);
-  return (lib().setsockopt(fd, level, name, v, 4) as number) === 0 ? 0 : koffi.errno();
-}
-
-/**
- * getsockopt into `buf` (passed by address: the kernel may also write to memory that `buf`'s own
- * contents point at). Returns the length the kernel reported, or a negative errno.
- */
-export function getOpt(fd: number, level: number, name: number, buf: Buffer, len = buf.length): number {
-  const l = [len];
-  const r = lib().getsockopt(fd, level, name, koffi.address(buf), l) as number;
-  return r === 0 ? l[0] : -koffi.errno();
-}
-
-/** Address of a Buffer's first byte, for structs that hold pointers into the same buffer. */
-export function addressOf(buf: Buffer): bigint {
-  return koffi.address(buf);
+  return (lib().bind(fd, addr, addr.length) as number) === 0 ? 0 : lastErrno();
 }
 
 /** SO_PROTOCOL of `fd` (262 for an MPTCP socket, 6 for TCP), or a negative errno. */

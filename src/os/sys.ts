@@ -1,7 +1,7 @@
 // System-call layer: the few libc calls (through koffi) that the `netlink` package does not offer:
 // socket options, a plain sendto that can also run on a worker thread, setns, and SO_MEMINFO.
 
-import koffi from 'koffi';
+import { getOpt, lastErrno, libc as lib, setIntOpt } from './libc.js';
 
 /** Constants from <sys/socket.h>, <linux/netlink.h> and <sched.h>. */
 export const SOL_SOCKET = 1;
@@ -20,26 +20,6 @@ const SK_MEMINFO_VARS = 9;
 const MSG_DONTWAIT = 0x40;
 const MSG_TRUNC = 0x20;
 const AF_NETLINK = 16;
-
-type Fn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
-
-let libc: { setsockopt: Fn; getsockopt: Fn; sendto: Fn; recv: Fn; setns: Fn; ioctl: Fn; nametoindex: Fn; indextoname: Fn } | undefined;
-
-function lib(): NonNullable<typeof libc> {
-  if (libc) return libc;
-  const l = koffi.load('libc.so.6');
-  libc = {
-    setsockopt: l.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)') as Fn,
-    getsockopt: l.func('int getsockopt(int fd, int level, int name, _Out_ void *val, _Inout_ uint32_t *len)') as Fn,
-    sendto: l.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)') as Fn,
-    recv: l.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)') as Fn,
-    setns: l.func('int setns(int fd, int nstype)') as Fn,
-    ioctl: l.func('int ioctl(int fd, unsigned long request)') as Fn,
-    nametoindex: l.func('unsigned int if_nametoindex(const char *name)') as Fn,
-    indextoname: l.func('char *if_indextoname(unsigned int index, _Out_ uint8_t *name)') as Fn,
-  };
-  return libc;
-}
 
 /** `sockaddr_nl` of the kernel (port 0, no groups): the destination of every request. */
 const KERNEL_ADDR = (() => {
@@ -62,38 +42,32 @@ export class SysError extends Error {
 
 /** setsockopt with an int value; throws SysError. */
 export function setIntOption(fd: number, level: number, name: number, value: number, what: string): void {
-  const v = Buffer.alloc(4);
-  v.writeInt32LE(value, 0);
-  if ((lib().setsockopt(fd, level, name, v, 4) as number) !== 0) throw new SysError('setsockopt', koffi.errno(), what);
+  const e = setIntOpt(fd, level, name, value);
+  if (e !== 0) throw new SysError('setsockopt', e, what);
 }
 
 /** getsockopt with an int value; throws SysError. */
 export function getIntOption(fd: number, level: number, name: number, what: string): number {
   const v = Buffer.alloc(4);
-  const len = [4];
-  if ((lib().getsockopt(fd, level, name, v, len) as number) !== 0) throw new SysError('getsockopt', koffi.errno(), what);
+  const n = getOpt(fd, level, name, v);
+  if (n < 0) throw new SysError('getsockopt', -n, what);
   return v.readInt32LE(0);
 }
 
 const MEMINFO = Buffer.alloc(4 * SK_MEMINFO_VARS);
-const MEMINFO_LEN = [0];
 
 /** The socket's drop counter (`sk_drops`, the Drops column of /proc/net/netlink) via SO_MEMINFO. */
 export function socketDrops(fd: number): number {
   // Read after every batch of events: one buffer for every call (the JS thread runs one at a time).
-  const v = MEMINFO;
-  const len = MEMINFO_LEN;
-  len[0] = v.length;
-  if ((lib().getsockopt(fd, SOL_SOCKET, SO_MEMINFO, v, len) as number) !== 0) {
-    throw new SysError('getsockopt', koffi.errno(), 'SO_MEMINFO');
-  }
-  return v.readUInt32LE(4 * SK_MEMINFO_DROPS);
+  const n = getOpt(fd, SOL_SOCKET, SO_MEMINFO, MEMINFO);
+  if (n < 0) throw new SysError('getsockopt', -n, 'SO_MEMINFO');
+  return MEMINFO.readUInt32LE(4 * SK_MEMINFO_DROPS);
 }
 
 /** Sends one datagram to the kernel on the calling (JS) thread. Returns 0 or a positive errno. */
 export function sendToKernel(fd: number, data: Buffer): number {
   const n = lib().sendto(fd, data, data.length, MSG_DONTWAIT, KERNEL_ADDR, KERNEL_ADDR.length) as number;
-  return n < 0 ? koffi.errno() : 0;
+  return n < 0 ? lastErrno() : 0;
 }
 
 /**
@@ -105,7 +79,7 @@ export function sendToKernelOffThread(fd: number, data: Buffer, done: (errno: nu
   lib().sendto.async(fd, data, data.length, MSG_DONTWAIT, KERNEL_ADDR, KERNEL_ADDR.length, (err: unknown, n: number) => {
     // A koffi-level failure (not a syscall error) is reported as EIO.
     if (err) done(5);
-    else done(n < 0 ? koffi.errno() : 0);
+    else done(n < 0 ? lastErrno() : 0);
   });
 }
 
@@ -115,18 +89,18 @@ export function sendToKernelOffThread(fd: number, data: Buffer, done: (errno: nu
  */
 export function recvNonBlocking(fd: number, buf: Buffer): number {
   const n = lib().recv(fd, buf, buf.length, MSG_DONTWAIT | MSG_TRUNC) as number;
-  return n < 0 ? -koffi.errno() : n;
+  return n < 0 ? -lastErrno() : n;
 }
 
 /** ioctl NS_GET_NSTYPE (_IO(0xb7, 0x3)): the CLONE_NEW* type of a namespace fd, or -errno. */
 export function namespaceType(fd: number): number {
   const r = lib().ioctl(fd, 0xb703) as number;
-  return r < 0 ? -koffi.errno() : r;
+  return r < 0 ? -lastErrno() : r;
 }
 
 /** setns(2) on the calling thread; throws SysError. */
 export function setns(fd: number, nstype: number, what: string): void {
-  if ((lib().setns(fd, nstype) as number) !== 0) throw new SysError('setns', koffi.errno(), what);
+  if ((lib().setns(fd, nstype) as number) !== 0) throw new SysError('setns', lastErrno(), what);
 }
 
 /** if_nametoindex(3) in the calling thread's network namespace; 0 when there is no such interface. */

@@ -1,7 +1,7 @@
 // Routing capability: what the reconciler wants, computed from the addresses and links that exist
 // and the policy, and the endpoint changes that bring the kernel there. Pure functions, no I/O.
 
-import { isLinkLocal, isLoopback } from '../netlink/route/ip.js';
+import { isLinkLocal, isLoopback } from '../os/address.js';
 import type { IfAddress, LinkInfo } from '../netlink/route/ops.js';
 import type { Endpoint, EndpointFlag } from '../mptcp/pm/endpoint.js';
 import { ruleFor, type CheckedPolicy } from './policy.js';

@@ -2,7 +2,7 @@
 // checked in full before anything is sent, and the matching of interface names and addresses.
 
 import { ValidationError } from '../netlink/core/errors.js';
-import { familyOf, networkBytes, ipToBytes } from '../netlink/route/ip.js';
+import { familyOf, isAddress, networkBytes, ipToBytes } from '../os/address.js';
 import { ENDPOINT_FLAGS, flagsToBits, bitsToFlags, type EndpointFlag } from '../mptcp/pm/endpoint.js';
 import { checkBoolean, checkInt, checkKeys, checkNetns, checkObject, show } from '../mptcp/input/validate.js';
 import type { Netns } from '../os/netns.js';
@@ -138,9 +138,8 @@ function checkRule(field: string, input: unknown): CheckedRule {
 
 function checkPrefix(field: string, v: unknown): { bytes: Buffer; len: number } {
   const m = typeof v === 'string' ? /^([^/]+)\/(\d{1,3})$/.exec(v) : null;
-  const fam = m ? familyOf(m[1]) : 0;
   const len = m ? Number(m[2]) : -1;
-  if (!m || fam === 0 || len > (fam === 2 ? 32 : 128)) throw new ValidationError(field, `must be a prefix such as 192.0.2.0/24 or 2001:db8::/32, got ${show(v)}`);
+  if (!m || !isAddress(m[1]) || len > (familyOf(m[1]) === 'inet' ? 32 : 128)) throw new ValidationError(field, `must be a prefix such as 192.0.2.0/24 or 2001:db8::/32, got ${show(v)}`);
   return { bytes: networkBytes(m[1], len), len };
 }
 

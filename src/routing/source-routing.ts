@@ -3,7 +3,7 @@
 
 import { Netns } from '../os/netns.js';
 import { NetlinkError, ValidationError } from '../netlink/core/errors.js';
-import { canonicalIp, familyOf, networkBytes, bytesToIp } from '../netlink/route/ip.js';
+import { canonicalAddress, familyOf, networkBytes, bytesToIp } from '../os/address.js';
 import {
   addRoute, addRule, deleteRoute, deleteRule, listAddresses, listLinks, listRoutes, listRules,
   FR_ACT_TO_TBL, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RTN_UNICAST,
@@ -60,11 +60,11 @@ const gone = (e: unknown): boolean => e instanceof NetlinkError && ['ENOENT', 'E
 export function checkSourceRouteSpec(input: unknown): SourceRouteSpec {
   const s = checkObject('route', input);
   checkKeys('route', s, ['address', 'ifname', 'gateway', 'table']);
-  const address = canonicalIp(checkAddress('address', s.address));
+  const address = canonicalAddress(checkAddress('address', s.address));
   const ifname = checkIfname('ifname', s.ifname);
   const out: SourceRouteSpec = { address, ifname };
   if (s.gateway !== undefined) {
-    out.gateway = canonicalIp(checkAddress('gateway', s.gateway));
+    out.gateway = canonicalAddress(checkAddress('gateway', s.gateway));
     if (familyOf(out.gateway) !== familyOf(address)) throw new ValidationError('gateway', `must be of the same family as address ${address}`);
   }
   if (s.table !== undefined) {
@@ -207,7 +207,7 @@ export class SourceRouting {
    * was no entry for it. Sends RTM_DELRULE/RTM_DELROUTE; needs CAP_NET_ADMIN.
    */
   async remove(address: string): Promise<boolean> {
-    const a = canonicalIp(checkAddress('address', address));
+    const a = canonicalAddress(checkAddress('address', address));
     return this.serial(async () => {
       const snap = await this.snapshot();
       const mine = ownRules(snap.rules, this.priority).filter((r) => r.src === a);

@@ -15,7 +15,7 @@ import {
   isListener, joinSubflows, mptcpSocket, stateName, subflowSocket,
   type IfnameResolver, type MptcpConnection, type MptcpListener, type MptcpSubflow,
 } from './model.js';
-import { unmapV4 } from '../input/address.js';
+import { unmapV4 } from '../../os/address.js';
 
 /** Counts by state name (`established`, `synSent`, …), see {@link MptcpDiag.counts}. */
 export interface DiagCounts {

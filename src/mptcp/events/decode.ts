@@ -1,10 +1,10 @@
 // Event decoding: one event message (genl cmd + attribute bytes) → the API object of types.ts.
 // Pure; the table-driven codec does the wire work, this file maps attributes to user fields.
 
-import { AF_INET, AF_INET6, family, EventFlags, EventType, ResetFlags, ResetReason, type EventAttr } from '../../../generated/mptcp_pm.js';
+import { family, EventFlags, EventType, ResetFlags, ResetReason, type EventAttr } from '../../../generated/mptcp_pm.js';
 import { decodeAttrs } from '../../netlink/core/codec.js';
 import { readAttrs } from '../../netlink/core/attr.js';
-import { formatV4, formatV6 } from '../input/address.js';
+import { familyName, formatV4, formatV6, type Family } from '../../os/address.js';
 import { errnoName } from '../../netlink/core/errors.js';
 import type { UnknownAttr } from '../../netlink/core/spec-types.js';
 import type { EventFields, MptcpEvent, MptcpEventName } from './types.js';
@@ -112,9 +112,9 @@ function toFields(w: EventAttr): EventFields {
  * The family of an event: from its FAMILY attribute, else (ANNOUNCED sends none) from which form
  * of address it carries.
  */
-function familyOf(w: EventAttr): 'inet' | 'inet6' | undefined {
-  if (w.family === AF_INET) return 'inet';
-  if (w.family === AF_INET6) return 'inet6';
+function familyOf(w: EventAttr): Family | undefined {
+  const named = familyName(w.family);
+  if (named !== undefined) return named;
   if (w.saddr4 !== undefined || w.daddr4 !== undefined) return 'inet';
   if (w.saddr6 !== undefined || w.daddr6 !== undefined) return 'inet6';
   return undefined;

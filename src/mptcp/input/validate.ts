@@ -4,7 +4,7 @@
 import { PM_MAX_ADDR_ID } from '../../../generated/mptcp_pm.js';
 import { ValidationError } from '../../netlink/core/errors.js';
 import { Netns } from '../../os/netns.js';
-import { addressKind, isAddress, isLinkLocal, splitZone } from './address.js';
+import { addressKind, isAddress, isLinkLocal, splitZone } from '../../os/address.js';
 
 /** An integer in [min, max], or a ValidationError naming `field`. */
 export function checkInt(field: string, value: unknown, min: number, max: number, what = 'an integer'): number {

@@ -4,15 +4,13 @@
 
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'eventemitter3';
-import { family, type Op } from '../../../generated/mptcp_pm.js';
-import { decodeAttrs } from '../../netlink/core/codec.js';
 import type { GenlSocket } from '../../netlink/genl/socket.js';
-import { endpointFromWire, pickEndpoint, type AddressAttrs, type Endpoint } from './endpoint.js';
+import { endpointFromWire, pickEndpoint, type Endpoint } from './endpoint.js';
 import { checkAddress, checkId, checkKeys, checkObject, checkPort } from '../input/validate.js';
 import type { Netns } from '../../os/netns.js';
 import type { Features } from './features.js';
 import { checkPathManagerType, getPathManager, setPathManager, type PathManagerType } from './pathmanager.js';
-import { OpRunner, type OpOptions } from './runner.js';
+import { OpRunner, type OpName, type OpOptions, type OpRequests } from './runner.js';
 import type { EndpointRef, MptcpPmEvents } from './types.js';
 import * as us from './userspace.js';
 
@@ -64,8 +62,8 @@ export abstract class MptcpPmBase extends EventEmitter<MptcpPmEvents> {
     this.ns.close();
   }
 
-  /** @internal Sends `op` with top-level attributes of the `attr` set (or `endpoint`). Not for the CLI. */
-  async run(op: keyof typeof Op, attrs: Record<string, unknown>, opts: OpOptions = {}): Promise<Buffer[]> {
+  /** @internal Sends `op` with its generated request type (see OpRequests). */
+  async run<O extends OpName>(op: O, attrs: OpRequests[O], opts: OpOptions = {}): Promise<Buffer[]> {
     return this.ops.run(op, attrs, opts);
   }
 
@@ -154,8 +152,7 @@ export abstract class MptcpPmBase extends EventEmitter<MptcpPmEvents> {
   abstract listEndpoints(): Promise<Endpoint[]>;
 
   protected decodeEndpoint(reply: Buffer | undefined, what: string): Endpoint {
-    const a = decodeAttrs<{ addr?: AddressAttrs }>(family, 'attr', reply ?? Buffer.alloc(0));
-    return endpointFromWire(a.addr, what);
+    return endpointFromWire(this.ops.decodeReply('getAddr', reply).addr, what);
   }
 
   protected withNames(eps: Endpoint[]): Endpoint[] {

@@ -1,9 +1,9 @@
 // Endpoint vocabulary of the API layer (flag names, Endpoint objects) and its mapping to and from
 // the `address` attribute set, with the checks `ip mptcp endpoint add` users expect.
 
-import { EndpointFlags } from '../../../generated/mptcp_pm.js';
+import { EndpointFlags, type Address } from '../../../generated/mptcp_pm.js';
 import { DecodeError, ValidationError } from '../../netlink/core/errors.js';
-import { canonicalAddress, fromWire, toWire, type WireAddress } from '../input/address.js';
+import { canonicalAddress, fromWire, toWire } from '../../os/address.js';
 import { checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, show } from '../input/validate.js';
 
 /** Endpoint flags by name, with their bit values (`MPTCP_PM_ADDR_FLAG_*`), from the generated table. */
@@ -61,17 +61,9 @@ export function bitsToFlags(bits: number): EndpointFlag[] {
   return FLAG_NAMES.filter((n) => (bits & ENDPOINT_FLAGS[n]) !== 0);
 }
 
-/** Decoded `address` nest, as the generated codec returns it. */
-export interface AddressAttrs extends Partial<WireAddress> {
-  id?: number;
-  port?: number;
-  flags?: number;
-  ifIdx?: number;
-}
-
 /** Validated wire form of an `addEndpoint` request, plus the interface still to resolve in the namespace. */
 export interface CheckedEndpointSpec {
-  wire: AddressAttrs;
+  wire: Address;
   /** The address without zone id. */
   address: string;
   ifname?: string;
@@ -92,7 +84,7 @@ export function checkEndpointSpec(input: unknown): CheckedEndpointSpec {
   checkKeys('endpoint', spec, ['address', 'id', 'port', 'ifname', 'ifindex', 'flags']);
   const { address, zone } = checkIpAddress('address', spec.address, { zone: true });
   const bits = flagsToBits('flags', spec.flags);
-  const wire: AddressAttrs = { ...toWire(address), flags: bits };
+  const wire: Address = { ...toWire(address), flags: bits };
   if (spec.id !== undefined) wire.id = checkId('id', spec.id);
   if (bits & ENDPOINT_FLAGS.implicit) {
     throw new ValidationError('flags', '"implicit" endpoints are created by the kernel only and cannot be asked for');
@@ -117,7 +109,7 @@ export function checkEndpointSpec(input: unknown): CheckedEndpointSpec {
 }
 
 /** API object of a decoded `address` nest; `what` names the message for errors. */
-export function endpointFromWire(a: AddressAttrs | undefined, what: string): Endpoint {
+export function endpointFromWire(a: Address | undefined, what: string): Endpoint {
   const address = a ? fromWire(a) : undefined;
   if (!a || address === undefined || a.id === undefined) {
     throw new DecodeError(what, 'reply lacks the address, id or family of the endpoint');

@@ -1,12 +1,11 @@
 // The typed async API of the in-kernel path manager (endpoints, limits) and the entry point of
 // the userspace path manager (base.ts, userspace.ts), over one generic-netlink socket in one namespace.
 
-import { family, PM_ADDR_MAX } from '../../../generated/mptcp_pm.js';
-import { decodeAttrs } from '../../netlink/core/codec.js';
+import { family, PM_ADDR_MAX, type SetLimitsRequest } from '../../../generated/mptcp_pm.js';
 import { GenlSocket } from '../../netlink/genl/socket.js';
 import type { FamilyPolicy } from '../../netlink/genl/policy.js';
 import { UnsupportedError, ValidationError, NetlinkError } from '../../netlink/core/errors.js';
-import { addressKind, canonicalAddress, toWire } from '../input/address.js';
+import { addressKind, canonicalAddress, toWire } from '../../os/address.js';
 import {
   bitsToFlags, checkEndpointSpec, endpointFromWire, EndpointNotFoundError, ENDPOINT_FLAGS,
   type Endpoint, type EndpointFlag, type EndpointSpec,
@@ -225,7 +224,7 @@ export class MptcpPm extends MptcpPmBase {
   /** Current limits (GET_LIMITS). Needs no privilege. */
   async getLimits(): Promise<Limits> {
     const [reply] = await this.ops.run('getLimits', {});
-    const a = decodeAttrs<{ rcvAddAddrs?: number; subflows?: number }>(family, 'attr', reply ?? Buffer.alloc(0));
+    const a = this.ops.decodeReply('getLimits', reply);
     return { subflows: a.subflows ?? 0, addAddrAccepted: a.rcvAddAddrs ?? 0 };
   }
 
@@ -239,7 +238,7 @@ export class MptcpPm extends MptcpPmBase {
     this.ops.assertOpen();
     const l = checkObject('limits', limits);
     checkKeys('limits', l, ['subflows', 'addAddrAccepted']);
-    const attrs: { subflows?: number; rcvAddAddrs?: number } = {};
+    const attrs: SetLimitsRequest = {};
     if (l.subflows !== undefined) attrs.subflows = checkInt('limits.subflows', l.subflows, 0, PM_ADDR_MAX);
     if (l.addAddrAccepted !== undefined) {
       attrs.rcvAddAddrs = checkInt('limits.addAddrAccepted', l.addAddrAccepted, 0, PM_ADDR_MAX);

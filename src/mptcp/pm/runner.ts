@@ -1,8 +1,12 @@
 // Domain layer, shared by the in-kernel (pm.ts) and userspace (userspace.ts) path-manager calls:
 // sends one mptcp_pm op, and resolves the interfaces inputs name, all before anything is sent.
 
-import { family, type Op } from '../../../generated/mptcp_pm.js';
-import { encodeAttrs } from '../../netlink/core/codec.js';
+import {
+  family, type AddAddrRequest, type AnnounceRequest, type DelAddrRequest, type FlushAddrsRequest, type GetAddrReply,
+  type GetAddrRequest, type GetLimitsReply, type GetLimitsRequest, type Op, type RemoveRequest, type SetFlagsRequest,
+  type SetLimitsRequest, type SubflowCreateRequest, type SubflowDestroyRequest,
+} from '../../../generated/mptcp_pm.js';
+import { decodeAttrs, encodeAttrs } from '../../netlink/core/codec.js';
 import { ClosedError, UnsupportedError, ValidationError } from '../../netlink/core/errors.js';
 import type { GenlSocket } from '../../netlink/genl/socket.js';
 import type { Netns } from '../../os/netns.js';
@@ -10,6 +14,45 @@ import { OP_SINCE, type Features } from './features.js';
 import { show } from '../input/validate.js';
 
 export type OpName = keyof typeof Op;
+
+/** Each op's descriptor by its field name. */
+const OPS = new Map<string, (typeof family.operations)[number]>(family.operations.map((o) => [o.field, o]));
+/** The attribute bytes of a request without attributes. */
+const NO_ATTRS = new Uint8Array(0);
+
+/** A plain object without keys: a request without attributes (anything else goes through the encoder's checks). */
+function isEmptyObject(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const _ in v) return false;
+  return true;
+}
+
+/** What each operation sends: its generated request type (get-addr's dump sends a subset of its do). */
+export interface OpRequests {
+  addAddr: AddAddrRequest;
+  delAddr: DelAddrRequest;
+  getAddr: GetAddrRequest;
+  flushAddrs: FlushAddrsRequest;
+  setLimits: SetLimitsRequest;
+  getLimits: GetLimitsRequest;
+  setFlags: SetFlagsRequest;
+  announce: AnnounceRequest;
+  remove: RemoveRequest;
+  subflowCreate: SubflowCreateRequest;
+  subflowDestroy: SubflowDestroyRequest;
+}
+
+/** What the operations that answer with attributes reply: their generated reply types. */
+export interface OpReplies {
+  getAddr: GetAddrReply;
+  getLimits: GetLimitsReply;
+}
+
+function descriptor(op: OpName): (typeof family.operations)[number] {
+  const desc = OPS.get(op);
+  if (!desc) throw new Error(`unknown op ${op}`);
+  return desc;
+}
 
 export interface OpOptions {
   /** Send as a dump and gather every part. */
@@ -68,22 +111,33 @@ export class OpRunner {
   /** The op's descriptor. @throws ClosedError; UnsupportedError when this kernel lacks it. */
   requireOp(op: OpName): (typeof family.operations)[number] {
     this.assertOpen();
-    const desc = family.operations.find((o) => o.field === op);
-    if (!desc) throw new Error(`unknown op ${op}`);
+    const desc = descriptor(op);
     if (!this.features.commands[op]) {
       throw new UnsupportedError(`mptcp_pm ${desc.name}`, OP_SINCE[op] ?? 'a later version');
     }
     return desc;
   }
 
-  /** Sends `op` with top-level attributes of its set; resolves with the attribute bytes of each reply. */
-  async run(op: OpName, attrs: Record<string, unknown>, opts: OpOptions = {}): Promise<Buffer[]> {
-    const desc = this.requireOp(op);
-    const bytes = encodeAttrs(family, desc.attributeSet, attrs).finish();
-    const reply = !opts.dump && (desc.do?.reply?.attributes.length ?? 0) > 0;
-    return this.sock.request(desc.value, bytes, {
-      op: desc.name, dump: opts.dump, offThread: opts.offThread, reply, attributes: { family, set: desc.attributeSet },
-    });
+  /**
+   * Sends `op` with top-level attributes of its set; resolves with the attribute bytes of each reply.
+   * Refusals before sending (closed, unsupported op, bad attributes) come back as a rejection.
+   */
+  run<O extends OpName>(op: O, attrs: OpRequests[O], opts: OpOptions = {}): Promise<Buffer[]> {
+    try {
+      const desc = this.requireOp(op);
+      const bytes = isEmptyObject(attrs) ? NO_ATTRS : encodeAttrs(family, desc.attributeSet, attrs as Record<string, unknown>).finish();
+      const reply = !opts.dump && (desc.do?.reply?.attributes.length ?? 0) > 0;
+      return this.sock.request(desc.value, bytes, {
+        op: desc.name, dump: opts.dump, offThread: opts.offThread, reply, attributes: { family, set: desc.attributeSet },
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The attributes of one reply of `op` (none when the kernel sent no reply), as its generated type. */
+  decodeReply<O extends keyof OpReplies>(op: O, reply: Buffer | undefined): OpReplies[O] {
+    return decodeAttrs<OpReplies[O]>(family, descriptor(op).attributeSet, reply ?? Buffer.alloc(0));
   }
 
   /**

@@ -1,11 +1,10 @@
 // Userspace path manager: per-connection commands (announce, remove, subflow create/destroy,
 // subflow backup, address listing) with the checks the kernel leaves to its callers.
 
-import { family, PM_MAX_ADDR_ID } from '../../../generated/mptcp_pm.js';
-import { decodeAttrs } from '../../netlink/core/codec.js';
+import { PM_MAX_ADDR_ID, type Address } from '../../../generated/mptcp_pm.js';
 import { UnsupportedError, ValidationError } from '../../netlink/core/errors.js';
-import { familyOf, toWire } from '../input/address.js';
-import { ENDPOINT_FLAGS, endpointFromWire, type AddressAttrs, type Endpoint } from './endpoint.js';
+import { familyOf, toWire } from '../../os/address.js';
+import { ENDPOINT_FLAGS, endpointFromWire, type Endpoint } from './endpoint.js';
 import {
   checkBoolean, checkId, checkIfname, checkInt, checkIpAddress, checkKeys, checkObject, checkPort, checkToken,
 } from '../input/validate.js';
@@ -75,8 +74,8 @@ function sameFamily(local: Side, remote: Side): void {
   }
 }
 
-function wireSide(s: Side, flags?: number): AddressAttrs {
-  const w: AddressAttrs = { ...toWire(s.address) };
+function wireSide(s: Side, flags?: number): Address {
+  const w: Address = { ...toWire(s.address) };
   if (s.id !== undefined) w.id = s.id;
   if (s.port !== undefined) w.port = s.port;
   if (flags !== undefined) w.flags = flags;
@@ -166,9 +165,8 @@ async function needByToken(pm: OpRunner, what: string): Promise<void> {
   }
 }
 
-function decodeAddress(reply: Buffer | undefined): Endpoint {
-  const a = decodeAttrs<{ addr?: AddressAttrs }>(family, 'attr', reply ?? Buffer.alloc(0));
-  return endpointFromWire(a.addr, 'get-addr');
+function decodeAddress(pm: OpRunner, reply: Buffer | undefined): Endpoint {
+  return endpointFromWire(pm.decodeReply('getAddr', reply).addr, 'get-addr');
 }
 
 /** GET_ADDR dump with a token: the connection's local addresses, in the connection's order. */
@@ -176,7 +174,7 @@ export async function listAddresses(pm: OpRunner, token: number): Promise<Endpoi
   pm.assertOpen();
   const t = checkToken('token', token);
   await needByToken(pm, 'listAddresses');
-  return (await pm.run('getAddr', { token: t }, { dump: true })).map(decodeAddress);
+  return (await pm.run('getAddr', { token: t }, { dump: true })).map((r) => decodeAddress(pm, r));
 }
 
 /** GET_ADDR with a token: one local address of the connection by id. */
@@ -186,5 +184,5 @@ export async function getAddress(pm: OpRunner, token: number, id: number): Promi
   const i = checkId('id', id);
   await needByToken(pm, 'getAddress');
   const [reply] = await pm.run('getAddr', { token: t, addr: { id: i } });
-  return decodeAddress(reply);
+  return decodeAddress(pm, reply);
 }

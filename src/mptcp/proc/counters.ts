@@ -44,6 +44,14 @@ export function readNetstat(ns: Netns): string {
 }
 
 /**
+ * The counters of an open namespace, read now (synchronous, a few µs); see {@link parseMptcpCounters}
+ * for what it throws.
+ */
+export function countersIn(ns: Netns): Record<string, number> {
+  return parseMptcpCounters(readNetstat(ns));
+}
+
+/**
  * The MPTCP MIB counters of a namespace, by kernel name without the `MPTcpExt` prefix:
  * `{ MPCapableSYNTX: 3, MPJoinSynRx: 2, … }`. Most are totals since the namespace was made;
  * `MPCurrEstab` is a gauge. Reads procfs, no netlink. Needs no privilege for the caller's own
@@ -57,7 +65,7 @@ export async function readMptcpCounters(opts: CountersOptions = {}): Promise<Rec
   checkOptions(opts, { netns: OPTION.netns });
   const ns = Netns.open(opts.netns);
   try {
-    return parseMptcpCounters(readNetstat(ns));
+    return countersIn(ns);
   } finally {
     ns.close();
   }

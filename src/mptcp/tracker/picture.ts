@@ -3,7 +3,7 @@
 
 import type { MptcpConnection, MptcpConnectionInfo, SocketAddress } from '../diag/model.js';
 import type { MptcpEvent } from '../events/types.js';
-import { unmapV4 } from '../input/address.js';
+import { unmapV4 } from '../../os/address.js';
 
 export interface TrackedSubflow {
   local: SocketAddress;

@@ -5,9 +5,8 @@ import { inetDiagReqV2, sockDiagFamily } from '../../../generated/sock_diag.js';
 import { AttrWriter } from '../core/attr.js';
 import { ValidationError } from '../core/errors.js';
 import { encodeStruct } from '../core/struct.js';
+import { AF_INET, AF_INET6 } from '../../os/address.js';
 
-const AF_INET = 2;
-const AF_INET6 = 10;
 const NOCOOKIE = 0xffffffff;
 /** Every state (TCP numbering), as `ss -a` asks. */
 export const ALL_STATES = 0xffffffff;

@@ -1,11 +1,10 @@
 // Built-in policies: small helpers they share (each policy file stays a readable example).
 
-import { isIP } from 'node:net';
 import {
   checkAddress, checkArray, checkBoolean, checkId, checkKeys, checkObject, checkOptions, type OptionCheck,
 } from '../../mptcp/input/validate.js';
 import type { LocalAddress, UpmActions, UpmConnection } from '../types.js';
-import { unmapV4 } from '../../mptcp/input/address.js';
+import { familyOf, unmapV4 } from '../../os/address.js';
 
 /** The keys the built-in policies take, each with its check (addresses are unicast, ids 1–255). */
 const POLICY_OPTIONS: Record<string, OptionCheck> = {
@@ -31,9 +30,9 @@ export function checkPolicyOptions<T extends object>(o: T | undefined, keys: rea
 
 /** The local addresses a policy uses on `conn`: the configured ones, else the namespace's, of the connection's family. */
 export function localsFor(conn: UpmConnection, act: UpmActions, configured?: readonly LocalAddress[], backup: readonly string[] = []): LocalAddress[] {
-  const fam = isIP(unmapV4(conn.remote.address));
+  const fam = familyOf(unmapV4(conn.remote.address));
   const list: readonly LocalAddress[] = configured ?? act.localAddresses().map((address) => ({ address }));
   return list
-    .filter((l) => isIP(l.address) === fam)
+    .filter((l) => familyOf(l.address) === fam)
     .map((l) => ({ ...l, backup: l.backup === true || backup.includes(l.address) }));
 }

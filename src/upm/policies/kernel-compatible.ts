@@ -3,14 +3,13 @@
 // remain is opened again (the framework spaces attempts out, 0.5 s doubling to 30 s, and gives a pair
 // up after repeated failures, saying so once), and a pair is tried again when its link or address returns.
 
-import { isIP } from 'node:net';
 import type { Endpoint } from '../../mptcp/pm/endpoint.js';
 import { pathKey } from '../bookkeeping.js';
 import type { BackoffOptions } from '../bookkeeping.js';
 import type { Policy, UpmActions, UpmConnection } from '../types.js';
 import type { Netns } from '../../os/netns.js';
 import { NamespaceView } from './namespace-view.js';
-import { unmapV4 } from '../../mptcp/input/address.js';
+import { familyOf as familyOfText, unmapV4, type Family } from '../../os/address.js';
 
 export interface KernelCompatibleOptions {
   /** The namespace whose endpoint table and limits are followed (the path manager's own): a name, a
@@ -20,8 +19,9 @@ export interface KernelCompatibleOptions {
   refreshMs?: number;
 }
 
-/** The back-off this policy is meant to run with: 0.5 s doubling to 30 s, a pair given up after 8 failures in a row. */
-export const KERNEL_COMPATIBLE_BACKOFF: Required<BackoffOptions> = { baseMs: 500, maxMs: 30_000, maxAttempts: 8 };
+/** The back-off this policy is meant to run with: 0.5 s doubling to 30 s, a pair given up after 8 failures
+ * in a row (a subflow that closes within 1 s of coming up counts as one). */
+export const KERNEL_COMPATIBLE_BACKOFF: Required<BackoffOptions> = { baseMs: 500, maxMs: 30_000, maxAttempts: 8, stableMs: 1000 };
 
 /** A policy that also owns sockets: `close` releases them once the path manager has stopped. */
 export type ClosablePolicy = Policy & { close(): void };
@@ -33,7 +33,8 @@ interface Want {
 }
 
 const bare = unmapV4;
-const familyOf = (a: string): 'inet' | 'inet6' => (isIP(bare(a)) === 6 ? 'inet6' : 'inet');
+/** The family a connection or announced address uses on the wire: a v4-mapped address is IPv4. */
+const familyOf = (a: string): Family => familyOfText(bare(a));
 const has = (e: Endpoint, f: string): boolean => (e.flags as string[]).includes(f);
 
 /**
