@@ -5,17 +5,19 @@
 // --lag-seconds S (default 3), --no-profile, --quick (1 round, fewer operations),
 // --diag N connections held for the connection-dump phase (default 2000), --diag-only (that phase alone),
 // --upm N connections of the path-manager framework phase (default 1000; --no-upm skips it; bench/upm.ts runs it alone),
-// --net-only (the socket phase alone: mptcp-pm/net against node:net TCP and mptcpize; needs npm run build), --no-net.
+// --net-only (the socket phase alone: mptcp-pm/net against node:net TCP and mptcpize; needs npm run build), --no-net,
+// --requests-only (the dump and GET_LIMITS rows against the C reference and `ip -batch`, no pyroute2),
+// --cold-only (the command's cold start and the idle footprint alone, --runs N pairs; needs npm run build).
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { MptcpPm } from '../src/mptcp/pm/pm.js';
 import { OUT_DIR, buildRef, refDir, runRef } from './lib/cref.js';
 import { cleanupAll, createNetns, deleteNetns } from './lib/netns.js';
 import { checkPyroute2, runIpBatch, runPyroute2 } from './lib/peers.js';
 import { runPm, type OpCounts } from './lib/pm-ops.js';
-import { combineRounds, type Row } from './lib/stats.js';
+import { combineRounds, requestBars, type Row } from './lib/stats.js';
 import { measureLag, type LagResult } from './lib/lag.js';
 import { buildTopology, startServer, storm, type StormResult } from './lib/storm.js';
 import { measureDecode, type DecodeResult } from './lib/decode.js';
@@ -35,6 +37,7 @@ const opt = (name: string, dflt: number): number => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const quick = flag('--quick');
+const requestsOnly = flag('--requests-only');
 const ROUNDS = opt('--rounds', quick ? 1 : 5);
 const STORM = opt('--storm', quick ? 500 : 2000);
 const LAG_S = opt('--lag-seconds', quick ? 1 : 3);
@@ -65,13 +68,13 @@ async function opsRounds(bin: string): Promise<{ rows: Row[]; perRound: Row[][] 
   const ns = createNetns('ops');
   const perRound: Row[][] = [];
   for (let r = 1; r <= ROUNDS; r++) {
-    log(`round ${r}/${ROUNDS}: c-raw, mptcp-pm, pyroute2, ip -batch`);
+    log(`round ${r}/${ROUNDS}: c-raw, mptcp-pm, ${requestsOnly ? '' : 'pyroute2, '}ip -batch`);
     const rows: Row[] = [];
     rows.push(...runRef(bin, ns, { ...N, flush: 0 }));
     rows.push(...(await runPm(ns, N)));
-    rows.push(...runPyroute2(ns, N));
+    if (!requestsOnly) rows.push(...runPyroute2(ns, N));
     rows.push(...runIpBatch(ns, N));
-    perRound.push(rows);
+    perRound.push(requestsOnly ? rows.filter((r) => r.phase === 'dump' || r.phase === 'limits') : rows);
   }
   deleteNetns(ns);
   const keys = [...new Set(perRound[0].map((r) => `${r.phase}\u0000${r.tool}`))];
@@ -150,6 +153,15 @@ async function main(): Promise<void> {
     writeFileSync(join(OUT_DIR, `net-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ net: n, text }, null, 2));
     return;
   }
+  if (flag('--cold-only')) {
+    const ns = createNetns('cold');
+    try {
+      process.stdout.write(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n${formatColdStart(measureColdStart(ns, opt('--runs', 21)))}\n`);
+    } finally {
+      deleteNetns(ns);
+    }
+    return;
+  }
   if (flag('--diag-only')) {
     const d = await diagPhase();
     const text = diagLines(d).join('\n');
@@ -161,11 +173,15 @@ async function main(): Promise<void> {
   const started = new Date();
   const t0 = performance.now();
   refDir();
-  checkPyroute2();
+  if (!requestsOnly) checkPyroute2();
   const bin = buildRef();
   log(`mptcp-pm bench: kernel ${release()}, ${cpus().length} CPUs, node ${process.version}; ${ROUNDS} round(s), ops per round ${JSON.stringify(N)}`);
 
   const ops = await opsRounds(bin);
+  if (requestsOnly) {
+    process.stdout.write(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n${table(ops.rows)}\n${requestBars(ops.rows).join('\n')}\n`);
+    return;
+  }
   if (flag('--ops-only')) {
     // The request/response table and the event-loop lag only (a minute instead of several).
     const lagNs = createNetns('lag');

@@ -58,6 +58,48 @@ describe('flow control', () => {
     expect((await b).map((p) => p[4])).toEqual([2]);
   });
 
+  it('lets identical dumps asked while one waits to be sent share its answer, never one already sent', async () => {
+    const { sock, peer } = await setup();
+    const held: RecordedRequest[] = [];
+    peer.handler = (req) => held.push(req);
+    const a = sock.request(3, new Uint8Array(0), { op: 'get-addr', dump: true });
+    // a is in flight: b waits, c and d are identical to b and join it; e asks for something else.
+    const b = sock.request(3, new Uint8Array(0), { op: 'get-addr', dump: true });
+    const c = sock.request(3, new Uint8Array(0), { op: 'get-addr', dump: true });
+    const d = sock.request(3, new Uint8Array(0), { op: 'get-addr', dump: true });
+    const e = sock.request(3, nla(1, u32le(5)), { op: 'get-addr', dump: true });
+    peer.dump(held[0], [nla(1, [1])]);
+    await waitFor(() => held.length === 2, { timeoutMs: 2000, what: 'the second dump' });
+    peer.dump(held[1], [nla(1, [2]), nla(1, [3])]);
+    await waitFor(() => held.length === 3, { timeoutMs: 2000, what: 'the third dump' });
+    expect(held[2].attrs.length).toBeGreaterThan(0);
+    peer.dump(held[2], [nla(1, [4])]);
+    expect((await a).map((p) => p[4])).toEqual([1]);
+    const [rb, rc, rd] = await Promise.all([b, c, d]);
+    for (const r of [rb, rc, rd]) expect(r.map((p) => p[4])).toEqual([2, 3]);
+    // Each caller gets its own array.
+    expect(rb).not.toBe(rc);
+    expect((await e).map((p) => p[4])).toEqual([4]);
+    expect(peer.familyRequests.filter((r) => r.flags & 0x300).length).toBe(3);
+  });
+
+  it('gives a dump that joined one which timed out the rest of its own time', async () => {
+    const { sock, peer } = await setup();
+    const held: RecordedRequest[] = [];
+    peer.handler = (req) => held.push(req);
+    const a = sock.request(3, new Uint8Array(0), { op: 'get-addr', dump: true });
+    const b = sock.request(3, new Uint8Array(0), { op: 'get-addr', dump: true, timeoutMs: 150 });
+    await new Promise((r) => setTimeout(r, 60));
+    const c = sock.request(3, new Uint8Array(0), { op: 'get-addr', dump: true, timeoutMs: 150 });
+    expect((await b.catch((err: unknown) => err))).toMatchObject({ name: 'TimeoutError' });
+    // c joined b but its deadline is later: it is still waiting, and gets a dump of its own once a is done.
+    peer.dump(held[0], [nla(1, [1])]);
+    await waitFor(() => held.length === 2, { timeoutMs: 2000, what: 'the dump of the caller that joined' });
+    peer.dump(held[1], [nla(1, [7])]);
+    expect((await c).map((p) => p[4])).toEqual([7]);
+    expect((await a).map((p) => p[4])).toEqual([1]);
+  });
+
   it('sends an interrupted dump again, and gives up with EINTR after three interruptions', async () => {
     const { sock, peer } = await setup();
     let n = 0;
@@ -106,7 +148,8 @@ describe('batching', () => {
     peer.handler = (req) => (req.flags & 0x300 ? peer.dump(req, [nla(1, [req.seq & 0xff])]) : peer.reply(req, nla(7, u32le(0))));
     const first = sock.request(6, new Uint8Array(0), { op: 'get-limits' });
     const d1 = sock.request(3, new Uint8Array(0), { op: 'get-addr', dump: true });
-    const d2 = sock.request(3, new Uint8Array(0), { op: 'get-addr', dump: true });
+    // Different attributes: two dumps (identical ones waiting together would share one, see below).
+    const d2 = sock.request(3, nla(1, u32le(1)), { op: 'get-addr', dump: true });
     await Promise.all([first, d1, d2]);
     const dumps = peer.familyRequests.filter((r) => r.flags & 0x300);
     expect(dumps.length).toBe(2);

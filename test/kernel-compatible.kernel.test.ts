@@ -5,7 +5,7 @@
 import { describe, expect } from 'vitest';
 import { MptcpDiag } from '../src/mptcp/diag/diag.js';
 import type { MptcpConnection } from '../src/mptcp/diag/model.js';
-import { UserspacePathManager, policies, type UpmError } from '../src/index.js';
+import { UserspacePathManager, policies, type BackoffOptions, type UpmError } from '../src/index.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { testResources, type Topology } from './helpers/topology.js';
 
@@ -23,7 +23,7 @@ async function setup(t: Topology): Promise<MptcpDiag> {
   return d;
 }
 
-async function run(t: Topology, backoff = policies.KERNEL_COMPATIBLE_BACKOFF): Promise<{ upm: UserspacePathManager; errors: UpmError[] }> {
+async function run(t: Topology, backoff: BackoffOptions = policies.KERNEL_COMPATIBLE_BACKOFF): Promise<{ upm: UserspacePathManager; errors: UpmError[] }> {
   const policy = policies.kernelCompatible({ netns: t.client.name, refreshMs: 200 });
   const upm = await UserspacePathManager.start({ netns: t.client.name, policy, backoff });
   cleanup.push(async () => {

@@ -37,15 +37,17 @@ async function every(d: MptcpDiag, pred: (c: MptcpConnection) => boolean, what: 
 }
 
 describe('auto heals the in-kernel path manager\'s subflows', () => {
-  it('address removed and added back: its endpoint is re-added and every existing connection gets its subflow again', async () => {
+  it('address removed and added back, three times: its endpoint is re-added and every existing connection gets its subflow again', async () => {
     const t = await topology('rha');
     const d = await setup(t);
     const p2 = t.paths[1];
     await every(d, (c) => joined(c, p2.client), 'every connection with its second subflow');
-    await t.client.ip('addr', 'del', `${p2.client}/24`, 'dev', p2.ifname);
-    await every(d, (c) => !joined(c, p2.client), 'the subflows from the removed address to go with its endpoint');
-    await t.client.ip('addr', 'add', `${p2.client}/24`, 'dev', p2.ifname);
-    await every(d, (c) => joined(c, p2.client), 'every connection with its second subflow again');
+    for (let round = 1; round <= 3; round++) {
+      await t.client.ip('addr', 'del', `${p2.client}/24`, 'dev', p2.ifname);
+      await every(d, (c) => !joined(c, p2.client), `round ${round}: the subflows from the removed address to go with its endpoint`);
+      await t.client.ip('addr', 'add', `${p2.client}/24`, 'dev', p2.ifname);
+      await every(d, (c) => joined(c, p2.client), `round ${round}: every connection with its second subflow again`);
+    }
   });
 
   it('link down and up: the same', async () => {

@@ -152,7 +152,7 @@ describe('UserspacePathManager bookkeeping', () => {
     expect(upm.stats.failures).toBe(3);
   });
 
-  it('waits the back-off before re-opening a path that just closed, and starts again once a subflow comes up', async () => {
+  it('waits the back-off before re-opening a path that just closed, and starts again once a subflow has stayed up', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const c = conn(1);
     const { tracker, pm, upm } = harness(policies.subflowPerAddress({ addresses: [{ address: J.address, id: 2 }] }), [c], { backoff: { baseMs: 100 } });
@@ -166,8 +166,28 @@ describe('UserspacePathManager bookkeeping', () => {
     expect(pm.calls).toHaveLength(2);
     expect(upm.stats).toMatchObject({ subflowsOpened: 1, subflowsReopened: 1 });
     expect(upm.backoff.failures(`1|${J.address}>${S.address}:${S.port}`)).toBe(1);
+    // Up for longer than stableMs (1 s by default), then closed: its count starts again at 1.
     tracker.emit('subflow', c, join(40002));
-    expect(upm.backoff.failures(`1|${J.address}>${S.address}:${S.port}`)).toBe(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    tracker.emit('subflowClosed', c, join(40002));
+    expect(upm.backoff.failures(`1|${J.address}>${S.address}:${S.port}`)).toBe(1);
+  });
+
+  it('counts a join the peer takes and resets at once as a failure, and gives the path up after maxAttempts', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const c = conn(1);
+    const { tracker, pm, errors } = harness(policies.subflowPerAddress({ addresses: [{ address: J.address, id: 2 }] }), [c], { backoff: { baseMs: 100, maxAttempts: 3 } });
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 1; i <= 3; i++) {
+      expect(pm.calls).toHaveLength(i);
+      tracker.emit('subflow', c, join(40000 + i));
+      await vi.advanceTimersByTimeAsync(5);
+      tracker.emit('subflowClosed', c, join(40000 + i));
+      await vi.advanceTimersByTimeAsync(100 * 2 ** (i - 1));
+    }
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(pm.calls).toHaveLength(3);
+    expect(errors.map((e) => e.error.message)).toEqual([expect.stringMatching(/giving up .* 3 failures/)]);
   });
 
   it('serialises the actions of one connection and runs different connections concurrently', async () => {

@@ -62,3 +62,24 @@ export function combineRounds(rows: Row[]): Row {
 }
 
 export const nowNs = (): number => Number(process.hrtime.bigint());
+
+/**
+ * The request bars of the dump and GET_LIMITS rows: with 64 callers in flight no slower per operation
+ * than `ip -batch` and faster than one caller at a time; one at a time ≤ 1.5× `ip -batch`.
+ */
+export function requestBars(rows: Row[]): string[] {
+  const out: string[] = [];
+  for (const phase of ['dump', 'limits']) {
+    const one = rows.find((r) => r.phase === phase && r.tool === 'mptcp-pm');
+    const many = rows.find((r) => r.phase === phase && r.tool.startsWith('mptcp-pm') && r.tool.endsWith('in flight'));
+    const ip = rows.find((r) => r.phase === phase && r.tool === 'ip -batch');
+    if (!one || !many || !ip) continue;
+    const m = (ok: boolean, text: string): string => `  ${ok ? 'MET   ' : 'MISSED'} ${phase.padEnd(6)} ${text}`;
+    out.push(
+      m(many.meanUs <= ip.meanUs, `in flight ${(many.meanUs / ip.meanUs).toFixed(2)}× ip -batch (bar ≤ 1×)`),
+      m(many.meanUs < one.meanUs, `in flight ${(many.meanUs / one.meanUs).toFixed(2)}× one at a time (bar < 1×)`),
+      m(one.meanUs <= 1.5 * ip.meanUs, `one at a time ${(one.meanUs / ip.meanUs).toFixed(2)}× ip -batch (bar ≤ 1.5×)`),
+    );
+  }
+  return out;
+}

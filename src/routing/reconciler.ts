@@ -2,10 +2,10 @@
 // rules) trigger a debounced, serialised comparison of the kernel with the policy, and a fix-up.
 
 import { EventEmitter } from 'eventemitter3';
-import { rt } from 'netlink';
 import { MptcpPm } from '../mptcp/pm/pm.js';
 import { Netns } from '../os/netns.js';
 import { RouteSocket } from '../netlink/route/socket.js';
+import { RouteGroup } from '../netlink/route/messages.js';
 import { listAddresses, listLinks, listRoutes } from '../netlink/route/ops.js';
 import type { EndpointFlag } from '../mptcp/pm/endpoint.js';
 import { checkPolicy, type CheckedPolicy, type ReconcilerOptions } from './policy.js';
@@ -38,8 +38,7 @@ export interface ReconcilerEvents {
 }
 
 const GROUPS = [
-  rt.MulticastGroups.LINK, rt.MulticastGroups.IPV4_IFADDR, rt.MulticastGroups.IPV6_IFADDR,
-  rt.MulticastGroups.IPV4_ROUTE, rt.MulticastGroups.IPV6_ROUTE, rt.MulticastGroups.IPV4_RULE, rt.MulticastGroups.IPV6_RULE,
+  RouteGroup.link, RouteGroup.ipv4Addr, RouteGroup.ipv6Addr, RouteGroup.ipv4Route, RouteGroup.ipv6Route, RouteGroup.ipv4Rule, RouteGroup.ipv6Rule,
 ];
 
 /**

@@ -36,6 +36,9 @@ export interface BackoffOptions {
   maxMs?: number;
   /** Failures in a row after which the path is given up. Default 8. */
   maxAttempts?: number;
+  /** A subflow that stayed up this long (ms) worked: when it closes, its path's count starts again.
+   * One that closes sooner (a join the peer takes and then resets) counts as a failure. Default 1000. */
+  stableMs?: number;
 }
 
 /** Consecutive failures per path, and when the next attempt may go. */
@@ -43,12 +46,14 @@ export class Backoff {
   readonly baseMs: number;
   readonly maxMs: number;
   readonly maxAttempts: number;
+  readonly stableMs: number;
   private paths = new Map<string, { failures: number; last: number }>();
 
   constructor(o: BackoffOptions = {}, private readonly now: () => number = () => performance.now()) {
     this.baseMs = o.baseMs ?? 250;
     this.maxMs = o.maxMs ?? 30_000;
     this.maxAttempts = o.maxAttempts ?? 8;
+    this.stableMs = o.stableMs ?? 1000;
   }
 
   /** A failure (or a close) on `path`. Returns the failures in a row now. */

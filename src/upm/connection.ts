@@ -27,6 +27,8 @@ export class ConnState implements UpmConnection {
   readonly tried = new Set<string>();
   private peer = new Map<number, RemoteAddress>();
   readonly timers = new Set<NodeJS.Timeout>();
+  /** When each live subflow was first seen up. */
+  private since = new Map<string, number>();
 
   constructor(c: TrackedConnection, preferredIds: Map<string, number>) {
     this.token = c.token;
@@ -62,6 +64,7 @@ export class ConnState implements UpmConnection {
     if (this.live.has(key) || this.closedKeys.has(key)) return undefined;
     const sf: UpmSubflow = { local: s.local, remote: s.remote, localId: s.localId, remoteId: s.remoteId, backup: s.backup, established: true };
     this.live.set(key, sf);
+    this.since.set(key, performance.now());
     if (s.localId !== undefined) this.ids.note(plain(s.local.address), s.localId);
     this.pending.delete(pathKey(s.local.address, s.remote.address, s.remote.port));
     return sf;
@@ -77,9 +80,12 @@ export class ConnState implements UpmConnection {
     this.closedKeys.add(key);
     if (this.closedKeys.size > 4096) this.closedKeys.delete(this.closedKeys.values().next().value as string);
     const was = this.live.get(key);
+    const since = this.since.get(key);
     this.live.delete(key);
+    this.since.delete(key);
     this.pending.delete(pathKey(at.local.address, at.remote.address, at.remote.port));
-    return { ...(was ?? { local: at.local, remote: at.remote, backup: false, established: false }), ...info, ...(was ? { established: true } : {}) };
+    return { ...(was ?? { local: at.local, remote: at.remote, backup: false, established: false }), ...info, ...(was ? { established: true } : {}),
+      ...(was && since !== undefined ? { upMs: performance.now() - since } : {}) };
   }
 
   /**

@@ -195,7 +195,6 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
   }
 
   private upFact(st: ConnState, sf: UpmSubflow): void {
-    this.backoff.succeed(`${st.token}|${pathKey(sf.local.address, sf.remote.address, sf.remote.port)}`);
     this.hook(st, 'subflowEstablished', (p, a) => p.subflowEstablished?.(sf, st, a));
   }
 
@@ -204,6 +203,9 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
     if (!sf.established || sf.error) this.stats.failures++;
     if (!st.open) return;
     const path = pathKey(sf.local.address, sf.remote.address, sf.remote.port);
+    // Coming up is not enough to clear a path's failures: a join the peer accepts and resets at once
+    // would be re-opened forever. Staying up a while is.
+    if (sf.established && (sf.upMs ?? 0) >= this.backoff.stableMs) this.backoff.succeed(`${st.token}|${path}`);
     // Said once, when the pair reaches its limit; later attempts on it are refused quietly.
     if (this.backoff.fail(`${st.token}|${path}`) === this.backoff.maxAttempts) {
       this.emit('error', { error: new Error(`giving up ${path} after ${this.backoff.maxAttempts} failures in a row${sf.error ? `: ${sf.error.code}` : ''}`), token: st.token, hook: 'subflowClosed' });

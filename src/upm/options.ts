@@ -56,10 +56,11 @@ export function checkPolicy(p: unknown): asserts p is Policy {
 
 export function checkBackoff(b: unknown): void {
   const o = checkObject('backoff', b);
-  checkKeys('backoff', o, ['baseMs', 'maxMs', 'maxAttempts']);
+  checkKeys('backoff', o, ['baseMs', 'maxMs', 'maxAttempts', 'stableMs']);
   if (o.baseMs !== undefined) checkInt('backoff.baseMs', o.baseMs, 1, 3_600_000);
   if (o.maxMs !== undefined) checkInt('backoff.maxMs', o.maxMs, 1, 3_600_000);
   if (o.maxAttempts !== undefined) checkInt('backoff.maxAttempts', o.maxAttempts, 1, 1000);
+  if (o.stableMs !== undefined) checkInt('backoff.stableMs', o.stableMs, 0, 3_600_000);
 }
 
 /**

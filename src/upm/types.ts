@@ -31,6 +31,8 @@ export interface UpmSubflow {
   established: boolean;
   /** The socket error of a closed subflow, when the kernel gave one. */
   error?: EventError;
+  /** A closed subflow that had been up: for how long (ms). */
+  upMs?: number;
 }
 
 /** A connection as hooks see it: a live view, updated by the framework as facts arrive. */

@@ -15,6 +15,18 @@ import { show } from '../input/validate.js';
 
 export type OpName = keyof typeof Op;
 
+/** Each op's descriptor by its field name. */
+const OPS = new Map<string, (typeof family.operations)[number]>(family.operations.map((o) => [o.field, o]));
+/** The attribute bytes of a request without attributes. */
+const NO_ATTRS = new Uint8Array(0);
+
+/** A plain object without keys: a request without attributes (anything else goes through the encoder's checks). */
+function isEmptyObject(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const _ in v) return false;
+  return true;
+}
+
 /** What each operation sends: its generated request type (get-addr's dump sends a subset of its do). */
 export interface OpRequests {
   addAddr: AddAddrRequest;
@@ -37,7 +49,7 @@ export interface OpReplies {
 }
 
 function descriptor(op: OpName): (typeof family.operations)[number] {
-  const desc = family.operations.find((o) => o.field === op);
+  const desc = OPS.get(op);
   if (!desc) throw new Error(`unknown op ${op}`);
   return desc;
 }
@@ -106,14 +118,21 @@ export class OpRunner {
     return desc;
   }
 
-  /** Sends `op` with top-level attributes of its set; resolves with the attribute bytes of each reply. */
-  async run<O extends OpName>(op: O, attrs: OpRequests[O], opts: OpOptions = {}): Promise<Buffer[]> {
-    const desc = this.requireOp(op);
-    const bytes = encodeAttrs(family, desc.attributeSet, attrs as Record<string, unknown>).finish();
-    const reply = !opts.dump && (desc.do?.reply?.attributes.length ?? 0) > 0;
-    return this.sock.request(desc.value, bytes, {
-      op: desc.name, dump: opts.dump, offThread: opts.offThread, reply, attributes: { family, set: desc.attributeSet },
-    });
+  /**
+   * Sends `op` with top-level attributes of its set; resolves with the attribute bytes of each reply.
+   * Refusals before sending (closed, unsupported op, bad attributes) come back as a rejection.
+   */
+  run<O extends OpName>(op: O, attrs: OpRequests[O], opts: OpOptions = {}): Promise<Buffer[]> {
+    try {
+      const desc = this.requireOp(op);
+      const bytes = isEmptyObject(attrs) ? NO_ATTRS : encodeAttrs(family, desc.attributeSet, attrs as Record<string, unknown>).finish();
+      const reply = !opts.dump && (desc.do?.reply?.attributes.length ?? 0) > 0;
+      return this.sock.request(desc.value, bytes, {
+        op: desc.name, dump: opts.dump, offThread: opts.offThread, reply, attributes: { family, set: desc.attributeSet },
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** The attributes of one reply of `op` (none when the kernel sent no reply), as its generated type. */

@@ -40,7 +40,7 @@ export class Core extends Sender {
     private readonly header: { name: string; length: number } = { name: 'payload', length: 0 },
   ) {
     super(transport);
-    transport.listen({ message: (d) => this.receive(d), error: (errno) => this.transportError(errno) });
+    transport.listen({ message: (d) => this.receive(d), error: (errno) => this.transportError(errno), polled: () => this.polled() });
     this.droppedSinceLastLook();
     this.resize();
     this.updateRef();
@@ -76,6 +76,7 @@ export class Core extends Sender {
         seq: 0, opts, dump, reply, datagram, parts: [], resolve, reject, deadline, timeoutMs: ms,
         interrupted: false, retries: 0, sent: false,
       };
+      if (dump && this.joinWaitingDump(p)) return;
       this.waiting.push(p);
       if (deadline < this.timerAt) this.armTimer(deadline);
       const alone = this.inFlight === 0 && this.waiting.size === 1;
@@ -103,6 +104,7 @@ export class Core extends Sender {
     }
     p.sent = true; // a waiting request settled early is skipped by pump()
     this.settledCount++;
+    this.leaveJoinable(p);
     // The deadline timer stays armed when nothing is pending (it is unref'd): a loop of requests
     // then costs no timer operations, and a timer that fires early just re-arms.
     if (this.inFlight === 0 && this.refd && !this.idleCheckQueued) {
@@ -113,6 +115,7 @@ export class Core extends Sender {
     }
     if (result instanceof Error) p.reject(result);
     else p.resolve(result);
+    if (p.followers) for (const f of p.followers.splice(0)) this.settle(f, result instanceof Error ? result : result.slice());
     this.pump();
   }
 
@@ -152,7 +155,9 @@ export class Core extends Sender {
       if (dropped && p.sent) {
         this.settle(p, this.error(p, ENOBUFS, {}, 'the kernel dropped messages for this socket; the outcome of this request is unknown'));
       } else {
+        const rest = p.followers?.splice(0);
         this.settle(p, new TimeoutError(`${this.name} ${p.opts.op}`, p.timeoutMs));
+        if (rest?.length) next = Math.min(next, this.promote(rest, now));
       }
     }
     if (dropped) for (const cb of this.listeners.overrun) cb(ENOBUFS);
@@ -209,7 +214,7 @@ export class Core extends Sender {
     switch (m.kind) {
       case 'data':
         if (m.header.flags & NlmF.DUMP_INTR) p.interrupted = true;
-        p.parts.push(m.payload);
+        p.parts.push(p.opts.stripHeader === true ? m.payload.subarray(this.header.length) : m.payload);
         if (p.reply) this.settle(p, p.parts);
         return;
       case 'error':

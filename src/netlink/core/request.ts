@@ -23,6 +23,8 @@ export interface ExchangeOptions {
    * and settle on that message. Errors still arrive as NLMSG_ERROR.
    */
   reply?: boolean;
+  /** Hand up each reply payload without the protocol's fixed header (genlmsghdr, …). */
+  stripHeader?: boolean;
   /** Names the attribute an extended ACK points at (offset into the request, missing type). */
   explain?: (request: Buffer, extack: ExtAck) => string | undefined;
 }
@@ -48,6 +50,10 @@ export interface Pending {
   interrupted: boolean;
   retries: number;
   sent: boolean;
+  /** Identical dumps asked while this one waited to be sent: settled with its answer. */
+  followers?: Pending[];
+  /** Set while this dump waits to be sent and others may join it. */
+  joinKey?: string;
 }
 
 /**

@@ -3,7 +3,7 @@
 // worker-thread sendto, several requests per datagram). The receive half, Core (engine.ts), builds on it.
 
 import { constants as osConstants } from 'node:os';
-import type { NetlinkError, ExtAck } from './errors.js';
+import { TimeoutError, type NetlinkError, type ExtAck } from './errors.js';
 import { DEFAULT_RECEIVE_BUFFER_BYTES, type RawTransport } from './transport.js';
 import { WaitQueue, type Pending } from './request.js';
 
@@ -52,6 +52,9 @@ export abstract class Sender {
   private slowSends = false;
 
   protected constructor(protected readonly transport: RawTransport) {}
+
+  /** Name used in errors (`mptcp_pm`, `sock_diag`, …). */
+  abstract readonly name: string;
 
   /** Settles `p` with its replies or an error (the receive half's bookkeeping). */
   protected abstract settle(p: Pending, result: Error | Buffer[]): void;
@@ -134,8 +137,56 @@ export abstract class Sender {
     }
   }
 
+  /** Dumps waiting to be sent, by request bytes and options (see {@link joinWaitingDump}). */
+  private readonly joinable = new Map<string, Pending>();
+
+  /**
+   * A dump asked while an identical one (same bytes, operation, timeout and thread) waits to be
+   * sent joins it and settles with its answer: that dump starts after both were asked, so its
+   * answer is as fresh for one as for the other, and concurrent callers cost the kernel one dump.
+   * Returns false when there is none to join (then `p` waits on its own and others may join it).
+   */
+  protected joinWaitingDump(p: Pending): boolean {
+    const key = `${p.opts.op}\u0000${p.timeoutMs}\u0000${String(p.opts.offThread)}\u0000${p.opts.stripHeader === true}\u0000${p.datagram.toString('latin1')}`;
+    const leader = this.joinable.get(key);
+    if (leader !== undefined && !leader.sent) {
+      (leader.followers ??= []).push(p);
+      return true;
+    }
+    p.joinKey = key;
+    this.joinable.set(key, p);
+    return false;
+  }
+
+  /** `p` is sent or settled: no one joins it any more. */
+  protected leaveJoinable(p: Pending): void {
+    if (p.joinKey === undefined) return;
+    if (this.joinable.get(p.joinKey) === p) this.joinable.delete(p.joinKey);
+    p.joinKey = undefined;
+  }
+
+  /**
+   * The dump these followers joined timed out; their own deadlines are later. Those past theirs at
+   * `now` time out too; the rest wait for a dump of their own, ahead of what is waiting. Returns the
+   * earliest deadline left (Infinity when none).
+   */
+  protected promote(followers: Pending[], now: number): number {
+    const left = followers.filter((f) => {
+      if (f.deadline > now) return true;
+      this.settle(f, new TimeoutError(`${this.name} ${f.opts.op}`, f.timeoutMs));
+      return false;
+    });
+    if (left.length === 0) return Infinity;
+    const [leader, ...rest] = left;
+    if (rest.length) leader.followers = rest;
+    this.waiting.unshift(leader);
+    queueMicrotask(this.flush);
+    return leader.deadline;
+  }
+
   /** Gives `p` its sequence number and counts it in flight. */
   private register(p: Pending): void {
+    this.leaveJoinable(p);
     this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
     p.seq = this.seq;
     p.sent = true;
@@ -197,6 +248,19 @@ export abstract class Sender {
    * so a loop of awaited requests would never let timers and I/O run. Allow it for a bounded time
    * per turn (a setImmediate marks the turn's end); beyond that replies come through the poll.
    */
+  private polledThisTurn = false;
+  /**
+   * The event loop's poll found the socket readable: timers and I/O have just had their turn, so
+   * the drain budget starts afresh (once per loop iteration). Without this, replies read in the
+   * poll phase would each wake one caller and each caller's next request would leave alone.
+   */
+  protected polled(): void {
+    if (this.polledThisTurn) return;
+    this.polledThisTurn = true;
+    this.turnStart = -1;
+    setImmediate(() => (this.polledThisTurn = false));
+  }
+
   private mayDrain(): boolean {
     const now = performance.now();
     if (this.turnStart < 0) {

@@ -48,6 +48,8 @@ export interface TransportHandlers {
   message(datagram: Buffer): void;
   /** A receive-side errno, e.g. ENOBUFS when the kernel dropped messages for this socket. */
   error(errno: number): void;
+  /** Optional: the event loop found the socket readable (called before that datagram's message()). */
+  polled?(): void;
 }
 
 /** A datagram link to the kernel (or to a fake peer). */
@@ -137,7 +139,13 @@ export class NetlinkTransport implements RawTransport {
 
   listen(h: TransportHandlers): void {
     this.handlers = h;
-    this.sock.on('message', (msg) => guard(h.message, msg));
+    this.sock.on('message', (msg) => {
+      h.polled?.();
+      guard(h.message, msg);
+      // The addon peeks at each datagram's size before reading it into a buffer of its own: read the
+      // rest of the queue here instead, one recv per datagram into one reused buffer.
+      this.drain(() => false);
+    });
     // With message peeking on, truncation means a datagram did not fit: report it, never drop it.
     this.sock.on('truncatedMessage', () => guard(h.error, EMSGSIZE));
     this.sock.on('error', (err) => guard(h.error, Math.abs(err.errno ?? 5)));
@@ -151,11 +159,13 @@ export class NetlinkTransport implements RawTransport {
       const n = recvNonBlocking(this.fd, buf);
       if (n === -EAGAIN) return;
       if (n < 0) {
-        h.error(-n);
+        guard(h.error, -n);
         if (-n !== ENOBUFS) return;
-      } else if (n > buf.length) h.error(EMSGSIZE);
+      } else if (n > buf.length) guard(h.error, EMSGSIZE);
       else {
-        h.message(Buffer.from(buf.subarray(0, n)));
+        const datagram = Buffer.allocUnsafe(n);
+        buf.copy(datagram, 0, 0, n);
+        guard(h.message, datagram);
         if (enough()) return;
       }
     }

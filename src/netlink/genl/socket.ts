@@ -144,12 +144,11 @@ export class GenlSocket {
    * @throws NetlinkError (kernel refusal, with extack and the attribute it names; EPERM explains
    * the missing CAP_NET_ADMIN; ENOBUFS when replies were dropped), TimeoutError, ClosedError.
    */
-  async request(cmd: number, attrs: Uint8Array, opts: GenlRequestOptions): Promise<Buffer[]> {
+  request(cmd: number, attrs: Uint8Array, opts: GenlRequestOptions): Promise<Buffer[]> {
     const explain = opts.attributes ? explainerFor(opts.attributes.family, opts.attributes.set) : undefined;
-    const parts = await this.socket.request(this.familyId, genlHead(cmd, this.version), attrs, {
-      op: opts.op, dump: opts.dump, timeoutMs: opts.timeoutMs, offThread: opts.offThread, reply: opts.reply, explain,
+    return this.socket.request(this.familyId, genlHead(cmd, this.version), attrs, {
+      op: opts.op, dump: opts.dump, timeoutMs: opts.timeoutMs, offThread: opts.offThread, reply: opts.reply, explain, stripHeader: true,
     });
-    return attrsOf(parts);
   }
 
   /**

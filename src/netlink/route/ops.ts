@@ -1,8 +1,11 @@
 // rtnetlink layer: links, addresses, routes and rules in string form (what `ip` prints), read and
-// written through a RouteSocket with the `netlink` package's message codecs.
+// written through a RouteSocket with the generated rtnetlink codecs (messages.ts).
 
-import { AttrStream, rt } from 'netlink';
 import { AF_INET, AF_INET6, bytesToIp, ipToBytes } from '../../os/address.js';
+import {
+  encode, FrAct, IfaFlags, IfinfoFlags, RT_TABLE_COMPAT, RT_TABLE_MAIN as TABLE_MAIN, RtmType,
+  type AddressMessage, type LinkMessage, type RouteMessage, type RouteMsg, type RuleMessage,
+} from './messages.js';
 import { decoding, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, type RouteSocket } from './socket.js';
 
 /** A network interface. */
@@ -58,77 +61,77 @@ export interface RuleEntry {
   selectors: boolean;
 }
 
-export const RTN_UNICAST = 1;
+export const RTN_UNICAST = RtmType.unicast;
 export const RT_SCOPE_UNIVERSE = 0;
 export const RT_SCOPE_LINK = 253;
-export const RT_TABLE_MAIN = 254;
-export const FR_ACT_TO_TBL = 1;
+export const RT_TABLE_MAIN = TABLE_MAIN;
+export const FR_ACT_TO_TBL = FrAct.toTbl;
 
-const fam = (n: number | undefined): 'inet' | 'inet6' => (n === AF_INET6 ? 'inet6' : 'inet');
+const fam = (n: number): 'inet' | 'inet6' => (n === AF_INET6 ? 'inet6' : 'inet');
 const famNo = (f: 'inet' | 'inet6'): number => (f === 'inet6' ? AF_INET6 : AF_INET);
-const enumNo = (e: Record<string, string | number>, v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' ? Number(e[v] ?? 0) : 0);
 
-/** Each reply of `op` in string form; one that cannot be (an address of 5 bytes, …) is a DecodeError. */
-function convert<M, T>(op: string, msgs: M[], fn: (m: M) => T): T[] {
-  return msgs.map((m) => decoding(`rtnetlink ${op} reply`, () => fn(m)));
-}
-
-function encode(fn: (out: AttrStream) => void): Uint8Array[] {
-  const out = new AttrStream();
-  fn(out);
-  return out.bufs;
+/** Each reply of `op` of the kind wanted, in string form; one that cannot be (an address of 5 bytes, …) is a DecodeError. */
+function convert<K extends RouteMessage['kind'], T>(op: string, msgs: RouteMessage[], kind: K, fn: (m: Extract<RouteMessage, { kind: K }>) => T): T[] {
+  return msgs.filter((m): m is Extract<RouteMessage, { kind: K }> => m.kind === kind).map((m) => decoding(`rtnetlink ${op} reply`, () => fn(m)));
 }
 
 /** RTM_GETLINK dump. */
 export async function listLinks(sock: RouteSocket): Promise<LinkInfo[]> {
-  const msgs = await sock.request(rt.MessageType.GETLINK, encode((o) => rt.formatLinkMessage({ kind: 'link', data: {}, attrs: {} }, o)), { op: 'getlink', dump: true });
-  return convert('getlink', msgs.filter((m): m is rt.LinkMessage => m.kind === 'link'), linkFrom);
+  const msgs = await sock.request(encode.getlinkDump({ header: {}, attrs: {} }), { op: 'getlink', dump: true });
+  return convert('getlink', msgs, 'link', linkFrom);
 }
 
-export function linkFrom(m: rt.LinkMessage): LinkInfo {
-  const f = m.data.flags ?? {};
-  return { index: m.data.index ?? 0, name: m.attrs.ifname ?? '', up: !!f.up, running: !!f.running, loopback: !!f.loopback };
+export function linkFrom(m: LinkMessage): LinkInfo {
+  const f = m.header.flags;
+  return {
+    index: m.header.index,
+    name: m.attrs.ifname ?? '',
+    up: (f & IfinfoFlags.up) !== 0,
+    running: (f & IfinfoFlags.running) !== 0,
+    loopback: (f & IfinfoFlags.loopback) !== 0,
+  };
 }
 
 /** RTM_GETADDR dump (both families). */
 export async function listAddresses(sock: RouteSocket): Promise<IfAddress[]> {
-  const msgs = await sock.request(rt.MessageType.GETADDR, encode((o) => rt.formatAddressMessage({ kind: 'address', data: {}, attrs: {} }, o)), { op: 'getaddr', dump: true });
-  return convert('getaddr', msgs.filter((m): m is rt.AddressMessage => m.kind === 'address'), addressFrom).filter((a): a is IfAddress => a !== undefined);
+  const msgs = await sock.request(encode.getaddrDump({ header: {}, attrs: {} }), { op: 'getaddr', dump: true });
+  return convert('getaddr', msgs, 'address', addressFrom).filter((a): a is IfAddress => a !== undefined);
 }
 
-export function addressFrom(m: rt.AddressMessage): IfAddress | undefined {
+export function addressFrom(m: AddressMessage): IfAddress | undefined {
   // IFA_LOCAL is the interface's own address (IFA_ADDRESS is the peer on point-to-point links).
   const raw = m.attrs.local ?? m.attrs.address;
   if (!raw) return undefined;
-  const flags = { ...m.data.flags, ...m.attrs.flags };
+  // IFA_FLAGS, when sent, holds every flag; the header's byte only the low eight.
+  const flags = m.attrs.flags ?? m.header.flags;
   return {
-    ifindex: m.data.index ?? 0,
-    family: fam(m.data.family),
+    ifindex: m.header.index,
+    family: fam(m.header.family),
     address: bytesToIp(raw),
-    prefixlen: m.data.prefixlen ?? 0,
-    scope: m.data.scope ?? 0,
-    tentative: !!flags.tentative,
-    deprecated: !!flags.deprecated,
-    dadfailed: !!flags.dadfailed,
+    prefixlen: m.header.prefixlen,
+    scope: m.header.scope,
+    tentative: (flags & IfaFlags.tentative) !== 0,
+    deprecated: (flags & IfaFlags.deprecated) !== 0,
+    dadfailed: (flags & IfaFlags.dadfailed) !== 0,
   };
 }
 
 /** RTM_GETROUTE dump of one family, every table. */
 export async function listRoutes(sock: RouteSocket, family: 'inet' | 'inet6'): Promise<RouteEntry[]> {
-  const msgs = await sock.request(rt.MessageType.GETROUTE, encode((o) => rt.formatRouteMessage({ kind: 'route', data: { family: famNo(family) }, attrs: {} }, o)), { op: 'getroute', dump: true });
-  return convert('getroute', msgs.filter((m): m is rt.RouteMessage => m.kind === 'route'), routeFrom);
+  const msgs = await sock.request(encode.getrouteDump({ header: { family: famNo(family) }, attrs: {} }), { op: 'getroute', dump: true });
+  return convert('getroute', msgs, 'route', routeFrom);
 }
 
-export function routeFrom(m: rt.RouteMessage): RouteEntry {
-  const d = m.data;
+export function routeFrom(m: RouteMsg): RouteEntry {
+  const h = m.header;
   return {
-    family: fam(d.family),
-    table: m.attrs.table ?? d.table ?? 0,
-    protocol: enumNo(rt.RouteProtocol as never, d.protocol),
-    scope: enumNo(rt.RouteScope as never, d.scope),
-    type: enumNo(rt.RouteType as never, d.type),
+    family: fam(h.family),
+    table: m.attrs.table ?? h.table,
+    protocol: h.protocol,
+    scope: h.scope,
+    type: h.type,
     ...(m.attrs.dst ? { dst: bytesToIp(m.attrs.dst) } : {}),
-    dstLen: d.dstLen ?? 0,
+    dstLen: h.dstLen,
     ...(m.attrs.gateway ? { gateway: bytesToIp(m.attrs.gateway) } : {}),
     ...(m.attrs.oif !== undefined ? { oif: m.attrs.oif } : {}),
     ...(m.attrs.priority !== undefined ? { priority: m.attrs.priority } : {}),
@@ -147,47 +150,41 @@ export interface RouteSpec {
   oif: number;
 }
 
-function routeMessage(r: RouteSpec): Uint8Array[] {
-  const table = r.table < 256 ? r.table : 252; // RT_TABLE_COMPAT in the header, the real id in RTA_TABLE
-  return encode((o) => rt.formatRouteMessage({
-    kind: 'route',
-    data: { family: famNo(r.family), dstLen: r.dstLen, table, protocol: r.protocol as never, scope: r.scope as never, type: 'UNICAST' },
-    attrs: {
-      table: r.table,
-      oif: r.oif,
-      ...(r.dst ? { dst: ipToBytes(r.dst) } : {}),
-      ...(r.gateway ? { gateway: ipToBytes(r.gateway) } : {}),
-    },
-  }, o));
+function routeMessage(r: RouteSpec): Parameters<typeof encode.newroute>[0] {
+  return {
+    // A table id above 255 goes in RTA_TABLE, with RT_TABLE_COMPAT in the header.
+    header: { family: famNo(r.family), dstLen: r.dstLen, table: r.table < 256 ? r.table : RT_TABLE_COMPAT, protocol: r.protocol, scope: r.scope, type: RTN_UNICAST },
+    attrs: { table: r.table, oif: r.oif, ...(r.dst ? { dst: ipToBytes(r.dst) } : {}), ...(r.gateway ? { gateway: ipToBytes(r.gateway) } : {}) },
+  };
 }
 
 /** RTM_NEWROUTE; `replace` swaps a route with the same key instead of failing with EEXIST. CAP_NET_ADMIN. */
 export async function addRoute(sock: RouteSocket, r: RouteSpec, replace = false): Promise<void> {
-  await sock.request(rt.MessageType.NEWROUTE, routeMessage(r), { op: 'newroute', flags: NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL) });
+  await sock.request(encode.newroute(routeMessage(r)), { op: 'newroute', flags: NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL) });
 }
 
 /** RTM_DELROUTE. CAP_NET_ADMIN. @throws NetlinkError ESRCH when no such route. */
 export async function deleteRoute(sock: RouteSocket, r: RouteSpec): Promise<void> {
-  await sock.request(rt.MessageType.DELROUTE, routeMessage(r), { op: 'delroute' });
+  await sock.request(encode.delroute(routeMessage(r)), { op: 'delroute' });
 }
 
 /** RTM_GETRULE dump of one family. */
 export async function listRules(sock: RouteSocket, family: 'inet' | 'inet6'): Promise<RuleEntry[]> {
-  const msgs = await sock.request(rt.MessageType.GETRULE, encode((o) => rt.formatRuleMessage({ kind: 'rule', data: { family: famNo(family) }, attrs: {} }, o)), { op: 'getrule', dump: true });
-  return convert('getrule', msgs.filter((m): m is rt.RuleMessage => m.kind === 'rule'), ruleFrom);
+  const msgs = await sock.request(encode.getruleDump({ header: { family: famNo(family) }, attrs: {} }), { op: 'getrule', dump: true });
+  return convert('getrule', msgs, 'rule', ruleFrom);
 }
 
-export function ruleFrom(m: rt.RuleMessage): RuleEntry {
+export function ruleFrom(m: RuleMessage): RuleEntry {
   const a = m.attrs;
-  const selectors = !!(a.dst || a.iifname || a.oifname || a.fwmark || a.fwmask || a.uidRange || a.ipProto || a.sportRange || a.dportRange || m.data.tos);
+  const selectors = !!(a.dst || a.iifname || a.oifname || a.fwmark || a.fwmask || a.uidRange || a.ipProto || a.sportRange || a.dportRange || m.header.tos);
   return {
-    family: fam(m.data.family),
+    family: fam(m.header.family),
     priority: a.priority ?? 0,
-    table: a.table ?? m.data.table ?? 0,
+    table: a.table ?? m.header.table,
     protocol: a.protocol ?? 0,
-    action: enumNo(rt.RuleAction as never, m.data.action),
+    action: m.header.action,
     ...(a.src ? { src: bytesToIp(a.src) } : {}),
-    srcLen: m.data.srcLen ?? 0,
+    srcLen: m.header.srcLen,
     selectors,
   };
 }
@@ -202,22 +199,21 @@ export interface RuleSpec {
   srcLen: number;
 }
 
-function ruleMessage(r: RuleSpec): Uint8Array[] {
-  return encode((o) => rt.formatRuleMessage({
-    kind: 'rule',
-    data: { family: famNo(r.family), srcLen: r.srcLen, table: r.table < 256 ? r.table : 0, action: 'toTbl' },
+function ruleMessage(r: RuleSpec): Parameters<typeof encode.newrule>[0] {
+  return {
+    header: { family: famNo(r.family), srcLen: r.srcLen, table: r.table < 256 ? r.table : 0, action: FR_ACT_TO_TBL },
     attrs: { src: ipToBytes(r.src), priority: r.priority, table: r.table, protocol: r.protocol },
-  }, o));
+  };
 }
 
 /** RTM_NEWRULE (exclusive). CAP_NET_ADMIN. @throws NetlinkError EEXIST for an identical rule. */
 export async function addRule(sock: RouteSocket, r: RuleSpec): Promise<void> {
-  await sock.request(rt.MessageType.NEWRULE, ruleMessage(r), { op: 'newrule', flags: NLM_F_CREATE | NLM_F_EXCL });
+  await sock.request(encode.newrule(ruleMessage(r)), { op: 'newrule', flags: NLM_F_CREATE | NLM_F_EXCL });
 }
 
 /** RTM_DELRULE. CAP_NET_ADMIN. @throws NetlinkError ENOENT when no such rule. */
 export async function deleteRule(sock: RouteSocket, r: RuleSpec): Promise<void> {
-  await sock.request(rt.MessageType.DELRULE, ruleMessage(r), { op: 'delrule' });
+  await sock.request(encode.delrule(ruleMessage(r)), { op: 'delrule' });
 }
 
 /**
@@ -227,15 +223,13 @@ export async function deleteRule(sock: RouteSocket, r: RuleSpec): Promise<void> 
 export async function lookupRoute(sock: RouteSocket, q: { dst: string; src?: string; oif?: number }): Promise<RouteEntry | undefined> {
   const bytes = ipToBytes(q.dst);
   const full = bytes.length * 8;
-  const payload = encode((o) => rt.formatRouteMessage({
-    kind: 'route',
-    data: { family: bytes.length === 4 ? AF_INET : AF_INET6, dstLen: full, srcLen: q.src ? full : 0 },
+  const req = encode.getroute({
+    header: { family: bytes.length === 4 ? AF_INET : AF_INET6, dstLen: full, srcLen: q.src ? full : 0 },
     attrs: { dst: bytes, ...(q.src ? { src: ipToBytes(q.src) } : {}), ...(q.oif ? { oif: q.oif } : {}) },
-  }, o));
+  });
   try {
-    const msgs = await sock.request(rt.MessageType.GETROUTE, payload, { op: 'getroute' });
-    const m = msgs.find((x): x is rt.RouteMessage => x.kind === 'route');
-    return m ? convert('getroute', [m], routeFrom)[0] : undefined;
+    const msgs = await sock.request(req, { op: 'getroute' });
+    return convert('getroute', msgs, 'route', routeFrom)[0];
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH' || code === 'ENODEV') return undefined;

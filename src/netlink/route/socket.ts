@@ -1,7 +1,7 @@
 // rtnetlink layer: a NETLINK_ROUTE socket of the netlink core opened inside a namespace; the
-// `netlink` package's rtnetlink codecs write the requests and read the replies and notifications.
+// generated rtnetlink codecs (messages.ts) read the replies and notifications.
 
-import { rt } from 'netlink';
+import { decodeRouteMessage, type RouteMessage, type RouteRequest } from './messages.js';
 import { NetlinkSocket, type RawTransport, type Subscription } from '../core/socket.js';
 import { DecodeError } from '../core/errors.js';
 import type { Netns } from '../../os/netns.js';
@@ -18,7 +18,7 @@ export interface RouteSocketOptions {
   netns?: Netns;
   /** Per-request timeout (default 5000 ms). */
   timeoutMs?: number;
-  /** Multicast groups to join (rt.MulticastGroups values): makes this a notification socket. */
+  /** Multicast groups to join (RouteGroup values): makes this a notification socket. */
   groups?: number[];
   /** Receive buffer (default 1 MiB; notification sockets 4 MiB). */
   receiveBufferBytes?: number;
@@ -27,20 +27,18 @@ export interface RouteSocketOptions {
 }
 
 /**
- * Runs a decoding step; anything it throws other than a DecodeError (the `netlink` package's plain
- * Error or RangeError on a short or malformed message) becomes a DecodeError naming `what`.
+ * Runs a decoding step; what it throws (a DecodeError of the codec, a RangeError from an address of
+ * the wrong length) becomes a DecodeError naming `what`, the codec's path kept in its message.
  */
 export function decoding<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof DecodeError) throw e;
     throw new DecodeError(what, e instanceof Error ? e.message : String(e));
   }
 }
 
-/** A decoded rtnetlink message (address, link, route, rule, …) as the `netlink` package gives it. */
-export type RouteMessage = rt.Message;
+export type { RouteMessage } from './messages.js';
 
 /**
  * One NETLINK_ROUTE socket. Requests go through the netlink core (any number at once, one dump at a
@@ -59,9 +57,9 @@ export class RouteSocket {
       message: (header, payload) => {
         let msg: RouteMessage;
         try {
-          msg = rt.parseMessage(header.type, payload);
+          msg = decoding(`rtnetlink notification type ${header.type}`, () => decodeRouteMessage(header.type, payload));
         } catch (e) {
-          for (const l of this.errorListeners) l(new DecodeError(`rtnetlink notification type ${header.type}`, (e as Error).message));
+          for (const l of this.errorListeners) l(e as Error);
           return;
         }
         for (const l of this.listeners) l([msg]);
@@ -117,15 +115,15 @@ export class RouteSocket {
   }
 
   /**
-   * Sends one request whose payload (fixed header and attributes) is `payload`, and resolves with the
-   * decoded replies (a dump's messages; nothing for an ACK). Replies to RTM_GET* are RTM_NEW*.
+   * Sends one request (message type, fixed header and attributes) and resolves with the decoded
+   * replies (a dump's messages; nothing for an ACK). Replies to RTM_GET* are RTM_NEW*.
    * @throws NetlinkError with the kernel's extack message; TimeoutError; ClosedError; DecodeError
    *   for a reply that cannot be decoded.
    */
-  async request(type: number, payload: Uint8Array[], opts: { op: string; dump?: boolean; flags?: number }): Promise<RouteMessage[]> {
-    const parts = await this.sock.request(type, Buffer.concat(payload), undefined, opts);
-    const replyType = type % 4 === 2 ? type - 2 : type; // RTM_GETx → RTM_NEWx
-    return parts.map((p) => decoding(`rtnetlink ${opts.op} reply`, () => rt.parseMessage(replyType, p)));
+  async request(req: RouteRequest, opts: { op: string; dump?: boolean; flags?: number }): Promise<RouteMessage[]> {
+    const parts = await this.sock.request(req.type, req.payload, undefined, opts);
+    const replyType = req.type % 4 === 2 ? req.type - 2 : req.type; // RTM_GETx → RTM_NEWx
+    return parts.map((p) => decoding(`rtnetlink ${opts.op} reply`, () => decodeRouteMessage(replyType, p)));
   }
 
   /** Messages the kernel dropped for this socket since it was opened. */

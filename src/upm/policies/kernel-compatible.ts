@@ -19,8 +19,9 @@ export interface KernelCompatibleOptions {
   refreshMs?: number;
 }
 
-/** The back-off this policy is meant to run with: 0.5 s doubling to 30 s, a pair given up after 8 failures in a row. */
-export const KERNEL_COMPATIBLE_BACKOFF: Required<BackoffOptions> = { baseMs: 500, maxMs: 30_000, maxAttempts: 8 };
+/** The back-off this policy is meant to run with: 0.5 s doubling to 30 s, a pair given up after 8 failures
+ * in a row (a subflow that closes within 1 s of coming up counts as one). */
+export const KERNEL_COMPATIBLE_BACKOFF: Required<BackoffOptions> = { baseMs: 500, maxMs: 30_000, maxAttempts: 8, stableMs: 1000 };
 
 /** A policy that also owns sockets: `close` releases them once the path manager has stopped. */
 export type ClosablePolicy = Policy & { close(): void };

@@ -4,12 +4,12 @@
 import { EventEmitter } from 'eventemitter3';
 import { MptcpPm, type Limits } from '../../mptcp/pm/pm.js';
 import type { Endpoint } from '../../mptcp/pm/endpoint.js';
-import { addressFrom, listAddresses, listLinks, lookupRoute, type IfAddress, type LinkInfo } from '../../netlink/route/ops.js';
+import { addressFrom, linkFrom, listAddresses, listLinks, lookupRoute, type IfAddress, type LinkInfo } from '../../netlink/route/ops.js';
+import { RouteGroup } from '../../netlink/route/messages.js';
 import { RouteSocket } from '../../netlink/route/socket.js';
 import { Netns } from '../../os/netns.js';
 
-/** RTNLGRP_LINK, _IPV4_IFADDR, _IPV4_ROUTE, _IPV6_IFADDR, _IPV6_ROUTE (numbers of linux/rtnetlink.h). */
-const GROUPS = [1, 5, 7, 9, 11];
+const GROUPS = [RouteGroup.link, RouteGroup.ipv4Addr, RouteGroup.ipv4Route, RouteGroup.ipv6Addr, RouteGroup.ipv6Route];
 
 export interface NamespaceViewEvents {
   /** Links, addresses or routes changed (after the view re-read them); `touched`: `addr:ADDRESS` added or changed, `link:IFINDEX` up. */
@@ -54,8 +54,8 @@ export class NamespaceView extends EventEmitter<NamespaceViewEvents> {
           if (m.kind === 'address') {
             const a = addressFrom(m);
             if (a) v.touched.add(`addr:${a.address}`);
-          } else if (m.kind === 'link' && m.data.flags?.up && m.data.flags?.running) {
-            v.touched.add(`link:${m.data.index ?? 0}`);
+          } else if (m.kind === 'link' && linkFrom(m).up && linkFrom(m).running) {
+            v.touched.add(`link:${m.header.index}`);
           }
         }
         v.schedule();
@@ -80,10 +80,12 @@ export class NamespaceView extends EventEmitter<NamespaceViewEvents> {
 
   private async readQuietly(notify: boolean): Promise<void> {
     try {
-      const touched = this.touched;
-      this.touched = new Set();
+      // Only a read that reports takes what was touched: the periodic re-read must leave it for the
+      // notification's own read, or a link or address that came back would never be reported.
+      const touched = notify ? this.touched : undefined;
+      if (notify) this.touched = new Set();
       await this.read();
-      if (notify && !this.closed) this.emit('change', touched);
+      if (touched && !this.closed) this.emit('change', touched);
     } catch (e) {
       if (!this.closed) this.emit('error', e as Error);
     }
