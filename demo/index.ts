@@ -15,9 +15,11 @@ const USAGE = `usage: mptcp-pm demo [--userspace] [--json]
 
 Builds a client with an "ethernet" and a "wi-fi" link, a router and a server in network namespaces
 of its own, makes wi-fi a backup MPTCP path, runs a real MPTCP transfer, takes ethernet down in the
-middle of it and brings it back, and checks the transfer survived. Everything is removed afterwards.
+middle of it and brings it back, and checks the transfer survived. Before that, \`explain\` names the
+wi-fi subflow a first connection lacks until per-source routes exist. Everything is removed afterwards.
 
-  --userspace  the client uses the userspace path manager, a small one written with mptcp-pm
+  --userspace  the client uses the userspace path manager: mptcp-pm's kernelCompatible policy on the
+               same endpoints, which re-opens the wi-fi subflow the demo kills mid-transfer (ss -K)
   --json       print only the summary, as JSON, on stdout (the walkthrough goes to stderr)
 
 Exit status: 0 PASS, 1 FAIL or cannot run (needs root: CAP_NET_ADMIN and CAP_SYS_ADMIN), 2 usage.

@@ -10,6 +10,8 @@ import type { SubflowBytes } from './connections.js';
 import type { SubflowTracker } from './subflows.js';
 import { mb, type Check, type DemoSummary, type PathStats } from './summary.js';
 import type { PathManagerStats } from './userspace-pm.js';
+import type { ExplainSeen } from './explain-step.js';
+import type { HealSeen } from './heal.js';
 
 /** The summary without the namespace part and the result (the caller adds those). */
 export type ScenarioResult = Omit<DemoSummary, 'namespaces' | 'result' | 'exitCode' | 'durationMs'>;
@@ -33,6 +35,10 @@ export interface RunRecord {
   clientError: ProcLine | undefined;
   sent: ProcLine | undefined;
   pmStats: PathManagerStats;
+  /** In-kernel mode: what explain said before and after the per-source routes. */
+  explained: ExplainSeen | undefined;
+  /** --userspace: the wi-fi subflow killed mid-transfer and opened again. */
+  healed: HealSeen | undefined;
   /** Why the run stopped early, if it did. */
   error: string | undefined;
 }
@@ -97,6 +103,20 @@ export function buildReport(r: RunRecord): ScenarioResult {
   if (r.userspace) {
     const ok = r.pmStats.opened >= 2 && r.pmStats.reopened >= 1;
     checks.push({ name: 'path manager opened and re-opened the wi-fi subflow', ok, detail: `${r.pmStats.opened} opened, ${r.pmStats.reopened} re-opened` });
+    const h = r.healed;
+    const healed = h !== undefined && h.reopenedAfterMs !== null && h.bytesMeanwhile > 0;
+    checks.push({
+      name: 'killed wi-fi subflow healed during the transfer', ok: healed,
+      detail: h ? `${h.killed}: opened again ${h.reopenedAfterMs} ms later, ${mb(h.bytesMeanwhile)} delivered meanwhile` : 'the kill step did not run',
+    });
+  } else {
+    const e = r.explained;
+    const named = e?.before.some((m) => m.cause === 'no-source-route' && m.local === NET.wifi.address) === true;
+    checks.push({
+      name: 'explain named the missing per-source route, then nothing missing', ok: named && e?.after.length === 0,
+      detail: e ? `before the routes: ${e.before.map((m) => `${m.local} -> ${m.remote} ${m.cause}`).join(', ') || 'nothing missing'}; after: ${e.after.map((m) => m.cause).join(', ') || 'nothing missing'}`
+        : 'the explain step did not run',
+    });
   }
   return {
     mode: r.userspace ? 'userspace' : 'kernel',
@@ -114,6 +134,8 @@ export function buildReport(r: RunRecord): ScenarioResult {
     failoverMs: r.failoverMs,
     recoveredMs: r.recoveredMs,
     ...(r.userspace ? { pathManager: { ...r.pmStats, failures: r.pmStats.failures.slice(0, 20) } } : {}),
+    ...(r.explained ? { explain: r.explained } : {}),
+    ...(r.healed ? { heal: r.healed } : {}),
     events: tracker.eventCounts,
     checks,
     ...(r.error ? { error: r.error } : {}),

@@ -13,7 +13,9 @@ import { FLOWING, NET, TIMING } from './settings.js';
 import { readSubflowBytes, showSubflows, type SubflowBytes } from './connections.js';
 import { SubflowTracker } from './subflows.js';
 import { mb } from './summary.js';
-import { runPathManager, type LocalAddress, type PathManagerStats } from './userspace-pm.js';
+import { runPathManager, type PathManagerStats } from './userspace-pm.js';
+import { explainAroundRoutes, type ExplainSeen } from './explain-step.js';
+import { killAndHeal, type HealSeen } from './heal.js';
 
 export type { DemoIo } from './narration.js';
 export { NET } from './settings.js';
@@ -37,6 +39,8 @@ export class Scenario {
   private failoverMs: number | null = null;
   private recoveredMs: number | null = null;
   private endOfTransfer: SubflowBytes | undefined;
+  private explained: ExplainSeen | undefined;
+  private healed: HealSeen | undefined;
 
   constructor(
     private readonly names: SandboxNames,
@@ -82,6 +86,8 @@ export class Scenario {
       clientError: this.client?.last('error'),
       sent: this.server?.last('sent'),
       pmStats: this.pmStats,
+      explained: this.explained,
+      healed: this.healed,
       error,
     });
   }
@@ -109,27 +115,28 @@ export class Scenario {
     this.io.say('   server: accept up to 2 additional subflows (joins) per connection');
     this.io.say(`   > (await MptcpPm.open({ netns: '${s}' })).setLimits({ subflows: 2 })`);
     await this.serverPm.setLimits({ subflows: 2 });
-    if (this.userspace) {
-      this.io.say('   client: the userspace path manager decides which subflows to open; the kernel only');
-      this.io.say('   carries out its commands (a program of ours, written with mptcp-pm, is that manager):');
-      this.io.say(`   > pm.setPathManager('userspace')   # sysctl net.mptcp.path_manager=userspace`);
-      const now = await this.pm.setPathManager('userspace');
-      this.io.say(`   = ${now}`);
-      return;
-    }
-    this.io.say('   client: the in-kernel path manager opens a subflow from each "subflow" endpoint; the');
-    this.io.say('   wi-fi one is a backup, used only when no other subflow can carry data:');
+    this.io.say(this.userspace
+      ? '   client: the same endpoints and limits as for the in-kernel path manager; a program of ours reads them'
+      : '   client: the in-kernel path manager opens a subflow from each "subflow" endpoint; the');
+    this.io.say(this.userspace
+      ? '   and does what the kernel would (step 5), the wi-fi subflow a backup used only when nothing else works:'
+      : '   wi-fi one is a backup, used only when no other subflow can carry data. Without a device, their');
+    if (!this.userspace) this.io.say('   subflows leave by whatever link routing picks:');
     this.io.say(`   > pm.setLimits({ subflows: 2, addAddrAccepted: 2 })`);
     await this.pm.setLimits({ subflows: 2, addAddrAccepted: 2 });
-    this.io.say(`   > pm.addEndpoint({ address: '${NET.ethernet.address}', ifname: '${NET.ethernet.ifname}', flags: ['subflow'] })`);
-    await this.pm.addEndpoint({ address: NET.ethernet.address, ifname: NET.ethernet.ifname, flags: ['subflow'] });
-    this.io.say(`   > pm.addEndpoint({ address: '${NET.wifi.address}', ifname: '${NET.wifi.ifname}', flags: ['subflow', 'backup'] })`);
-    await this.pm.addEndpoint({ address: NET.wifi.address, ifname: NET.wifi.ifname, flags: ['subflow', 'backup'] });
+    this.io.say(`   > pm.addEndpoint({ address: '${NET.ethernet.address}', flags: ['subflow'] })`);
+    await this.pm.addEndpoint({ address: NET.ethernet.address, flags: ['subflow'] });
+    this.io.say(`   > pm.addEndpoint({ address: '${NET.wifi.address}', flags: ['subflow', 'backup'] })`);
+    await this.pm.addEndpoint({ address: NET.wifi.address, flags: ['subflow', 'backup'] });
     this.io.say('   what `ip mptcp endpoint show` and `ip mptcp limits show` would print, read back with');
     this.io.say('   pm.listEndpoints() and pm.getLimits():');
     for (const ep of await this.pm.listEndpoints()) this.io.say(`     ${endpointLine(ep)}`);
     const limits = await this.pm.getLimits();
     this.io.say(`     add_addr_accepted ${limits.addAddrAccepted} subflows ${limits.subflows}`);
+    if (!this.userspace) return;
+    this.io.say('   and the kernel only carries out the commands of a userspace path manager:');
+    this.io.say(`   > pm.setPathManager('userspace')   # sysctl net.mptcp.path_manager=userspace`);
+    this.io.say(`   = ${await this.pm.setPathManager('userspace')}`);
   }
 
   /** Step 4: the doctor finds the tutorial's routing problem, SourceRouting fixes it, the doctor agrees. */
@@ -142,10 +149,13 @@ export class Scenario {
       'mptcp-pm doctor (the MPTCP troubleshooting list, run by the tool) sees it:');
     const before = await checkUp(this.io, c);
     if (!before.includes('missing-source-routing')) throw new Error(`the doctor did not report the missing source routing (found: ${before.join(', ') || 'nothing'})`);
-    this.io.say('   A rule per source address sends each subflow out of the link its address belongs to (an');
-    this.io.say('   endpoint added with a device also binds its subflows to it; subflows opened without one, like');
-    this.io.say('   those of the userspace path manager, depend on these rules alone):');
-    await routePerSource(this.io, this.names);
+    const add = async (): Promise<void> => {
+      this.io.say('   A rule per source address sends each subflow out of the link its address belongs to (an');
+      this.io.say('   endpoint added with a device would bind its subflows to it instead):');
+      await routePerSource(this.io, this.names);
+    };
+    if (this.userspace) await add();
+    else this.explained = await explainAroundRoutes(this.io, this.names, (label, args) => this.spawn(label, args), add);
     this.io.say('   and the doctor again:');
     const after = await checkUp(this.io, c);
     if (after.includes('missing-source-routing')) throw new Error('the doctor still reports missing source routing after SourceRouting.add');
@@ -164,14 +174,10 @@ export class Scenario {
     this.serverEvents.on('event', (e) => this.tracker.onServerEvent(e));
     this.events.on('overrun', (o) => this.io.say(`   [event] overrun: ${o.lost ?? 'some'} event(s) lost`));
     if (!this.userspace || !this.pm) return;
-    const locals: LocalAddress[] = [
-      { address: NET.ethernet.address, id: 1, backup: false },
-      { address: NET.wifi.address, id: 2, backup: true },
-    ];
     this.io.say('   and the path manager (demo/userspace-pm.ts: mptcp-pm\'s framework with a built-in policy) runs:');
-    this.io.say(`   > UserspacePathManager.start({ netns: '${c}', policy: policies.subflowPerAddress({ addresses: [`);
-    this.io.say(`       { address: '${NET.ethernet.address}', id: 1 }, { address: '${NET.wifi.address}', id: 2, backup: true }] }) })`);
-    this.stopPm = await runPathManager(c, locals, this.pmStats);
+    this.io.say(`   > UserspacePathManager.start({ netns: '${c}', policy: policies.kernelCompatible({ netns: '${c}' }),`);
+    this.io.say('       backoff: policies.KERNEL_COMPATIBLE_BACKOFF })   # mptcp-pm userspace-pm --policy kernel-compatible');
+    this.stopPm = await runPathManager(c, this.pmStats);
   }
 
   private async transfer(): Promise<void> {
@@ -225,7 +231,7 @@ export class Scenario {
     this.recoveredMs = back ? back.t - up.t : null;
     this.io.say(back ? `   -> back on ethernet ${this.recoveredMs} ms after it came up` : `   -> not back on ethernet within ${TIMING.recoverMs} ms`);
     await hold(this.io, this.sampler, TIMING.afterUpMs, this.t0, client);
-    if (this.userspace) await this.dropWifiSubflow(client);
+    if (this.userspace) this.healed = await killAndHeal(this.io, c, this.tracker, client);
 
     step(this.io, '9. End of the transfer');
     this.endOfTransfer = await readSubflowBytes(c);
@@ -236,26 +242,6 @@ export class Scenario {
     await this.server.waitFor('sent', TIMING.stopMs).catch(() => undefined);
     this.sampler.now();
     this.io.say(`   client: ${mb(Number(done.bytes))} received, byte pattern ${done.verified ? 'verified' : 'WRONG'}`);
-  }
-
-  /** Userspace mode only: closes the wi-fi subflow, as a radio dropping out would, and waits for the re-open. */
-  private async dropWifiSubflow(client: Proc): Promise<void> {
-    const wifi = this.tracker.openWifiSubflow();
-    const token = this.tracker.token;
-    if (!wifi || token === undefined || !this.pm || wifi.localPort === undefined || wifi.remotePort === undefined) {
-      throw new Error('no open wi-fi subflow to close');
-    }
-    step(this.io, '8b. The wi-fi subflow drops (the demo closes it), and the path manager re-opens it',
-      `> pm.destroySubflow({ token, local: { address: '${wifi.localAddress}', port: ${wifi.localPort} }, remote: { address: '${wifi.remoteAddress}', port: ${wifi.remotePort} } })`);
-    const before = this.tracker.subflows.length;
-    await this.pm.destroySubflow({
-      token,
-      local: { address: wifi.localAddress, port: wifi.localPort },
-      remote: { address: wifi.remoteAddress, port: wifi.remotePort },
-    });
-    await waitUntil(() => this.tracker.subflows.slice(before).some((f) => f.path === 'wi-fi'), TIMING.reopenMs,
-      'the path manager to re-open the wi-fi subflow', client);
-    this.io.say('   -> re-opened, as a backup again');
   }
 
   private spawn(label: string, args: string[]): Proc {

@@ -1,6 +1,9 @@
 // The demo's summary: what `--json` prints (DemoSummary) and the human-readable version of it,
 // plus the small number formats the demo's progress lines share.
 
+import type { ExplainSeen } from './explain-step.js';
+import type { HealSeen } from './heal.js';
+
 /** Traffic of one client link, from the interface counters in the client namespace. */
 export interface PathStats {
   /** Interface in the client namespace (`eth0`, `wlan0`). */
@@ -67,6 +70,10 @@ export interface DemoSummary {
   recoveredMs: number | null;
   /** Only with --userspace: what the demo's path manager did. */
   pathManager?: { opened: number; reopened: number; failures: string[] };
+  /** In-kernel mode: the causes `explain` named for a first connection before the per-source routes, and after. */
+  explain?: ExplainSeen;
+  /** --userspace: the wi-fi subflow killed with `ss -K` mid-transfer, and how the path manager healed it. */
+  heal?: HealSeen;
   /** Events received in the client namespace, by type. */
   events: Record<string, number>;
   checks: Check[];

@@ -1,16 +1,8 @@
-// The demo's --userspace path manager: mptcp-pm's framework running the built-in subflowPerAddress
-// policy — one subflow per other local address on `established`, backups marked, closed subflows re-opened.
+// The demo's --userspace path manager: mptcp-pm's framework running the built-in kernelCompatible
+// policy — what the in-kernel path manager does with the namespace's endpoints and limits, plus
+// healing: a subflow that closes while its address and route remain is opened again.
 
 import { UserspacePathManager, policies } from '../src/index.js';
-
-/** A local address the path manager may open subflows from. */
-export interface LocalAddress {
-  address: string;
-  /** Address id (1–255) the connection will know this address by. */
-  id: number;
-  /** Open subflows from this address as backups (used only when no other subflow works). */
-  backup: boolean;
-}
 
 /** What the path manager did, for the demo's summary. */
 export interface PathManagerStats {
@@ -21,12 +13,19 @@ export interface PathManagerStats {
 }
 
 /**
- * Starts the path manager in `netns` (already on the userspace path manager) and returns a function
- * that stops it. `stats` is kept current. The framework adopts connections that exist already,
- * spaces out re-opens (250 ms, 500 ms, 1 s, …) and recovers from lost events by itself.
+ * Starts the path manager in `netns` (already on the userspace path manager, its endpoints and
+ * limits set as for the in-kernel one) and returns a function that stops it. `stats` is kept
+ * current. Re-opens are spaced out 0.5 s, 1 s, 2 s, … up to 30 s.
  */
-export async function runPathManager(netns: string, locals: LocalAddress[], stats: PathManagerStats): Promise<() => Promise<void>> {
-  const upm = await UserspacePathManager.start({ netns, policy: policies.subflowPerAddress({ addresses: locals }) });
+export async function runPathManager(netns: string, stats: PathManagerStats): Promise<() => Promise<void>> {
+  const policy = policies.kernelCompatible({ netns });
+  let upm: UserspacePathManager;
+  try {
+    upm = await UserspacePathManager.start({ netns, policy, backoff: policies.KERNEL_COMPATIBLE_BACKOFF });
+  } catch (e) {
+    policy.close();
+    throw e;
+  }
   const sync = (): void => {
     stats.opened = upm.stats.subflowsOpened + upm.stats.subflowsReopened;
     stats.reopened = upm.stats.subflowsReopened;
@@ -36,5 +35,6 @@ export async function runPathManager(netns: string, locals: LocalAddress[], stat
   return async () => {
     sync();
     await upm.stop();
+    policy.close();
   };
 }

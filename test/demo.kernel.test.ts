@@ -123,10 +123,16 @@ describe('mptcp-pm demo', () => {
     expectPass(s, 'kernel');
     expect(code).toBe(0);
     expect(r.stderr).toMatch(/== 7\. The ethernet link goes down/);
+    // explain, on a first connection: the wi-fi subflow is missing for want of a per-source route,
+    // then, with the routes in and the endpoint re-announced, nothing is missing.
+    expect(s.explain?.before).toContainEqual(expect.objectContaining({ local: '198.51.100.2', remote: '203.0.113.2', cause: 'no-source-route' }));
+    expect(s.explain?.before.find((m) => m.cause === 'no-source-route')?.fix).toMatch(/route add 198\.51\.100\.2 dev wlan0 via 198\.51\.100\.1 && /);
+    expect(s.explain?.after).toEqual([]);
+    expect(r.stderr).toMatch(/MISSING 198\.51\.100\.2 -> 203\.0\.113\.2: no-source-route\n[^]*explain again:\n.*\n.*established\n.*198\.51\.100\.2:\d+ -> 203\.0\.113\.2:5202 established\n\s+nothing missing/);
     expect(namespacesOf(r.child.pid!)).toEqual([]);
   }, RUN_MS + 10_000);
 
-  it('--userspace: PASS, and the path manager opened and re-opened the wi-fi subflow', async () => {
+  it('--userspace: PASS on kernelCompatible; the wi-fi subflow killed with ss -K mid-transfer is opened again', async () => {
     const r = startDemo(['--json', '--userspace']);
     const { code } = await finish(r);
     const s = JSON.parse(r.stdout) as DemoSummary;
@@ -134,6 +140,16 @@ describe('mptcp-pm demo', () => {
     expect(code).toBe(0);
     expect(s.pathManager?.reopened).toBeGreaterThanOrEqual(1);
     expect(s.subflows.filter((f) => f.path === 'wi-fi').length).toBeGreaterThanOrEqual(2);
+    expect(r.stderr).toMatch(/policies\.kernelCompatible\(/);
+    // The kill: one subflow, by its two ends, inside the client namespace; then a new wi-fi subflow
+    // while the transfer kept delivering.
+    const wifi = s.subflows.filter((f) => f.path === 'wi-fi');
+    expect(s.heal?.killed).toBe(`ip netns exec ${s.namespaces.names[0]} ss -K -tn src 198.51.100.2:${wifi[0].localPort} dst 203.0.113.2:5201`);
+    expect(s.heal?.closed).toBe(true);
+    expect(wifi[0].closedAtMs).toBeDefined();
+    expect(wifi[wifi.length - 1].closedAtMs).toBeUndefined();
+    expect(s.heal?.reopenedAfterMs).not.toBeNull();
+    expect(s.heal?.bytesMeanwhile).toBeGreaterThan(0);
     expect(namespacesOf(r.child.pid!)).toEqual([]);
   }, RUN_MS + 10_000);
 
