@@ -37,7 +37,7 @@ export interface BackoffOptions {
   /** Failures in a row after which the path is given up. Default 8. */
   maxAttempts?: number;
   /** A subflow that stayed up this long (ms) worked: when it closes, its path's count starts again.
-   * One that closes sooner (a join the peer takes and then resets) counts as a failure. Default 1000. */
+   * One that closes sooner (a join the peer takes and then resets) counts as a failure. Default 500. */
   stableMs?: number;
 }
 
@@ -53,7 +53,7 @@ export class Backoff {
     this.baseMs = o.baseMs ?? 250;
     this.maxMs = o.maxMs ?? 30_000;
     this.maxAttempts = o.maxAttempts ?? 8;
-    this.stableMs = o.stableMs ?? 1000;
+    this.stableMs = o.stableMs ?? 500;
   }
 
   /** A failure (or a close) on `path`. Returns the failures in a row now. */
