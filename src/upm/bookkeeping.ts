@@ -3,19 +3,21 @@
 
 import { unmapV4 as plain } from '../os/address.js';
 
+const READY: Promise<void> = Promise.resolve();
+
 /** Runs tasks one after another per key; different keys run concurrently. */
 export class KeyedSerial<K> {
   private tails = new Map<K, Promise<void>>();
 
   /** Queues `task` behind the key's earlier tasks; resolves or rejects with its result. */
   run<T>(key: K, task: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const result = prev.then(task);
-    const tail = result.then(() => undefined, () => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
+    const result = (this.tails.get(key) ?? READY).then(task);
+    // The tail settles once the task has, never rejects, and forgets the key when nothing followed.
+    const forget = (): void => {
       if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
+    };
+    const tail: Promise<void> = result.then(forget, forget);
+    this.tails.set(key, tail);
     return result;
   }
 
