@@ -7,7 +7,7 @@
 // --upm N connections of the path-manager framework phase (default 1000; --no-upm skips it; bench/upm.ts runs it alone),
 // --net-only (the socket phase alone: mptcp-pm/net against node:net TCP and mptcpize; needs npm run build), --no-net,
 // --requests-only (the dump and GET_LIMITS rows against the C reference and `ip -batch`, no pyroute2),
-// --cold-only (the command's cold start and the idle footprint alone).
+// --cold-only (the command's cold start and the idle footprint alone, --runs N pairs; needs npm run build).
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
@@ -151,6 +151,15 @@ async function main(): Promise<void> {
     process.stdout.write(`${text}\n`);
     mkdirSync(OUT_DIR, { recursive: true });
     writeFileSync(join(OUT_DIR, `net-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ net: n, text }, null, 2));
+    return;
+  }
+  if (flag('--cold-only')) {
+    const ns = createNetns('cold');
+    try {
+      process.stdout.write(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n${formatColdStart(measureColdStart(ns, opt('--runs', 21)))}\n`);
+    } finally {
+      deleteNetns(ns);
+    }
     return;
   }
   if (flag('--diag-only')) {

@@ -17,10 +17,12 @@ import type { Endpoint } from '../src/mptcp/pm/endpoint.js';
 import type { MptcpEvent } from '../src/mptcp/events/events.js';
 
 const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+/** The package's bin: the same command bundled into one file by `npm run build`. */
+const BUNDLE = fileURLToPath(new URL('../dist/cli/mptcp-pm.cjs', import.meta.url));
 
-function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+function cli(args: string[], main = MAIN): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(process.execPath, [main, ...args], { timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
       const status = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ status, stdout, stderr });
     });
@@ -367,6 +369,19 @@ describe.concurrent('usage errors (spawned process: the status of ip, usage on s
       const r = await cli([flag]);
       expect(r).toEqual({ status: 0, stdout: `mptcp-pm ${version}\n`, stderr: '' });
     }
+  });
+
+  it('the bundled bin answers exactly as the module entry does', async () => {
+    const { bin } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
+    expect(fileURLToPath(new URL(`../${bin['mptcp-pm']}`, import.meta.url))).toBe(BUNDLE);
+    const cases = [['--version'], ['limits', '--help'], ['help'], ['endpoint', 'add', '192.0.2.300'], ['limits', 'set', 'subflows', '9'],
+      ['-n', 'mptcppm-no-such-netns-for-sure', 'limits', 'show'], ['frobnicate']];
+    for (const args of cases) {
+      const [a, b] = await Promise.all([cli(args), cli(args, BUNDLE)]);
+      expect(b, args.join(' ')).toEqual(a);
+    }
+    // Not every case succeeds: the comparison covers the error paths too.
+    expect((await cli(['frobnicate'], BUNDLE)).status).not.toBe(0);
   });
 
   it('a missing namespace exits 255 as `ip -n` does, without a stack trace', async () => {

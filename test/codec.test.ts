@@ -238,6 +238,19 @@ describe('codec tables', () => {
   });
 });
 
+describe('binary views', () => {
+  it('with views, a binary (also in a nest) shares the source bytes; without, it is a copy', () => {
+    const src = cat(nla(8, [1, 2, 3]), nest(9, nla(8, [4, 5])));
+    const viewed = decodeAttrs<{ blob: Uint8Array; sub: { blob: Uint8Array } }>(family, 'misc', src, 'misc', { views: true });
+    const copied = decodeAttrs<{ blob: Uint8Array; sub: { blob: Uint8Array } }>(family, 'misc', src);
+    expect([...viewed.blob, ...viewed.sub.blob]).toEqual([1, 2, 3, 4, 5]);
+    src[4] = 9;
+    src[src.length - 4] = 8;
+    expect([viewed.blob[0], viewed.sub.blob[0]]).toEqual([9, 8]);
+    expect([copied.blob[0], copied.sub.blob[0]]).toEqual([1, 4]);
+  });
+});
+
 describe('unknown attributes', () => {
   const extra = cat(nla(1, u32le(9)), nla(19, u32le(0xabcdef01)), nla(40, [1, 2, 3]), nla(19, []));
 

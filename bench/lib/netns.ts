@@ -3,7 +3,8 @@
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 
-const PREFIX = `mpb${process.pid}`;
+// MPTCP_PM_BENCH_NS_TAG adds a word to the names, so that concurrent runs can be told apart.
+const PREFIX = `mpb${process.pid}${process.env.MPTCP_PM_BENCH_NS_TAG ? `-${process.env.MPTCP_PM_BENCH_NS_TAG}` : ''}`;
 const created = new Set<string>();
 const children = new Set<number>();
 let hooked = false;

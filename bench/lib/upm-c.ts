@@ -18,7 +18,10 @@ const LOCAL = '198.51.100.1';
 const EV_ESTABLISHED = 2;
 const EV_SUB_ESTABLISHED = 10;
 
-export type UpmTool = 'c (cupm)' | 'mptcp-pm framework';
+export type UpmTool = 'c (cupm)' | 'mptcp-pm framework' | 'mptcp-pm framework (baseline)';
+
+/** MPTCP_PM_BENCH_BASELINE=DIR (another checkout, built) adds its framework as a third tool, for before/after in one run. */
+const BASELINE = process.env.MPTCP_PM_BENCH_BASELINE;
 export type UpmLoad = 'burst' | 'one by one';
 
 export interface UpmCRun {
@@ -120,7 +123,8 @@ export async function upmCRun(t: Topology, bins: { cupm: string; evobs: string }
   mkdirSync(join(OUT_DIR, 'tmp'), { recursive: true });
   rmSync(file, { force: true });
   const obs = await start(t.cli, [bins.evobs, file, '300'], 'ready');
-  const cmd = tool === 'c (cupm)' ? [bins.cupm, LOCAL, '300'] : [...(process.env.UPM_CHILD_PREFIX?.split(' ').filter(Boolean) ?? []), process.execPath, '--expose-gc', ...(process.env.UPM_CHILD_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), CHILD, LOCAL, '300'];
+  const child = tool === 'mptcp-pm framework (baseline)' ? join(BASELINE!, 'bench', 'lib', 'upm-child.mjs') : CHILD;
+  const cmd = tool === 'c (cupm)' ? [bins.cupm, LOCAL, '300'] : [...(process.env.UPM_CHILD_PREFIX?.split(' ').filter(Boolean) ?? []), process.execPath, '--expose-gc', ...(process.env.UPM_CHILD_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), child, LOCAL, '300'];
   const pm = await start(t.cli, cmd, 'ready');
   const pid = pm.child.pid!;
   try {
@@ -162,9 +166,9 @@ export async function upmCRun(t: Topology, bins: { cupm: string; evobs: string }
 export async function upmCPhase(t: Topology, count: number, rounds: number, log: (s: string) => void): Promise<{ runs: UpmCRun[]; medians: UpmCRun[] }> {
   const bins = buildUpmRefs();
   const runs: UpmCRun[] = [];
-  const tools: UpmTool[] = ['c (cupm)', 'mptcp-pm framework'];
+  const tools: UpmTool[] = ['c (cupm)', 'mptcp-pm framework', ...(BASELINE ? ['mptcp-pm framework (baseline)' as const] : [])];
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? tools : [...tools].reverse();
+    const order = tools.map((_, i) => tools[(i + r) % tools.length]);
     for (const load of ['burst', 'one by one'] as const) {
       for (const tool of order) {
         log(`userspace PM vs C, round ${r + 1}/${rounds}: ${tool}, ${count} connections ${load}`);

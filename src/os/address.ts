@@ -2,7 +2,17 @@
 // family of an address, the one rule for IPv4-mapped IPv6, and the `{ family, addr4 | addr6 }` split
 // the MPTCP attribute sets carry. Nothing here knows a protocol.
 
-import { isIPv4, isIPv6 } from 'node:net';
+/**
+ * node:net, loaded on first use: it pulls in the stream machinery, a start-up cost for a command
+ * that never parses an address text.
+ */
+let net: typeof import('node:net') | undefined;
+function isIPv4(text: string): boolean {
+  return (net ??= process.getBuiltinModule('node:net')).isIPv4(text);
+}
+function isIPv6(text: string): boolean {
+  return (net ??= process.getBuiltinModule('node:net')).isIPv6(text);
+}
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;

@@ -228,12 +228,21 @@ function encodeUnknown(plan: Plan, list: unknown, w: AttrWriter, parent: string)
  *   got 4`, or for a nest `attr.addr.family: …`.
  * @throws Error if `setName` (or a nested set) is not in the family's tables.
  */
-export function decodeAttrs<T = Record<string, unknown>>(family: FamilyDesc, setName: string, buf: Uint8Array, path = setName): T {
+export function decodeAttrs<T = Record<string, unknown>>(family: FamilyDesc, setName: string, buf: Uint8Array, path = setName, opts?: DecodeOptions): T {
   const b = asBuffer(buf);
-  return decodeRange(family, planOf(setOf(family, setName)), b, 0, b.length, path) as T;
+  return decodeRange(family, planOf(setOf(family, setName)), b, 0, b.length, path, opts?.views === true) as T;
 }
 
-function decodeRange(family: FamilyDesc, plan: Plan, b: Buffer, start: number, end: number, path: string): Record<string, unknown> {
+/** Options of {@link decodeAttrs}. */
+export interface DecodeOptions {
+  /**
+   * Binaries as views into `buf` rather than copies: for a caller that reads them before `buf`
+   * is reused (or copies what it keeps), so a large reply costs no allocation per attribute.
+   */
+  views?: boolean;
+}
+
+function decodeRange(family: FamilyDesc, plan: Plan, b: Buffer, start: number, end: number, path: string, views = false): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let unknown: UnknownAttr[] | undefined;
   walkAttrs(b, start, end, path, (rawType, p, q) => {
@@ -242,7 +251,7 @@ function decodeRange(family: FamilyDesc, plan: Plan, b: Buffer, start: number, e
     if (a === undefined) {
       (unknown ??= []).push({ type, data: copyOut(b, p, q - p) });
     } else if (a.kind !== 'pad' && a.kind !== 'unused') {
-      out[a.field] = decodeOne(family, a, b, p, q - p, path);
+      out[a.field] = decodeOne(family, a, b, p, q - p, path, views);
     }
   });
   if (unknown !== undefined) out[UNKNOWN] = unknown;
@@ -253,7 +262,7 @@ function copyOut(b: Buffer, at: number, size: number): Uint8Array {
   return new Uint8Array(b.buffer.slice(b.byteOffset + at, b.byteOffset + at + size));
 }
 
-function decodeOne(family: FamilyDesc, a: AttrDesc, b: Buffer, p: number, size: number, parent: string): unknown {
+function decodeOne(family: FamilyDesc, a: AttrDesc, b: Buffer, p: number, size: number, parent: string, views: boolean): unknown {
   const fixed = FIXED_SIZE[a.kind];
   if (fixed !== undefined && size !== fixed) {
     throw new DecodeError(pathOf(parent, a), `expected ${fixed} bytes, got ${size}`);
@@ -265,7 +274,7 @@ function decodeOne(family: FamilyDesc, a: AttrDesc, b: Buffer, p: number, size: 
     case 'binary': {
       const rule = lengthRule(a, size);
       if (rule !== undefined) throw new DecodeError(pathOf(parent, a), rule);
-      return copyOut(b, p, size);
+      return views ? b.subarray(p, p + size) : copyOut(b, p, size);
     }
     case 'string': {
       let nul = p;
@@ -277,7 +286,7 @@ function decodeOne(family: FamilyDesc, a: AttrDesc, b: Buffer, p: number, size: 
     }
     case 'nest': {
       const plan = planOf(setOf(family, a.nested as string));
-      return decodeRange(family, plan, b, p, p + size, pathOf(parent, a));
+      return decodeRange(family, plan, b, p, p + size, pathOf(parent, a), views);
     }
     default:
       throw new Error(`attribute ${pathOf(parent, a)}: cannot decode kind ${a.kind}`);

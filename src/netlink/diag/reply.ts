@@ -2,12 +2,12 @@
 // structs inside INET_DIAG_INFO (mptcp_info for MPTCP sockets, tcp_info for TCP ones).
 
 import {
-  inetDiagMsg, mptcpInfo, tcpInfo, sockDiagFamily,
+  inetDiagMsg, inetDiagSockid, mptcpInfo, tcpInfo, sockDiagFamily,
   type DiagAttrs, type MptcpInfo, type SubflowAttrs, type TcpInfo,
 } from '../../../generated/sock_diag.js';
 import { decodeAttrs } from '../core/codec.js';
 import { DecodeError } from '../core/errors.js';
-import { decodePartial, decodeStruct } from '../core/struct.js';
+import { decodePartial, offsetOf } from '../core/struct.js';
 import { formatInetAddress } from './inet.js';
 
 /** One socket of a dump, header fields flattened, addresses as text, ports in host order. */
@@ -30,35 +30,49 @@ export interface DiagSocket {
   wqueue: number;
   uid: number;
   inode: number;
-  /** The attributes, INET_DIAG_INFO still raw (its layout depends on the protocol). */
+  /** The attributes, INET_DIAG_INFO still raw (its layout depends on the protocol); binaries are views into the reply. */
   attrs: DiagAttrs;
 }
 
+/** Offsets of the header members a reply is read from, taken from the struct description once. */
+const AT = (() => {
+  const id = offsetOf(inetDiagMsg, 'id');
+  const m = (name: string): number => offsetOf(inetDiagMsg, name);
+  const i = (name: string): number => id + offsetOf(inetDiagSockid, name);
+  return {
+    family: m('family'), state: m('state'), timer: m('timer'), retrans: m('retrans'), expires: m('expires'),
+    rqueue: m('rqueue'), wqueue: m('wqueue'), uid: m('uid'), inode: m('inode'),
+    sport: i('sport'), dport: i('dport'), src: i('src'), dst: i('dst'), if: i('if'), cookie: i('cookie0'),
+  };
+})();
+
 /**
- * Decodes a reply payload (after the nlmsghdr).
+ * Decodes a reply payload (after the nlmsghdr). The header is read in place; binary attributes
+ * (INET_DIAG_INFO among them) are views into `payload`, not copies.
  * @throws DecodeError when the header is shorter than inet_diag_msg or an attribute is malformed
  *   (framing, or a scalar of the wrong size); unknown attributes are kept in `attrs.unknown`.
  */
 export function decodeDiagMsg(payload: Uint8Array): DiagSocket {
-  const h = decodeStruct(inetDiagMsg, payload, 'inet_diag_msg');
-  const attrs = decodeAttrs<DiagAttrs>(sockDiagFamily, 'diag-attrs', payload.subarray(inetDiagMsg.size), 'inet_diag_msg');
-  const id = h.id;
+  const b = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (b.length < inetDiagMsg.size) throw new DecodeError('inet_diag_msg', `expected at least ${inetDiagMsg.size} bytes for struct ${inetDiagMsg.name}, got ${b.length}`);
+  const attrs = decodeAttrs<DiagAttrs>(sockDiagFamily, 'diag-attrs', b.subarray(inetDiagMsg.size), 'inet_diag_msg', { views: true });
+  const family = b[AT.family];
   return {
-    family: h.family,
-    state: h.state,
-    timer: h.timer,
-    retrans: h.retrans,
-    localAddress: formatInetAddress(h.family, id.src),
-    localPort: id.sport,
-    remoteAddress: formatInetAddress(h.family, id.dst),
-    remotePort: id.dport,
-    ifindex: id.if,
-    cookie: BigInt(id.cookie0) | (BigInt(id.cookie1) << 32n),
-    expires: h.expires,
-    rqueue: h.rqueue,
-    wqueue: h.wqueue,
-    uid: h.uid,
-    inode: h.inode,
+    family,
+    state: b[AT.state],
+    timer: b[AT.timer],
+    retrans: b[AT.retrans],
+    localAddress: formatInetAddress(family, b.subarray(AT.src, AT.src + 16)),
+    localPort: b.readUInt16BE(AT.sport),
+    remoteAddress: formatInetAddress(family, b.subarray(AT.dst, AT.dst + 16)),
+    remotePort: b.readUInt16BE(AT.dport),
+    ifindex: b.readUInt32LE(AT.if),
+    cookie: b.readBigUInt64LE(AT.cookie),
+    expires: b.readUInt32LE(AT.expires),
+    rqueue: b.readUInt32LE(AT.rqueue),
+    wqueue: b.readUInt32LE(AT.wqueue),
+    uid: b.readUInt32LE(AT.uid),
+    inode: b.readUInt32LE(AT.inode),
     attrs,
   };
 }
