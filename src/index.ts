@@ -29,6 +29,7 @@ export { isAddress, familyOf, canonicalAddress, addressKind } from './os/address
 export type { Family, AddressKind } from './os/address.js';
 export { checkEndpointSpec } from './mptcp/pm/endpoint.js';
 export { checkIfname } from './mptcp/input/validate.js';
+export { formatToken } from './mptcp/input/token.js';
 export { McastGroup } from '../generated/mptcp_pm.js';
 export { PM_ADDR_MAX, PM_MAX_ADDR_ID } from '../generated/mptcp_pm.js';
 export { MptcpDiag } from './mptcp/diag/diag.js';
@@ -43,13 +44,13 @@ export { readMptcpStatus } from './mptcp/proc/status.js';
 export type { MptcpStatus, StatusOptions } from './mptcp/proc/status.js';
 export { ConnectionTracker } from './mptcp/tracker/tracker.js';
 export type { ConnectionTrackerOptions, TrackedConnection, TrackedSubflow, ResyncReport, TrackerEvents } from './mptcp/tracker/tracker.js';
-export { SourceRouting, SourceRoutingError, checkSourceRouteSpec } from './routing/source-routing.js';
-export type { SourceRoutingOptions, SourceRouteSpec, SourceRoute } from './routing/source-routing.js';
-export { ROUTE_PROTOCOL, RULE_PRIORITY, TABLE_RANGE, ENDPOINT_ID_RANGE } from './routing/marks.js';
-export { EndpointReconciler } from './routing/reconciler.js';
-export type { ReconcilerChange, ReconcilerEvents } from './routing/reconciler.js';
-export { checkPolicy } from './routing/policy.js';
-export type { ReconcilerOptions, PolicyRule } from './routing/policy.js';
+export {
+  SourceRouting, SourceRoutingError, checkSourceRouteSpec, ROUTE_PROTOCOL, RULE_PRIORITY, TABLE_RANGE, ENDPOINT_ID_RANGE,
+  EndpointReconciler, checkPolicy,
+} from './routing/index.js';
+export type {
+  SourceRoutingOptions, SourceRouteSpec, SourceRoute, ReconcilerChange, ReconcilerEvents, ReconcilerOptions, PolicyRule,
+} from './routing/index.js';
 export { runDoctor, doctorFailed, CHECKS } from './doctor/index.js';
 export { explainConnections } from './explain/index.js';
 export type { CauseCode, ConnectionExplanation, ExpectedSubflow, ExplainOptions, MissingSubflow, PresentSubflow } from './explain/index.js';

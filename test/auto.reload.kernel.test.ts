@@ -6,12 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect } from 'vitest';
+import { MAIN } from './helpers/cli.js';
 import { kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
 
 const it = kernelIt();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
 interface IpEndpoint { address: string; id: number; dev?: string }
 

@@ -1,25 +1,16 @@
 // `mptcp-pm connections` and `mptcp-pm stat` (the built command) on a two-path namespace pair with a
 // joined MPTCP connection, checked against the library and nstat.
 
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
 import { MptcpDiag } from '../src/mptcp/diag/diag.js';
 import { readMptcpCounters } from '../src/mptcp/proc/counters.js';
+import { cli as run, type Result } from './helpers/cli.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { testResources } from './helpers/topology.js';
 
 const it = kernelIt();
 const { cleanup, topology } = testResources();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('node', [MAIN, ...args], { timeout: 20_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as NodeJS.ErrnoException & { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (...args: string[]): Promise<Result> => run(args);
 
 describe('connections and stat commands', () => {
   it('connections groups subflows under their connection (text and -j); stat matches the counters', async () => {
@@ -37,7 +28,7 @@ describe('connections and stat commands', () => {
     const hex = token.toString(16).padStart(8, '0');
 
     const text = await cli('-n', t.client.name, 'connections');
-    expect(text.code).toBe(0);
+    expect(text.status).toBe(0);
     const lines = text.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^token ${hex}  ESTAB  ${p1.client.replace(/\./g, '\\.')}:\\d+ -> ${p1.server.replace(/\./g, '\\.')}:5000  dev path1  subflows 2$`));
     expect(lines[1]).toContain('bytes_sent:500');
@@ -47,7 +38,7 @@ describe('connections and stat commands', () => {
     const json = JSON.parse((await cli('-n', t.client.name, '-j', 'connections', 'token', hex)).stdout) as { connections: { token: string; subflows: { localId: number }[]; info: { writeSeq: string } }[] };
     const lib = (await d.connections({ token }))[0];
     expect(json.connections.map((x) => [x.token, x.subflows.map((s) => s.localId), x.info.writeSeq])).toEqual([[hex, [0, 2], lib.info.writeSeq.toString()]]);
-    expect((await cli('-n', t.client.name, 'connections', 'token', 'zz')).code).toBe(255); // a wrong command line: 255, as ip exits
+    expect((await cli('-n', t.client.name, 'connections', 'token', 'zz')).status).toBe(255); // a wrong command line: 255, as ip exits
 
     const before = await readMptcpCounters({ netns: t.client.name });
     const stat = JSON.parse((await cli('-n', t.client.name, '-j', 'stat', '-z')).stdout) as Record<string, number>;

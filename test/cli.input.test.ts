@@ -2,27 +2,19 @@
 // /dev/zero ends in an error, not in exhausted memory), YAML that cannot be used (an alias bomb) is a
 // located refusal like any YAML error, and a policy naming another namespace than -n is refused.
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exec, MAIN, type Result } from './helpers/cli.js';
 import { InputTooLargeError, readBounded, readLines } from '../src/cli/input.js';
 
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mptcppm-input-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Result { status: number; stdout: string; stderr: string }
-
 /** The command in a child process whose data segment is capped, so an unbounded read fails fast instead of eating the machine. */
 function cli(args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile('prlimit', ['--data=1000000000', process.execPath, MAIN, ...args], { timeout: 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
+  return exec('prlimit', ['--data=1000000000', process.execPath, MAIN, ...args], { timeoutMs: 60_000 });
 }
 
 /** Reads all lines it can; the lines read and the error that stopped it, if one did. */

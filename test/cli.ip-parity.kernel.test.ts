@@ -1,26 +1,15 @@
 // mptcp-pm as a drop-in for `ip mptcp`: the same exit status (and the same first stderr line for
 // kernel refusals) on a table of command lines run in twin namespaces, and -batch like `ip -batch`.
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { exec, MAIN, type Result } from './helpers/cli.js';
 import { canRunKernelTests, kernelIt, makeNetns, type TestNetns } from './helpers/netns.js';
 
 const it = kernelIt();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-
-interface Result { status: number; stdout: string; stderr: string }
-
-function exec(cmd: string, args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /**
  * Command lines (the words after `ip mptcp`), in order: each runs in both namespaces, which start

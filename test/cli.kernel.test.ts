@@ -1,24 +1,16 @@
 // The mptcp-pm command against a real kernel and iproute2, in namespaces made here: the same text
 // and JSON as `ip mptcp` for many states, kernel refusals (exit 2, as ip), and `monitor` on real connections.
 
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { exec as run, MAIN, type Result } from './helpers/cli.js';
 import { canRunKernelTests, kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
 
 const it = kernelIt();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const PEER = fileURLToPath(new URL('./helpers/mptcp_peer.py', import.meta.url));
 
-interface Result { status: number; stdout: string; stderr: string }
-
-function exec(cmd: string, args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const exec = (cmd: string, args: string[]): Promise<Result> => run(cmd, args, { timeoutMs: 60_000 });
 
 let ns: TestNetns;
 const mp = (...args: string[]): Promise<Result> => exec(process.execPath, [MAIN, '-n', ns.name, ...args]);

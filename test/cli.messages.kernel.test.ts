@@ -1,21 +1,11 @@
 // What the command says when it refuses: its own words (its flags, its words for things, the kernel's
 // limits), never the library's method or option names.
 
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { cli } from './helpers/cli.js';
 import { canRunKernelTests, kernelIt, makeNetns, type TestNetns } from './helpers/netns.js';
 
 const it = kernelIt();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-
-function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 let ns: TestNetns;
 

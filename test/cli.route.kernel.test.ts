@@ -1,24 +1,17 @@
 // Kernel tests of the command line's routing words: `route add|show|delete` and `auto --config FILE`
 // (YAML) following an address until SIGTERM, in a namespace with two veth links.
 
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { cli as run, exec, MAIN, type Result } from './helpers/cli.js';
 import { kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
 
 const it = kernelIt();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
-function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (...args: string[]): Promise<Result> => run(args);
 
 describe('mptcp-pm route and auto', () => {
   let ns: TestNetns;
@@ -92,12 +85,7 @@ describe('mptcp-pm route and auto', () => {
     const config = join(dir, 'policy.yaml');
     writeFileSync(config, 'rules:\n  - interface: "eth*"\n    flags: [subflow]\nresyncIntervalMs: 200\n');
     // util-linux's setpriv drops the capability from the bounding set, so the command runs without it.
-    const r = await new Promise<{ status: number; stderr: string }>((resolve) => {
-      execFile('setpriv', ['--bounding-set', '-net_admin', process.execPath, MAIN, '-n', ns.name, 'auto', '--config', config],
-        { timeout: 20_000, encoding: 'utf8' }, (err, _stdout, stderr) => {
-          resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr });
-        });
-    });
+    const r = await exec('setpriv', ['--bounding-set', '-net_admin', process.execPath, MAIN, '-n', ns.name, 'auto', '--config', config]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^Error: auto needs CAP_NET_ADMIN in network namespace /m);
     expect(r.stderr.match(/EPERM/g)).toHaveLength(1);

@@ -1,10 +1,10 @@
 // The mptcp-pm command without a kernel: word matching, number and token parsing, output formats,
 // and every usage error, both as parsing and as a spawned process (ip's status: 255, or 1 for a bad address).
 
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { exec, MAIN, type Result } from './helpers/cli.js';
 import { formatToken, matches, parseToken, parseUint, pickWord, splitGlobals } from '../src/cli/args.js';
 import { parseCommandLine, helpSection, runCommandLine } from '../src/cli/dispatch.js';
 import { endpointLine, formatEndpoints, formatLimits } from '../src/cli/format.js';
@@ -16,18 +16,11 @@ import { NetlinkError, ValidationError } from '../src/netlink/core/errors.js';
 import type { Endpoint } from '../src/mptcp/pm/endpoint.js';
 import type { MptcpEvent } from '../src/mptcp/events/events.js';
 
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 /** The package's bin: the same command bundled into one file by `npm run build`. */
 const BUNDLE = fileURLToPath(new URL('../dist/cli/mptcp-pm.cjs', import.meta.url));
 
-function cli(args: string[], main = MAIN): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const status = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+/** The command line run from `main`: the built CLI, or the bundle. */
+const cli = (args: string[], main = MAIN): Promise<Result> => exec(process.execPath, [main, ...args]);
 
 async function usageError(argv: string[]): Promise<UsageError> {
   try {

@@ -2,26 +2,22 @@
 // with the fix, switches with --switch, prints the subflow it opens as NDJSON, stops on SIGINT, and
 // started again prints the adopt line of the connection it finds.
 
-import { execFile, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { describe, expect } from 'vitest';
+import { cli as runCli, MAIN } from './helpers/cli.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { testResources } from './helpers/topology.js';
 
 const it = kernelIt();
 const { cleanup, topology } = testResources();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
 describe('userspace-pm command', () => {
   it('refuses the in-kernel PM, then with --switch opens the second-path subflow and prints it, exits 0 on SIGINT', async () => {
     const t = await topology('cupm');
     const [p1, p2] = t.paths;
     await t.server.ip('mptcp', 'limits', 'set', 'subflows', '2');
-    const refused = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile('node', [MAIN, '-n', t.client.name, 'userspace-pm'], { timeout: 20_000, encoding: 'utf8' }, (err, _o, stderr) =>
-        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stderr }));
-    });
-    expect(refused.code).toBe(2); // refused: the status ip gives a refused request
+    const refused = await runCli(['-n', t.client.name, 'userspace-pm']);
+    expect(refused.status).toBe(2); // refused: the status ip gives a refused request
     expect(refused.stderr).toMatch(/uses the kernel path manager.*path-manager userspace/);
 
     const child = spawn(process.execPath, [MAIN, '-n', t.client.name, '-j', 'userspace-pm', '--policy', 'subflow-per-address', '--address', p2.client, 'id', '3', '--backup', p2.client, '--switch'], { stdio: ['ignore', 'pipe', 'pipe'] });

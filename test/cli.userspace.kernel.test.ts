@@ -1,28 +1,21 @@
 // The mptcp-pm command as the userspace path manager of a live connection between two namespaces,
 // checked through `monitor -j` on both sides; monitor overruns with a stalled reader; monitor into a closed pipe.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
+import { cli as run, MAIN, type Result } from './helpers/cli.js';
 import { kernelIt, waitFor, type TestNetns } from './helpers/netns.js';
 import { testResources } from './helpers/topology.js';
 
 const it = kernelIt();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
 const { cleanup, topology } = testResources();
 
-interface Result { status: number; stdout: string; stderr: string }
-
 /** One `mptcp-pm -n NETNS …` run to its end (bounded). */
 function cli(netns: string, ...args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, '-n', netns, ...args], { timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
+  return run(['-n', netns, ...args]);
 }
 
 /** Stdout of a run that must succeed: exit 0, nothing on stderr. */

@@ -3,28 +3,18 @@
 // interface names resolved inside the namespace, isolation, unprivileged reading, and the host and
 // this process left where they were.
 
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { release } from 'node:os';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { exec as sh } from './helpers/cli.js';
 import { MptcpPm, EndpointNotFoundError } from '../src/mptcp/pm/pm.js';
 import { NetlinkError, ValidationError } from '../src/netlink/core/errors.js';
 import { NetnsError } from '../src/os/netns.js';
 import { canRunKernelTests, kernelIt, makeNetns, scaled, waitFor, type TestNetns, withPmInNetns } from './helpers/netns.js';
 import { rejection } from './helpers/pm-fake.js';
+import { runAsNobody } from './helpers/unprivileged.js';
 
 const it = kernelIt();
-const ROOT = resolve(import.meta.dirname, '..');
-
-function sh(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((done) => {
-    execFile(cmd, args, { cwd: opts.cwd, timeout: opts.timeoutMs ?? 20_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      done({ stdout, stderr, code });
-    });
-  });
-}
 
 /** What the host looked like before: this process's namespaces and the host's MPTCP state. */
 interface HostState {
@@ -261,7 +251,7 @@ describe('MptcpPm against the kernel', () => {
     await withNs('ifname', async (pm, ns) => {
       const name = `mpv${rand()}`;
       const peerName = `${name}p`;
-      expect((await sh('ip', ['link', 'show', name])).code, 'name must be absent from the host').not.toBe(0);
+      expect((await sh('ip', ['link', 'show', name])).status, 'name must be absent from the host').not.toBe(0);
       const ifindex = await veth(ns, name, peerName);
       const ep = await pm.addEndpoint({ address: '198.51.100.5', flags: ['subflow'], ifname: name });
       expect(ep).toMatchObject({ ifindex, ifname: name });
@@ -351,29 +341,20 @@ describe('MptcpPm against the kernel', () => {
 
       // A child process as `nobody` inside the namespace (ip netns exec, then setpriv drops to uid
       // 65534 with no capabilities). It cannot setns itself, so it opens the namespace it is in.
-      const dir = mkdtempSync(join(tmpdir(), 'mptcppm-unpriv-'));
-      try {
-        chmodSync(dir, 0o755);
-        const child = join(dir, 'child.mts');
-        writeFileSync(child, CHILD_SOURCE.replace('@ENTRY@', JSON.stringify(join(ROOT, 'src/index.ts'))), { mode: 0o644 });
-        const r = await sh('ip', ['netns', 'exec', ns.name, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
-          'env', 'HOME=/tmp', 'node', '--import', 'tsx', child], { cwd: ROOT, timeoutMs: scaled(30_000) });
-        expect(r.code, r.stderr).toBe(0);
-        const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any>;
-        expect(out.uid).toBe(65534);
-        expect(out.capEff).toBe('0000000000000000');
-        expect(out.list).toEqual(expected);
-        expect(out.viaPath).toEqual(expected);
-        expect(out.one).toEqual(expected[0]);
-        expect(out.limits).toEqual({ subflows: 3, addAddrAccepted: 4 });
-        for (const key of ['add', 'setLimits', 'flush'] as const) {
-          expect(out[key], key).toMatchObject({ name: 'NetlinkError', code: 'EPERM', errno: 1 });
-          expect(out[key].message).toMatch(/^mptcp_pm [a-z-]+: EPERM: .*CAP_NET_ADMIN in the user namespace/);
-        }
-        expect(out.add.op).toBe('add-addr');
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+      const r = await runAsNobody(ns.name, CHILD_SOURCE, scaled(30_000));
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any>;
+      expect(out.uid).toBe(65534);
+      expect(out.capEff).toBe('0000000000000000');
+      expect(out.list).toEqual(expected);
+      expect(out.viaPath).toEqual(expected);
+      expect(out.one).toEqual(expected[0]);
+      expect(out.limits).toEqual({ subflows: 3, addAddrAccepted: 4 });
+      for (const key of ['add', 'setLimits', 'flush'] as const) {
+        expect(out[key], key).toMatchObject({ name: 'NetlinkError', code: 'EPERM', errno: 1 });
+        expect(out[key].message).toMatch(/^mptcp_pm [a-z-]+: EPERM: .*CAP_NET_ADMIN in the user namespace/);
       }
+      expect(out.add.op).toBe('add-addr');
       // Nothing changed.
       expect(await pm.listEndpoints()).toEqual(expected);
       expect(await pm.getLimits()).toEqual({ subflows: 3, addAddrAccepted: 4 });

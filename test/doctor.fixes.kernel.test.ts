@@ -2,42 +2,25 @@
 // in the order printed, leave a namespace where `mptcp-pm doctor` exits 0. Also: counters are judged
 // over the observation window, so a fallback that happened before doctor ran is no finding.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeEach, describe, expect } from 'vitest';
+import { cli, pasteShell } from './helpers/cli.js';
+import { soundNamespace } from './helpers/doctor.js';
 import { SourceRouting, SourceRoutingError } from '../src/routing/source-routing.js';
 import type { Finding } from '../src/doctor/index.js';
 import { kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js';
 import { makeTopology } from './helpers/topology.js';
 
 const it = kernelIt();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 // The fixes name the command as a user has it on PATH.
-const BIN = mkdtempSync(join(tmpdir(), 'mptcppm-bin-'));
-writeFileSync(join(BIN, 'mptcp-pm'), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`);
-chmodSync(join(BIN, 'mptcp-pm'), 0o755);
-afterAll(() => rmSync(BIN, { recursive: true, force: true }));
+const { sh, remove } = pasteShell();
+afterAll(remove);
 
 interface Run { status: number; findings: Finding[] }
 
-function doctor(ns: string, windowMs = 300): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, '-n', ns, 'doctor', 'window', String(windowMs), '-j'], { timeout: 30_000, encoding: 'utf8' }, (err, stdout) => {
-      resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, findings: JSON.parse(stdout || '[]') as Finding[] });
-    });
-  });
-}
-
-function sh(command: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('sh', ['-c', command], { timeout: 30_000, env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` } }, (err, _o, stderr) => {
-      if (err) reject(new Error(`pasted fix failed: ${command}\n${stderr}`));
-      else resolve();
-    });
-  });
+async function doctor(ns: string, windowMs = 300): Promise<Run> {
+  const r = await cli(['-n', ns, 'doctor', 'window', String(windowMs), '-j'], { timeoutMs: 30_000 });
+  return { status: r.status, findings: JSON.parse(r.stdout || '[]') as Finding[] };
 }
 
 /** Runs doctor, expects `codes` among its findings, pastes every fix in order, and expects exit 0. */
@@ -50,25 +33,7 @@ async function pasteFixes(ns: string, codes: string[]): Promise<Finding[]> {
   return before.findings;
 }
 
-async function network(): Promise<TestNetns> {
-  const ns = await makeNetns('dfx');
-  for (const [dev, net] of [['eth1', '192.0.2'], ['eth2', '198.51.100'], ['eth3', '203.0.113']] as const) {
-    await ns.ip('link', 'add', dev, 'type', 'veth', 'peer', 'name', `p${dev}`);
-    await ns.ip('addr', 'add', `${net}.1/24`, 'dev', dev);
-    await ns.ip('link', 'set', dev, 'up');
-    await ns.ip('link', 'set', `p${dev}`, 'up');
-  }
-  await ns.ip('route', 'add', 'default', 'via', '192.0.2.254', 'dev', 'eth1', 'metric', '100');
-  await ns.ip('route', 'add', 'default', 'via', '198.51.100.254', 'dev', 'eth2', 'metric', '200');
-  // eth3's gateway is known only from a route to one network behind it, not from a default route.
-  await ns.ip('route', 'add', '203.0.113.128/25', 'via', '203.0.113.254', 'dev', 'eth3');
-  await ns.exec('sysctl', ['-qw', 'net.mptcp.enabled=1']);
-  await ns.ip('mptcp', 'limits', 'set', 'subflows', '2', 'add_addr_accepted', '2');
-  await ns.ip('mptcp', 'endpoint', 'add', '192.0.2.1', 'id', '1', 'dev', 'eth1', 'subflow');
-  await ns.ip('mptcp', 'endpoint', 'add', '198.51.100.1', 'id', '2', 'dev', 'eth2', 'signal');
-  await ns.ip('mptcp', 'endpoint', 'add', '203.0.113.1', 'id', '3', 'dev', 'eth3', 'signal');
-  return ns;
-}
+const network = (): Promise<TestNetns> => soundNamespace('dfx', { eth3: true });
 
 describe('doctor: pasting the printed fixes in order leaves nothing to report', () => {
   let ns: TestNetns;

@@ -1,9 +1,10 @@
 // Kernel tests of `doctor`: each finding is produced by a real misconfiguration in a namespace with
 // two veth links, and is gone once the fix it names is applied. Also the command's -j and exit status.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { cli } from './helpers/cli.js';
+import { soundNamespace } from './helpers/doctor.js';
 import { runDoctor, type Finding } from '../src/doctor/index.js';
 import { SourceRouting } from '../src/routing/source-routing.js';
 import { MptcpEvents } from '../src/mptcp/events/events.js';
@@ -11,25 +12,8 @@ import { kernelIt, makeNetns, waitFor, type TestNetns } from './helpers/netns.js
 import { makeTopology } from './helpers/topology.js';
 
 const it = kernelIt();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
-async function network(): Promise<TestNetns> {
-  const ns = await makeNetns('doc');
-  for (const [dev, net] of [['eth1', '192.0.2'], ['eth2', '198.51.100']] as const) {
-    await ns.ip('link', 'add', dev, 'type', 'veth', 'peer', 'name', `p${dev}`);
-    await ns.ip('addr', 'add', `${net}.1/24`, 'dev', dev);
-    await ns.ip('link', 'set', dev, 'up');
-    await ns.ip('link', 'set', `p${dev}`, 'up');
-  }
-  await ns.ip('route', 'add', 'default', 'via', '192.0.2.254', 'dev', 'eth1', 'metric', '100');
-  await ns.ip('route', 'add', 'default', 'via', '198.51.100.254', 'dev', 'eth2', 'metric', '200');
-  await ns.exec('sysctl', ['-qw', 'net.mptcp.enabled=1']);
-  // A configuration doctor has nothing to say about: both addresses have endpoints, limits fit.
-  await ns.ip('mptcp', 'limits', 'set', 'subflows', '2', 'add_addr_accepted', '2');
-  await ns.ip('mptcp', 'endpoint', 'add', '192.0.2.1', 'id', '1', 'dev', 'eth1', 'subflow');
-  await ns.ip('mptcp', 'endpoint', 'add', '198.51.100.1', 'id', '2', 'dev', 'eth2', 'signal');
-  return ns;
-}
+const network = (): Promise<TestNetns> => soundNamespace('doc');
 
 const codes = async (ns: TestNetns): Promise<string[]> => (await runDoctor({ netns: ns.name, windowMs: 100 })).map((f) => f.code);
 const find = async (ns: TestNetns, code: string): Promise<Finding | undefined> => (await runDoctor({ netns: ns.name, windowMs: 100 })).find((f) => f.code === code);
@@ -141,11 +125,10 @@ describe('doctor', () => {
   });
 
   it('mptcp-pm doctor -j prints the findings as JSON and exits 1, then 0 once fixed', async () => {
-    const run = (): Promise<{ status: number; stdout: string }> => new Promise((resolve) => {
-      execFile(process.execPath, [MAIN, '-n', ns.name, 'doctor', '-j'], { timeout: 15_000, encoding: 'utf8' }, (err, stdout) => {
-        resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout });
-      });
-    });
+    const run = async (): Promise<{ status: number; stdout: string }> => {
+      const r = await cli(['-n', ns.name, 'doctor', '-j']);
+      return { status: r.status, stdout: r.stdout };
+    };
     await ns.ip('mptcp', 'limits', 'set', 'subflows', '2', 'add_addr_accepted', '0');
     const bad = await run();
     expect(bad.status).toBe(1);

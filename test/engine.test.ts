@@ -2,27 +2,19 @@
 // receive buffer, one dump at a time, interrupted dumps sent again, stray datagrams kept out of the
 // process's warnings, and extended ACKs naming the request attribute.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NetlinkError } from '../src/netlink/core/errors.js';
 import { GenlSocket } from '../src/netlink/genl/socket.js';
 import { FakeGenl, type RecordedRequest } from './helpers/fake-genl.js';
+import { fakeSockets } from './helpers/fake-sockets.js';
 import { nla, u32le } from './helpers/bytes.js';
 import { waitFor } from './helpers/netns.js';
 
 const FAMILY = { name: 'mptcp_pm', id: 0x1c, version: 1, groups: { mptcp_pm_events: 9 }, ops: [[3, 0x0e], [6, 0x0a]] as [number, number][] };
 const NLM_F_DUMP_INTR = 0x10;
 
-const open: GenlSocket[] = [];
-async function setup(receiveBuffer?: number): Promise<{ sock: GenlSocket; peer: FakeGenl }> {
-  const peer = new FakeGenl(FAMILY);
-  if (receiveBuffer !== undefined) peer.receiveBuffer = receiveBuffer;
-  const sock = await GenlSocket.open('mptcp_pm', { transport: peer, timeoutMs: 5000 });
-  open.push(sock);
-  return { sock, peer };
-}
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
+const openSocket = fakeSockets(FAMILY);
+const setup = (receiveBuffer?: number): ReturnType<typeof openSocket> => openSocket({ receiveBuffer, timeoutMs: 5000 });
 
 describe('flow control', () => {
   it('keeps at most the window in flight (receive buffer less a dump, 2 KiB a request) and sends the rest in order', async () => {

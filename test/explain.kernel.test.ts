@@ -1,31 +1,16 @@
 // Kernel tests of `explain` on a two-link client/server: each cause made on purpose, named with its
 // evidence, and — where the fix is on this side — the printed fix, pasted, makes the missing subflow appear.
 
-import { execFile, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { afterAll, afterEach, describe, expect } from 'vitest';
+import { cli, pasteShell } from './helpers/cli.js';
 import { explainConnections, type ConnectionExplanation, type MissingSubflow } from '../src/index.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { makeTopology, type Peer, type Topology } from './helpers/topology.js';
 
 const it = kernelIt();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-const BIN = mkdtempSync(join(tmpdir(), 'mptcppm-bin-'));
-writeFileSync(join(BIN, 'mptcp-pm'), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`);
-chmodSync(join(BIN, 'mptcp-pm'), 0o755);
-afterAll(() => rmSync(BIN, { recursive: true, force: true }));
-
-function sh(command: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('sh', ['-c', command], { timeout: 30_000, env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` } }, (err, _o, stderr) => {
-      if (err) reject(new Error(`pasted fix failed: ${command}\n${stderr}`));
-      else resolve();
-    });
-  });
-}
+const { sh, remove } = pasteShell();
+afterAll(remove);
 
 const PORT = 6400;
 let t: Topology;
@@ -94,11 +79,9 @@ describe('explain', () => {
     const alone = shape(await explainConnections({ netns: t.client.name }));
     const many = await Promise.all(Array.from({ length: 30 }, () => explainConnections({ netns: t.client.name })));
     for (const r of many) expect(shape(r)).toEqual(alone);
-    const run = await new Promise<{ code: number; out: string }>((resolve) => {
-      execFile(process.execPath, [MAIN, '-n', t.client.name, 'explain'], { encoding: 'utf8', timeout: 15_000 }, (err, out) => resolve({ code: err ? Number((err as { code?: number }).code) : 0, out }));
-    });
-    expect(run.code).toBe(0);
-    expect(run.out).toMatch(/^token [0-9a-f]{8} 192\.0\.2\.1 -> 192\.0\.2\.2 \(client, kernel path manager\)$/m);
+    const run = await cli(['-n', t.client.name, 'explain']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^token [0-9a-f]{8} 192\.0\.2\.1 -> 192\.0\.2\.2 \(client, kernel path manager\)$/m);
   });
 
   it('limits-subflows: the connection\'s limit is reached; the fix raises it and re-announces the endpoint', async () => {

@@ -7,15 +7,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
+import { MAIN } from './helpers/cli.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { testResources } from './helpers/topology.js';
 import { promtool } from './helpers/promtool.js';
 import { counterMetricName } from '../src/exporter/netstat.js';
 
 const it = kernelIt();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const { cleanup, topology } = testResources();
 
 /** A free loopback port (bound, read, released). */

@@ -650,7 +650,7 @@ describe('unsupported constructs fail loudly', () => {
       spec('operations:\n  list:\n    - { name: x, attribute-set: s, fixed-header: hdr, do: {} }', { ops: false }),
       /unsupported key 'fixed-header'/,
     ],
-    ['directional enum model', spec('operations:\n  enum-model: directional\n  list: []', { ops: false }), /enum-model/],
+    ['unknown enum model', spec('operations:\n  enum-model: split\n  list: []', { ops: false }), /unsupported enum-model 'split'/],
     [
       'request value',
       spec('operations:\n  list:\n    - { name: x, attribute-set: s, do: { request: { value: 4, attributes: [a] } } }', { ops: false }),

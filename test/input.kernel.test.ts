@@ -2,26 +2,14 @@
 // resolved inside a namespace, one SET_LIMITS for a partial change, and an unprivileged
 // setPathManager refused with the sysctl and the privilege named. Throw-away namespaces only.
 
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { describe, expect } from 'vitest';
 import { MptcpPm } from '../src/mptcp/pm/pm.js';
 import { ValidationError } from '../src/netlink/core/errors.js';
 import { kernelIt, makeNetns, type TestNetns, withPmInNetns } from './helpers/netns.js';
 import { rejection } from './helpers/pm-fake.js';
+import { runAsNobody } from './helpers/unprivileged.js';
 
 const it = kernelIt();
-const ROOT = resolve(import.meta.dirname, '..');
-
-function sh(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((done) => {
-    execFile(cmd, args, { cwd: ROOT, timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      done({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : -1) : 0 });
-    });
-  });
-}
 
 const withNs = withPmInNetns;
 
@@ -90,24 +78,15 @@ describe('issue 9 against the kernel', () => {
   it('setPathManager without privilege names the sysctl and CAP_NET_ADMIN; nothing changes', async () => {
     await withNs('pmtype', async (pm, ns) => {
       expect(await pm.getPathManager()).toBe('kernel');
-      const dir = mkdtempSync(join(tmpdir(), 'mptcppm-pmtype-'));
-      try {
-        chmodSync(dir, 0o755);
-        const child = join(dir, 'child.mts');
-        writeFileSync(child, CHILD.replace('@ENTRY@', JSON.stringify(join(ROOT, 'src/index.ts'))), { mode: 0o644 });
-        const r = await sh('ip', ['netns', 'exec', ns.name, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
-          'env', 'HOME=/tmp', 'node', '--import', 'tsx', child]);
-        expect(r.code, r.stderr).toBe(0);
-        const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any>;
-        expect(out.uid).toBe(65534);
-        expect(out.read).toBe('kernel');
-        expect(out.features).toMatchObject({ policyDump: true, addressesByToken: true });
-        expect(out.set).toMatchObject({ name: 'SysctlPermissionError', sysctl: 'net.mptcp.path_manager', code: 'EACCES', errno: 13 });
-        expect(out.set.message).toMatch(/^net\.mptcp\.path_manager: EACCES: .*CAP_NET_ADMIN in the user namespace/);
-        expect(out.warnings).toEqual([]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const r = await runAsNobody(ns.name, CHILD);
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any>;
+      expect(out.uid).toBe(65534);
+      expect(out.read).toBe('kernel');
+      expect(out.features).toMatchObject({ policyDump: true, addressesByToken: true });
+      expect(out.set).toMatchObject({ name: 'SysctlPermissionError', sysctl: 'net.mptcp.path_manager', code: 'EACCES', errno: 13 });
+      expect(out.set.message).toMatch(/^net\.mptcp\.path_manager: EACCES: .*CAP_NET_ADMIN in the user namespace/);
+      expect(out.warnings).toEqual([]);
       expect(await pm.getPathManager()).toBe('kernel');
       expect(await pm.setPathManager('userspace')).toBe('userspace');
       expect((await ns.exec('sysctl', ['-n', 'net.mptcp.path_manager'])).trim()).toBe('userspace');

@@ -2,24 +2,15 @@
 // take them (mptcp_join.sh adds `224.0.0.1 signal backup` on purpose), so the command and the
 // library take them too, print what ip prints, and the library says so through `warning`.
 
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
+import { exec as run, MAIN, type Result } from './helpers/cli.js';
 import { MptcpPm } from '../src/mptcp/pm/pm.js';
 import type { MptcpPmWarning } from '../src/mptcp/pm/types.js';
 import { kernelIt, makeNetns, withPmInNetns } from './helpers/netns.js';
 
 const it = kernelIt();
-const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
-interface Result { status: number; stdout: string; stderr: string }
-function exec(cmd: string, args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const exec = (cmd: string, args: string[]): Promise<Result> => run(cmd, args, { timeoutMs: 60_000 });
 
 const LINES = [
   ['224.0.0.1', 'signal', 'backup'],

@@ -1,10 +1,11 @@
 // Socket layer tests against the fake generic-netlink peer: family lookup, exact request bytes,
 // reply matching, dumps, errors with extack, timeouts, close, notifications, overruns, send order.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClosedError, NetlinkError, TimeoutError } from '../src/netlink/core/errors.js';
 import { GenlSocket } from '../src/netlink/genl/socket.js';
 import { FakeGenl, type RecordedRequest } from './helpers/fake-genl.js';
+import { fakeSockets } from './helpers/fake-sockets.js';
 import { cat, cstr, nest, nla, toHex, u16le, u32le } from './helpers/bytes.js';
 import { waitFor } from './helpers/netns.js';
 
@@ -16,16 +17,8 @@ const FAMILY = {
   ops: [[1, 0x1a], [3, 0x0e], [6, 0x0a]] as [number, number][],
 };
 
-const open: GenlSocket[] = [];
-async function setup(timeoutMs = 2000): Promise<{ sock: GenlSocket; peer: FakeGenl }> {
-  const peer = new FakeGenl(FAMILY);
-  const sock = await GenlSocket.open('mptcp_pm', { transport: peer, timeoutMs });
-  open.push(sock);
-  return { sock, peer };
-}
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
+const openSocket = fakeSockets(FAMILY);
+const setup = (timeoutMs = 2000): ReturnType<typeof openSocket> => openSocket({ timeoutMs });
 
 describe('GenlSocket.open', () => {
   it('resolves id, version, groups and ops with CTRL_CMD_GETFAMILY', async () => {
@@ -49,9 +42,7 @@ describe('GenlSocket.open', () => {
   });
 
   it('passes receiveBufferBytes to the transport', async () => {
-    const peer = new FakeGenl(FAMILY);
-    const sock = await GenlSocket.open('mptcp_pm', { transport: peer, receiveBufferBytes: 1 << 20 });
-    open.push(sock);
+    const { sock, peer } = await openSocket({ receiveBufferBytes: 1 << 20 });
     expect(peer.receiveBuffer).toBe(2 << 20);
     expect(sock.setReceiveBuffer(4096)).toBe(8192);
   });

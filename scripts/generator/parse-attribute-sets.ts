@@ -4,17 +4,19 @@
 import type { WireKind } from '../../src/netlink/core/spec-types.js';
 import { SpecError } from './errors.js';
 import { camel, cName, pascal } from './names.js';
-import { asList, asNode, checkKeys, optBool, optInt, optString, reqString, unique, type Node } from './read.js';
+import { asList, asNode, checkKeys, optBool, optInt, optString, optStringList, reqString, unique, type Node } from './read.js';
 import type { AttrModel, AttrSetModel, ConstModel, EnumModel } from './model.js';
 
 const INTEGER_KINDS: readonly WireKind[] = ['u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64'];
-const ALL_KINDS: readonly WireKind[] = [...INTEGER_KINDS, 'binary', 'string', 'flag', 'nest', 'pad', 'unused'];
+const ALL_KINDS: readonly WireKind[] = [...INTEGER_KINDS, 'binary', 'string', 'flag', 'nest', 'pad', 'unused', 'indexed-array', 'nest-type-value'];
 const BASE_KEYS = ['name', 'type', 'value'];
 const ATTR_IGNORED = ['doc', 'display-hint'];
 const EXTRA_KEYS: Partial<Record<WireKind, readonly string[]>> = {
   binary: ['checks'],
   string: ['checks'],
   nest: ['nested-attributes'],
+  'indexed-array': ['sub-type', 'nested-attributes'],
+  'nest-type-value': ['type-value', 'nested-attributes'],
 };
 const INTEGER_EXTRA = ['byte-order', 'enum', 'enum-as-flags'];
 const SET_KEYS = ['name', 'attributes', 'name-prefix', 'subset-of'];
@@ -123,7 +125,17 @@ function lengthValue(value: unknown, where: string, consts: readonly ConstModel[
 }
 
 function readNested(node: Node, where: string): Partial<AttrModel> {
-  if (node['type'] !== 'nest') return {};
+  const kind = node['type'];
+  if (kind === 'indexed-array') {
+    const sub = reqString(node, 'sub-type', where);
+    if (sub !== 'nest') throw new SpecError(`${where}.sub-type`, `unsupported sub-type '${sub}' (only nest)`);
+  }
+  if (kind === 'nest-type-value') {
+    const levels = optStringList(node, 'type-value', where);
+    if (levels === undefined || levels.length === 0) throw new SpecError(where, "a nest-type-value needs 'type-value', the names of its id levels");
+    return { nested: reqString(node, 'nested-attributes', where), typeValue: levels };
+  }
+  if (kind !== 'nest' && kind !== 'indexed-array') return {};
   return { nested: reqString(node, 'nested-attributes', where) };
 }
 
@@ -160,7 +172,7 @@ function readSubset(node: Node, where: string, full: ReadonlyMap<string, AttrSet
       throw new SpecError(`${where2}.type`, `'${type}' differs from '${base.kind}' in '${parentName}'`);
     }
     const nested = optString(sub, 'nested-attributes', where2);
-    if (nested !== undefined && base.kind !== 'nest') {
+    if (nested !== undefined && base.nested === undefined) {
       throw new SpecError(where2, "'nested-attributes' on an attribute that is not a nest");
     }
     const doc = optString(sub, 'doc', where2) ?? base.doc;

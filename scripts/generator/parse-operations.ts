@@ -24,7 +24,8 @@ export function readOperations(raw: unknown, ctx: Context): Operations {
   const top = asNode(raw, 'operations');
   checkKeys(top, 'operations', ['list', 'name-prefix', 'async-prefix', 'async-enum', 'enum-model'], ['enum-name']);
   const model = optString(top, 'enum-model', 'operations');
-  if (model !== undefined && model !== 'unified') throw new SpecError('operations.enum-model', `unsupported enum-model '${model}'`);
+  if (model !== undefined && model !== 'unified' && model !== 'directional') throw new SpecError('operations.enum-model', `unsupported enum-model '${model}'`);
+  const directional = model === 'directional';
   const out = { placeholders: [] as Operations['placeholders'][number][], ops: [] as OpModel[], events: [] as EventModel[] };
   const notifies: { node: Node; where: string; value: number }[] = [];
   const names = new Map<string, string>();
@@ -36,7 +37,7 @@ export function readOperations(raw: unknown, ctx: Context): Operations {
     const where = `operations.list[${i}] (${name})`;
     checkKeys(node, where, OP_KEYS, OP_IGNORED);
     unique(names, name, name, where, 'operation name');
-    const value = optInt(node, 'value', where) ?? next;
+    const value = directional ? requestValue(node, where) : optInt(node, 'value', where) ?? next;
     next = value + 1;
     if (node['event'] !== undefined || node['notify'] !== undefined) {
       if (node['notify'] !== undefined) notifies.push({ node, where, value });
@@ -49,7 +50,7 @@ export function readOperations(raw: unknown, ctx: Context): Operations {
       out.placeholders.push({ name, field: camel(name, where), value });
       return;
     }
-    out.ops.push(readCommand(node, where, name, value, ctx));
+    out.ops.push(readCommand(node, where, name, value, ctx, directional));
   });
   for (const n of notifies) out.events.push(readNotify(n.node, n.where, n.value, out.ops, ctx));
   checkUnique(out.ops, out.events, out.placeholders);
@@ -57,7 +58,19 @@ export function readOperations(raw: unknown, ctx: Context): Operations {
   return { cmdPrefix: cName(optString(top, 'name-prefix', 'operations') ?? `${ctx.family}-cmd-`), ...out };
 }
 
-function readCommand(node: Node, where: string, name: string, value: number, ctx: Context): OpModel {
+/** enum-model directional: the command is the value of its requests (do's, else dump's); replies carry their own. */
+function requestValue(node: Node, where: string): number {
+  if (node['value'] !== undefined) throw new SpecError(`${where}.value`, "with enum-model directional the values go on 'request' and 'reply'");
+  if (node['event'] !== undefined || node['notify'] !== undefined) throw new SpecError(where, 'notifications are not supported with enum-model directional');
+  for (const mode of ['do', 'dump']) {
+    const request = (node[mode] as Node | undefined)?.['request'] as Node | undefined;
+    const value = request === undefined ? undefined : optInt(asNode(request, `${where}.${mode}.request`), 'value', `${where}.${mode}.request`);
+    if (value !== undefined) return value;
+  }
+  throw new SpecError(where, 'with enum-model directional a request needs its value');
+}
+
+function readCommand(node: Node, where: string, name: string, value: number, ctx: Context, directional: boolean): OpModel {
   const attributeSet = reqString(node, 'attribute-set', where);
   const set = findSet(attributeSet, `${where}.attribute-set`, ctx);
   const flags = optStringList(node, 'flags', where) ?? [];
@@ -68,21 +81,23 @@ function readCommand(node: Node, where: string, name: string, value: number, ctx
   const op: OpModel = { name, field: camel(name, where), ident: pascal(name, where), value, attributeSet, flags, doc };
   const modes: { do?: OpModeDesc; dump?: OpModeDesc } = {};
   for (const mode of ['do', 'dump'] as const) {
-    if (node[mode] !== undefined) modes[mode] = readMode(node[mode], `${where}.${mode}`, set);
+    if (node[mode] !== undefined) modes[mode] = readMode(node[mode], `${where}.${mode}`, set, directional);
   }
   return { ...op, ...modes };
 }
 
-function readMode(raw: unknown, where: string, set: AttrSetModel): OpModeDesc {
+function readMode(raw: unknown, where: string, set: AttrSetModel, directional: boolean): OpModeDesc {
   const node = asNode(raw, where);
   checkKeys(node, where, ['request', 'reply'], ['pre', 'post']);
-  const mode: { request?: { attributes: string[] }; reply?: { attributes: string[] } } = {};
+  const mode: { request?: { value?: number; attributes: string[] }; reply?: { value?: number; attributes: string[] } } = {};
   for (const part of ['request', 'reply'] as const) {
     if (node[part] === undefined) continue;
     const at = `${where}.${part}`;
     const msg = asNode(node[part], at);
-    checkKeys(msg, at, ['attributes']);
-    mode[part] = { attributes: attrList(msg, at, set) };
+    checkKeys(msg, at, directional ? ['value', 'attributes'] : ['attributes']);
+    const value = optInt(msg, 'value', at);
+    if (directional && value === undefined) throw new SpecError(at, 'with enum-model directional each request and reply needs its value');
+    mode[part] = { ...(value === undefined ? {} : { value }), attributes: attrList(msg, at, set) };
   }
   return mode;
 }

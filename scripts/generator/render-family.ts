@@ -11,6 +11,7 @@ function attrRow(attr: AttrModel): string {
   if (attr.minLen !== undefined) parts.push(`minLen: ${attr.minLen}`);
   if (attr.maxLen !== undefined) parts.push(`maxLen: ${attr.maxLen}`);
   if (attr.nested !== undefined) parts.push(`nested: ${quote(attr.nested)}`);
+  if (attr.typeValue !== undefined) parts.push(`typeValue: ${stringArray(attr.typeValue)}`);
   if (attr.enumName !== undefined) parts.push(`enumName: ${quote(attr.enumName)}`);
   if (attr.asFlags === true) parts.push('asFlags: true');
   return `{ ${parts.join(', ')} }`;
@@ -42,11 +43,12 @@ function enumLines(model: FamilyModel): string[] {
 
 function modeLines(mode: 'do' | 'dump', desc: OpModeDesc): string[] {
   const parts = (['request', 'reply'] as const).filter((p) => desc[p] !== undefined);
-  const inline = parts.map((p) => `${p}: { attributes: ${stringArray(desc[p]?.attributes ?? [])} }`);
+  const value = (p: 'request' | 'reply'): string => (desc[p]?.value === undefined ? '' : `value: ${desc[p]?.value}, `);
+  const inline = parts.map((p) => `${p}: { ${value(p)}attributes: ${stringArray(desc[p]?.attributes ?? [])} }`);
   const one = `      ${mode}: {${inline.length === 0 ? '' : ` ${inline.join(', ')} `}},`;
   if (one.length <= MAX_WIDTH) return [one];
   const lines = [`      ${mode}: {`];
-  for (const p of parts) lines.push(...listLines(`        ${p}: { attributes: `, desc[p]?.attributes ?? [], ' },'));
+  for (const p of parts) lines.push(...listLines(`        ${p}: { ${value(p)}attributes: `, desc[p]?.attributes ?? [], ' },'));
   lines.push('      },');
   return lines;
 }

@@ -52,6 +52,10 @@ function tsType(model: FamilyModel, attr: AttrModel): string | undefined {
       return 'string';
     case 'nest':
       return setOf(model, attr.nested ?? '').ident;
+    case 'indexed-array':
+      return `${setOf(model, attr.nested ?? '').ident}[]`;
+    case 'nest-type-value':
+      return (attr.typeValue ?? []).reduce((inner) => `Record<number, ${inner}>`, setOf(model, attr.nested ?? '').ident);
     case 'pad': case 'unused':
       return undefined;
   }
@@ -60,6 +64,8 @@ function tsType(model: FamilyModel, attr: AttrModel): string | undefined {
 function wireNote(model: FamilyModel, attr: AttrModel): string {
   const parts: string[] = [attr.byteOrder === 'big-endian' ? `${attr.kind} big-endian` : attr.kind];
   if (attr.kind === 'nest') parts[0] = `nest of ${setOf(model, attr.nested ?? '').ident}`;
+  if (attr.kind === 'indexed-array') parts[0] = `indexed array of ${setOf(model, attr.nested ?? '').ident}`;
+  if (attr.kind === 'nest-type-value') parts[0] = `${setOf(model, attr.nested ?? '').ident} by ${(attr.typeValue ?? []).join(', ')}`;
   if (attr.enumName !== undefined) {
     const ident = model.enums.find((e) => e.name === attr.enumName)?.ident ?? attr.enumName;
     parts.push(`${ident} ${attr.asFlags === true ? 'bits' : 'value'}`);

@@ -4,6 +4,7 @@
 import { isAddress } from '../os/address.js';
 import { UsageError, type Section } from './usage.js';
 import { findGlobalOption, type GlobalOptions } from './options.js';
+import { formatToken } from '../mptcp/input/token.js';
 
 export type { GlobalOptions } from './options.js';
 
@@ -38,9 +39,7 @@ export function parseToken(text: string | undefined): number | undefined {
 }
 
 /** A token as iproute2 prints it: eight lower-case hex digits. */
-export function formatToken(token: number): string {
-  return (token >>> 0).toString(16).padStart(8, '0');
-}
+export { formatToken };
 
 /** Reads the words of one command left to right, with usage errors that name its section. */
 export class Words {

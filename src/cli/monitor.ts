@@ -106,11 +106,16 @@ export function eventJson(e: MptcpEvent): string {
 /** Runs until SIGINT or SIGTERM (exit 0), or until the event socket fails (exit 1). */
 export async function runMonitor(a: MonitorAction, ctx: Context): Promise<number> {
   const [{ MptcpEvents }, { Netns }] = await Promise.all([import('../mptcp/events/events.js'), import('../os/netns.js')]);
+  // Opened once: the events and the interface names of their ifindex come from the same namespace.
+  const ns = Netns.open(ctx.netns);
   const events = await MptcpEvents.open({
-    netns: ctx.netns,
+    netns: ns,
     ...(a.types && { types: a.types }),
     ...(a.token !== undefined && { token: a.token }),
     ...(a.rcvbuf !== undefined && { receiveBufferBytes: a.rcvbuf }),
+  }).catch((e: unknown) => {
+    ns.close();
+    throw e;
   });
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -124,12 +129,7 @@ export async function runMonitor(a: MonitorAction, ctx: Context): Promise<number
   const ifname = (index: number): string | undefined => {
     if (!names.has(index)) {
       try {
-        const ns = Netns.open(ctx.netns);
-        try {
-          names.set(index, ns.interfaceName(index));
-        } finally {
-          ns.close();
-        }
+        names.set(index, ns.interfaceName(index));
       } catch {
         names.set(index, undefined);
       }
@@ -153,6 +153,7 @@ export async function runMonitor(a: MonitorAction, ctx: Context): Promise<number
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     events.close();
+    ns.close();
   }
   return 0;
 }

@@ -49,18 +49,23 @@ export function parseUserspacePm(words: readonly string[]): UpmCliAction {
 
 /** Runs until SIGINT or SIGTERM (exit 0); start failures (wrong path manager, …) end it with 2, as refusals do. */
 export async function runUserspacePm(a: UpmCliAction, ctx: Context): Promise<number> {
-  const [{ UserspacePathManager }, policies] = await Promise.all([import('../upm/manager.js'), import('../upm/policies/index.js')]);
+  const [{ UserspacePathManager }, policies, { Netns }] = await Promise.all([
+    import('../upm/manager.js'), import('../upm/policies/index.js'), import('../os/netns.js'),
+  ]);
   const addresses = a.addresses.length > 0 ? a.addresses.map((x) => ({ ...x, backup: a.backup.includes(x.address) })) : undefined;
   const opts = { ...(addresses ? { addresses } : {}), backup: a.backup };
-  const kernel = a.policy === 'kernel-compatible' ? policies.kernelCompatible({ ...(ctx.netns === undefined ? {} : { netns: ctx.netns }) }) : undefined;
+  // Opened once: the policy's view and the framework act on the same namespace, whatever its name does.
+  const ns = Netns.open(ctx.netns);
+  const kernel = a.policy === 'kernel-compatible' ? policies.kernelCompatible({ netns: ns }) : undefined;
   const policy = kernel ?? (a.policy === 'announce-addresses' ? policies.announceAddresses(addresses ? { addresses } : {})
     : a.policy === 'fullmesh' ? policies.fullmesh(opts) : policies.subflowPerAddress(opts));
   const upm = await UserspacePathManager.start({
-    netns: ctx.netns, policy, switchPathManager: a.switchPathManager,
+    netns: ns, policy, switchPathManager: a.switchPathManager,
     ...(a.rcvbuf === undefined ? {} : { receiveBufferBytes: a.rcvbuf }),
     ...(kernel ? { backoff: policies.KERNEL_COMPATIBLE_BACKOFF } : {}),
   }).catch((e: unknown) => {
     kernel?.close();
+    ns.close();
     // The library's remedy names its option; the command's is the --switch flag.
     throw e instanceof PathManagerModeError ? new PathManagerModeError(e.netns, e.current, 'add --switch') : e;
   });
@@ -76,6 +81,7 @@ export async function runUserspacePm(a: UpmCliAction, ctx: Context): Promise<num
   });
   await upm.stop();
   kernel?.close();
+  ns.close();
   const s = upm.stats;
   line({ action: 'stopped', stats: s }, `stopped ${Object.entries(s).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   return 0;

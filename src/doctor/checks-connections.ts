@@ -5,8 +5,9 @@ import { MptcpDiag } from '../mptcp/diag/diag.js';
 import type { MptcpConnection } from '../mptcp/diag/model.js';
 import type { Check, DoctorContext, Finding } from './types.js';
 import { unmapV4 as plain } from '../os/address.js';
+import { formatToken } from '../mptcp/input/token.js';
 
-const hex = (c: MptcpConnection): string => (c.token >>> 0).toString(16).padStart(8, '0');
+const hex = (c: MptcpConnection): string => formatToken(c.token);
 const show = (c: MptcpConnection): string => {
   const ep = (a: { address: string; port: number }): string => (a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
   return `${ep(c.local)} -> ${ep(c.remote)} (token ${hex(c)})`;

@@ -2,8 +2,7 @@
 // packets from its address to leave by that interface (per-source rules), and replies to pass rp_filter.
 
 import { lookupRoute, type RouteEntry } from '../netlink/route/ops.js';
-import { linkGateway } from '../routing/source-routing.js';
-import { TABLE_RANGE } from '../routing/marks.js';
+import { linkGateway, TABLE_RANGE } from '../routing/index.js';
 import type { Check, DoctorContext, Finding } from './types.js';
 
 /** Destinations for the "where would a packet to the Internet go" lookups (never sent to). */

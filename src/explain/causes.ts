@@ -5,9 +5,10 @@ import { lookupRoute } from '../netlink/route/ops.js';
 import type { Endpoint } from '../mptcp/pm/endpoint.js';
 import type { MptcpConnection } from '../mptcp/diag/model.js';
 import type { DoctorContext } from '../doctor/types.js';
-import { linkGateway } from '../routing/source-routing.js';
+import { linkGateway } from '../routing/index.js';
 import type { MissingSubflow } from './types.js';
 import { unmapV4 as plain } from '../os/address.js';
+import { formatToken } from '../mptcp/input/token.js';
 import { closedSubflows, grew, type Observed } from './watch.js';
 
 /** State of the namespace shared by every connection's explanation. */
@@ -102,7 +103,7 @@ export async function causeFor(st: ExplainState, c: MptcpConnection, ep: Endpoin
   };
 }
 
-export const hex = (c: MptcpConnection): string => (c.token >>> 0).toString(16).padStart(8, '0');
+export const hex = (c: MptcpConnection): string => formatToken(c.token);
 
 const FALLBACK_COUNTERS = ['MPCapableFallbackSYNACK', 'MPCapableFallbackACK', 'MPCapableDataFallback', 'DssFallback', 'MPCapableSYNTXDrop', 'MPCapableSYNTXDisabled', 'Blackhole'];
 

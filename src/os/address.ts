@@ -75,7 +75,7 @@ export function ipToBytes(text: string): Buffer {
 
 /** Dotted text of an IPv4 address held as a 32-bit value (read in network order). */
 export function formatV4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join('.');
+  return `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
 }
 
 /**

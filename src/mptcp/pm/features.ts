@@ -8,7 +8,7 @@ import { release } from 'node:os';
 import { family, McastGroup, type Op } from '../../../generated/mptcp_pm.js';
 import { NetlinkError } from '../../netlink/core/errors.js';
 import { GenlOpFlag } from '../../netlink/genl/ctrl.js';
-import { acceptedAttrs, CtrlPolicy, decodePolicyDump, getPolicyRequest, hasPerOpPolicies, type FamilyPolicy } from '../../netlink/genl/policy.js';
+import { acceptedAttrs, CTRL_CMD_GETPOLICY, decodePolicyDump, getPolicyRequest, hasPerOpPolicies, type FamilyPolicy } from '../../netlink/genl/policy.js';
 import type { GenlSocket } from '../../netlink/genl/socket.js';
 import type { EndpointFlag } from './endpoint.js';
 
@@ -109,7 +109,7 @@ export function detectFeatures(
   const addressesByToken = perOp
     && acceptedAttrs(policy, getAddr, 'do').has(token)
     && acceptedAttrs(policy, getAddr, 'dump').has(token);
-  const unsAdmin = [...ops.values()].some((f) => (f & GenlOpFlag.UNS_ADMIN_PERM) !== 0);
+  const unsAdmin = [...ops.values()].some((f) => (f & GenlOpFlag.unsAdminPerm) !== 0);
   let listenerEvents: boolean | undefined;
   if (!events || !unsAdmin) listenerEvents = false;
   else if (perOp) listenerEvents = true;
@@ -132,7 +132,7 @@ export function detectFeatures(
  */
 export async function probePolicy(sock: GenlSocket): Promise<FamilyPolicy | undefined> {
   try {
-    const replies = await sock.ctrlRequest(CtrlPolicy.CMD_GETPOLICY, getPolicyRequest(family.name), { op: 'getpolicy', dump: true });
+    const replies = await sock.ctrlRequest(CTRL_CMD_GETPOLICY, getPolicyRequest(family.name), { op: 'getpolicy', dump: true });
     return decodePolicyDump(replies);
   } catch (e) {
     // A kernel without the policy dump refuses the command (EOPNOTSUPP/EINVAL): "no policy", not a failure.

@@ -3,7 +3,7 @@
 
 import { constants as osConstants } from 'node:os';
 import { ClosedError, DecodeError, NetlinkError, TimeoutError, type ExtAck } from './errors.js';
-import { encodeMessage, parseMessages, NlmF, type NlMessage } from './message.js';
+import { encodeMessage, parseMessages, NlmF, NLMSG_MIN_TYPE, type NlMessage } from './message.js';
 import type { RawTransport } from './transport.js';
 import type { ErrorListener, ExchangeOptions, NotificationListener, OverrunListener, Pending } from './request.js';
 import { Sender } from './send.js';
@@ -92,7 +92,6 @@ export class Core extends Sender {
     });
   }
 
-
   protected settle(p: Pending, result: Error | Buffer[]): void {
     if (p.sent && p.seq !== 0) {
       if (this.pending.get(p.seq) !== p) return;
@@ -178,6 +177,16 @@ export class Core extends Sender {
   }
 
   private receive(datagram: Buffer): void {
+    // The common case read in place: a datagram holding the one message a pending do-request waits for.
+    const len = datagram.length >= 16 ? datagram.readUInt32LE(0) : 0;
+    if (len >= 16 + this.header.length && (len + 3) >> 2 === (datagram.length + 3) >> 2 && datagram.readUInt16LE(4) >= NLMSG_MIN_TYPE) {
+      const p = this.pending.get(datagram.readUInt32LE(8));
+      if (p !== undefined && p.reply) {
+        p.parts.push(datagram.subarray(p.opts.stripHeader === true ? 16 + this.header.length : 16, len));
+        this.settle(p, p.parts);
+        return;
+      }
+    }
     let msgs: NlMessage[];
     try {
       msgs = parseMessages(datagram);

@@ -5,7 +5,11 @@
 export type WireKind =
   | 'u8' | 'u16' | 'u32' | 'u64'
   | 's8' | 's16' | 's32' | 's64'
-  | 'binary' | 'string' | 'flag' | 'nest' | 'pad' | 'unused';
+  | 'binary' | 'string' | 'flag' | 'nest' | 'pad' | 'unused'
+  /** A nest of nests whose types are only indexes: decoded to an array (genetlink-legacy). */
+  | 'indexed-array'
+  /** A nest whose attribute types are ids (one level per `typeValue` name): decoded to objects keyed by id. */
+  | 'nest-type-value';
 
 /** One attribute of an attribute set. */
 export interface AttrDesc {
@@ -24,8 +28,10 @@ export interface AttrDesc {
   readonly minLen?: number;
   /** Maximum length for binary/string attributes (`max-len`). */
   readonly maxLen?: number;
-  /** For `nest`: the name of the nested attribute set. */
+  /** For `nest`, `indexed-array` and `nest-type-value`: the name of the nested attribute set. */
   readonly nested?: string;
+  /** For `nest-type-value`: what the ids of each level are (`type-value`), outermost first. */
+  readonly typeValue?: readonly string[];
   /** Name of an enum or flags definition the value draws from (informational for decoding). */
   readonly enumName?: string;
   /** Whether `enumName` is used as a bitmask (`enum-as-flags`) or the enum is of type `flags`. */
@@ -54,6 +60,8 @@ export interface EnumDesc {
 
 /** Request or reply: the attribute set and the attributes it may carry (spec names). */
 export interface OpMessageDesc {
+  /** Its own command number, when the spec numbers requests and replies apart (enum-model directional). */
+  readonly value?: number;
   readonly attributes: readonly string[];
 }
 

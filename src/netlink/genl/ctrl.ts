@@ -1,37 +1,17 @@
 // Generic-netlink controller (`nlctrl`) layer: the CTRL_CMD_GETFAMILY request and the decoding of
-// its reply into family id, version, multicast groups and operations.
+// its reply into family id, version, multicast groups and operations, through the codec and the
+// tables generated from scripts/spec/nlctrl.yaml.
 
-import { AttrWriter, readAttrs, read } from '../core/attr.js';
+import { FAMILY_VERSION, Op, OpFlags, nlctrlFamily, type GetfamilyReply, type GetfamilyRequest } from '../../../generated/nlctrl.js';
+import { decodeAttrs, encodeAttrs } from '../core/codec.js';
 
-/** `nlctrl` command and attribute numbers (include/uapi/linux/genetlink.h). */
-export const Ctrl = {
-  VERSION: 2,
-  CMD_GETFAMILY: 3,
-  ATTR_FAMILY_ID: 1,
-  ATTR_FAMILY_NAME: 2,
-  ATTR_VERSION: 3,
-  ATTR_HDRSIZE: 4,
-  ATTR_MAXATTR: 5,
-  ATTR_OPS: 6,
-  ATTR_MCAST_GROUPS: 7,
-  ATTR_OP_ID: 1,
-  ATTR_OP_FLAGS: 2,
-  ATTR_MCAST_GRP_NAME: 1,
-  ATTR_MCAST_GRP_ID: 2,
-} as const;
-
-/** CTRL op flag bits (GENL_ADMIN_PERM, GENL_CMD_CAP_DO, …) as reported per op. */
-export const GenlOpFlag = {
-  ADMIN_PERM: 0x1,
-  CMD_CAP_DO: 0x2,
-  CMD_CAP_DUMP: 0x4,
-  CMD_CAP_HASPOL: 0x8,
-  UNS_ADMIN_PERM: 0x10,
-} as const;
+/** nlctrl's genl version, and the bits of the flags it reports per command (GENL_ADMIN_PERM, …). */
+export { FAMILY_VERSION as CTRL_VERSION, OpFlags as GenlOpFlag };
 
 /** A generic-netlink family as the controller describes it. */
 export interface FamilyInfo {
   readonly name: string;
+  /** -1 when the reply carries none. */
   readonly id: number;
   readonly version: number;
   readonly hdrsize: number;
@@ -44,50 +24,22 @@ export interface FamilyInfo {
 
 /** Attribute bytes of a CTRL_CMD_GETFAMILY request for `name`. */
 export function getFamilyRequest(name: string): Buffer {
-  return new AttrWriter(64).string(Ctrl.ATTR_FAMILY_NAME, name).finish();
+  const req: GetfamilyRequest = { familyName: name };
+  return encodeAttrs(nlctrlFamily, 'ctrl-attrs', { ...req }).finish();
 }
 
-/** Decodes a CTRL_CMD_GETFAMILY reply (attribute bytes after the genl header). */
-export function decodeFamily(attrs: Buffer): FamilyInfo {
-  let name = '';
-  let id = -1;
-  let version = 0;
-  let hdrsize = 0;
-  let maxattr = 0;
+/**
+ * Decodes a CTRL_CMD_GETFAMILY reply (attribute bytes after the genl header).
+ * @throws DecodeError naming the attribute (`ctrl.ops[2].flags: expected 4 bytes, got 2`).
+ */
+export function decodeFamily(attrs: Uint8Array): FamilyInfo {
+  const r = decodeAttrs<GetfamilyReply>(nlctrlFamily, 'ctrl-attrs', attrs, 'ctrl');
   const groups = new Map<string, number>();
+  for (const g of r.mcastGroups ?? []) if (g.name !== undefined && g.id !== undefined) groups.set(g.name, g.id);
   const ops = new Map<number, number>();
-  for (const a of readAttrs(attrs, 'ctrl')) {
-    switch (a.type) {
-      case Ctrl.ATTR_FAMILY_NAME: name = read.string(a, 'ctrl.family-name'); break;
-      case Ctrl.ATTR_FAMILY_ID: id = read.u16(a, 'ctrl.family-id'); break;
-      case Ctrl.ATTR_VERSION: version = read.u32(a, 'ctrl.version'); break;
-      case Ctrl.ATTR_HDRSIZE: hdrsize = read.u32(a, 'ctrl.hdrsize'); break;
-      case Ctrl.ATTR_MAXATTR: maxattr = read.u32(a, 'ctrl.maxattr'); break;
-      case Ctrl.ATTR_OPS:
-        for (const op of readAttrs(a.data, 'ctrl.ops')) {
-          let cmd = -1;
-          let flags = 0;
-          for (const f of readAttrs(op.data, 'ctrl.ops.op')) {
-            if (f.type === Ctrl.ATTR_OP_ID) cmd = read.u32(f, 'ctrl.ops.op.id');
-            else if (f.type === Ctrl.ATTR_OP_FLAGS) flags = read.u32(f, 'ctrl.ops.op.flags');
-          }
-          if (cmd >= 0) ops.set(cmd, flags);
-        }
-        break;
-      case Ctrl.ATTR_MCAST_GROUPS:
-        for (const g of readAttrs(a.data, 'ctrl.mcast-groups')) {
-          let gname: string | undefined;
-          let gid: number | undefined;
-          for (const f of readAttrs(g.data, 'ctrl.mcast-groups.group')) {
-            if (f.type === Ctrl.ATTR_MCAST_GRP_NAME) gname = read.string(f, 'ctrl.mcast-groups.group.name');
-            else if (f.type === Ctrl.ATTR_MCAST_GRP_ID) gid = read.u32(f, 'ctrl.mcast-groups.group.id');
-          }
-          if (gname !== undefined && gid !== undefined) groups.set(gname, gid);
-        }
-        break;
-      default:
-        break;
-    }
-  }
-  return { name, id, version, hdrsize, maxattr, groups, ops };
+  for (const o of r.ops ?? []) if (o.id !== undefined) ops.set(o.id, o.flags ?? 0);
+  return { name: r.familyName ?? '', id: r.familyId ?? -1, version: r.version ?? 0, hdrsize: r.hdrsize ?? 0, maxattr: r.maxattr ?? 0, groups, ops };
 }
+
+/** The command number of CTRL_CMD_GETFAMILY. */
+export const CTRL_CMD_GETFAMILY = Op.getfamily;

@@ -1,27 +1,15 @@
 // Generic-netlink controller layer: CTRL_CMD_GETPOLICY (Linux 5.10+), the request and the decoding
-// of its dump into the attribute policies a family applies to each of its commands.
+// of its dump into the attribute policies a family applies to each of its commands, through the
+// codec and the tables generated from scripts/spec/nlctrl.yaml.
 
-import { AttrWriter, readAttrs, read, type RawAttr } from '../core/attr.js';
-import { Ctrl } from './ctrl.js';
+import { AttrType, Op, nlctrlFamily, type GetpolicyDumpReply, type GetpolicyDumpRequest } from '../../../generated/nlctrl.js';
+import { decodeAttrs, encodeAttrs } from '../core/codec.js';
 
-/** `nlctrl` numbers of the policy dump (include/uapi/linux/genetlink.h, netlink.h). */
-export const CtrlPolicy = {
-  CMD_GETPOLICY: 10,
-  ATTR_POLICY: 8,
-  ATTR_OP_POLICY: 9,
-  ATTR_OP: 10,
-  POLICY_DO: 1,
-  POLICY_DUMP: 2,
-  TYPE_ATTR_TYPE: 1,
-  TYPE_ATTR_POLICY_IDX: 8,
-  TYPE_ATTR_POLICY_MAXTYPE: 9,
-} as const;
+/** The command number of CTRL_CMD_GETPOLICY. */
+export const CTRL_CMD_GETPOLICY = Op.getpolicy;
 
-/** `NL_ATTR_TYPE_*` by number: the wire type the kernel's policy expects for an attribute. */
-export const NL_ATTR_TYPES = [
-  'invalid', 'flag', 'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'binary', 'string',
-  'nul-string', 'nested', 'nested-array', 'bitfield32', 'sint', 'uint',
-] as const;
+/** `NL_ATTR_TYPE_*` names by number: the wire type the kernel's policy expects for an attribute. */
+const TYPE_NAMES: ReadonlyMap<number, string> = new Map(nlctrlFamily.enums['attr-type'].entries.map((e) => [e.value, e.name]));
 
 /** What a policy says of one attribute (only the fields this library reads). */
 export interface AttrPolicy {
@@ -43,49 +31,34 @@ export interface FamilyPolicy {
 
 /** Attribute bytes of a CTRL_CMD_GETPOLICY dump request for family `name` (every op, or only `op`). */
 export function getPolicyRequest(name: string, op?: number): Buffer {
-  const w = new AttrWriter(64).string(Ctrl.ATTR_FAMILY_NAME, name);
-  if (op !== undefined) w.u32(CtrlPolicy.ATTR_OP, op);
-  return w.finish();
-}
-
-function attrPolicy(a: RawAttr, path: string): AttrPolicy {
-  let type = 0;
-  let nestedPolicy: number | undefined;
-  for (const f of readAttrs(a.data, path)) {
-    if (f.type === CtrlPolicy.TYPE_ATTR_TYPE) type = read.u32(f, `${path}.type`);
-    else if (f.type === CtrlPolicy.TYPE_ATTR_POLICY_IDX) nestedPolicy = read.u32(f, `${path}.policy-idx`);
-  }
-  const kind = NL_ATTR_TYPES[type] ?? `type-${type}`;
-  return nestedPolicy === undefined ? { type, kind } : { type, kind, nestedPolicy };
+  const req: GetpolicyDumpRequest = { familyName: name, ...(op === undefined ? {} : { op }) };
+  return encodeAttrs(nlctrlFamily, 'ctrl-attrs', { ...req }).finish();
 }
 
 /**
  * Decodes the messages of a CTRL_CMD_GETPOLICY dump (attribute bytes after the genl header of each).
  * Each message carries either one policy's attributes or one op's policy indexes; they are merged.
+ * @throws DecodeError naming the attribute (`ctrl.op-policy.3.do: expected 4 bytes, got 2`).
  */
-export function decodePolicyDump(replies: readonly Buffer[]): FamilyPolicy {
+export function decodePolicyDump(replies: readonly Uint8Array[]): FamilyPolicy {
   const ops = new Map<number, { do?: number; dump?: number }>();
   const policies = new Map<number, Map<number, AttrPolicy>>();
   for (const reply of replies) {
-    for (const a of readAttrs(reply, 'ctrl.getpolicy')) {
-      if (a.type === CtrlPolicy.ATTR_POLICY) {
-        for (const p of readAttrs(a.data, 'ctrl.policy')) {
-          const attrs = policies.get(p.type) ?? new Map<number, AttrPolicy>();
-          policies.set(p.type, attrs);
-          for (const at of readAttrs(p.data, `ctrl.policy.${p.type}`)) {
-            attrs.set(at.type, attrPolicy(at, `ctrl.policy.${p.type}.${at.type}`));
-          }
-        }
-      } else if (a.type === CtrlPolicy.ATTR_OP_POLICY) {
-        for (const o of readAttrs(a.data, 'ctrl.op-policy')) {
-          const entry = ops.get(o.type) ?? {};
-          for (const f of readAttrs(o.data, `ctrl.op-policy.${o.type}`)) {
-            if (f.type === CtrlPolicy.POLICY_DO) entry.do = read.u32(f, `ctrl.op-policy.${o.type}.do`);
-            else if (f.type === CtrlPolicy.POLICY_DUMP) entry.dump = read.u32(f, `ctrl.op-policy.${o.type}.dump`);
-          }
-          ops.set(o.type, entry);
-        }
+    const r = decodeAttrs<GetpolicyDumpReply>(nlctrlFamily, 'ctrl-attrs', reply, 'ctrl');
+    for (const [idx, attrs] of Object.entries(r.policy ?? {})) {
+      const into = policies.get(Number(idx)) ?? new Map<number, AttrPolicy>();
+      policies.set(Number(idx), into);
+      for (const [type, p] of Object.entries(attrs)) {
+        const t = p.type ?? AttrType.invalid;
+        const kind = TYPE_NAMES.get(t) ?? `type-${t}`;
+        into.set(Number(type), p.policyIdx === undefined ? { type: t, kind } : { type: t, kind, nestedPolicy: p.policyIdx });
       }
+    }
+    for (const [cmd, o] of Object.entries(r.opPolicy ?? {})) {
+      const entry = ops.get(Number(cmd)) ?? {};
+      if (o.do !== undefined) entry.do = o.do;
+      if (o.dump !== undefined) entry.dump = o.dump;
+      ops.set(Number(cmd), entry);
     }
   }
   return { ops, policies };

@@ -8,7 +8,7 @@ import { NETLINK_GENERIC } from '../core/transport.js';
 import { explainExtAck } from '../core/explain.js';
 import type { FamilyDesc } from '../core/spec-types.js';
 import type { Netns } from '../../os/netns.js';
-import { decodeFamily, getFamilyRequest, Ctrl, type FamilyInfo } from './ctrl.js';
+import { CTRL_CMD_GETFAMILY, CTRL_VERSION, decodeFamily, getFamilyRequest, type FamilyInfo } from './ctrl.js';
 
 export type { RawTransport, TransportHandlers, ErrorListener, OverrunListener, Subscription } from '../core/socket.js';
 
@@ -117,7 +117,7 @@ export class GenlSocket {
   static async open(familyName: string, opts: GenlSocketOptions = {}): Promise<GenlSocket> {
     const socket = NetlinkSocket.open({ protocol: NETLINK_GENERIC, name: familyName, header: { name: 'genlmsghdr', length: GENL_HDRLEN }, ...opts });
     try {
-      const replies = await socket.request(GENL_ID_CTRL, genlHead(Ctrl.CMD_GETFAMILY, Ctrl.VERSION), getFamilyRequest(familyName), {
+      const replies = await socket.request(GENL_ID_CTRL, genlHead(CTRL_CMD_GETFAMILY, CTRL_VERSION), getFamilyRequest(familyName), {
         op: 'getfamily',
       });
       if (replies.length !== 1) throw new DecodeError('ctrl', `expected 1 GETFAMILY reply, got ${replies.length}`);
@@ -157,7 +157,7 @@ export class GenlSocket {
    * @throws NetlinkError, TimeoutError, ClosedError.
    */
   async ctrlRequest(cmd: number, attrs: Uint8Array, opts: { op: string; dump?: boolean; timeoutMs?: number }): Promise<Buffer[]> {
-    const parts = await this.socket.request(GENL_ID_CTRL, genlHead(cmd, Ctrl.VERSION), attrs, opts);
+    const parts = await this.socket.request(GENL_ID_CTRL, genlHead(cmd, CTRL_VERSION), attrs, opts);
     return attrsOf(parts);
   }
 
