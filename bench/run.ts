@@ -282,6 +282,7 @@ async function main(): Promise<void> {
     out.push(bar(s.mptcpPmMs <= s.nodeExporterMs && s.mptcpPmCpuMs <= s.nodeExporterCpuMs, `exporter scrape: latency ${(s.mptcpPmMs / s.nodeExporterMs).toFixed(2)}×, CPU ${(s.mptcpPmCpuMs / s.nodeExporterCpuMs).toFixed(2)}× node_exporter netstat+tcpstat (bar ≤ 1×)`));
   }
   out.push(bar(diag.ratio <= 1, `MptcpDiag.connections(): ${diag.ratio.toFixed(2)}× ss -Mtni including its start-up (bar ≤ 1×)`));
+  if (!Number.isNaN(diag.cliMs)) out.push(bar(diag.cliMs <= 3 * diag.ssMs, `mptcp-pm connections -j: ${(diag.cliMs / diag.ssMs).toFixed(2)}× ss -Mtni, whole processes (bar ≤ 3×)`));
   for (const [ok, text] of [...(net ? netBars(net) : []), ...(losses?.bars ?? [])]) out.push(bar(ok, text));
   out.push(bar(cold.ratio <= 1.3, `cold start: mptcp-pm limits show ${cold.ratio.toFixed(2)}× node -e 0 (median of ${cold.runs} pairs, bar ≤ 1.3×)`));
   out.push(bar(storms[0].lost === 0, `storm, consumer keeping up: ${storms[0].lost} lost of ${storms[0].receivedTotal + storms[0].lost}`));
