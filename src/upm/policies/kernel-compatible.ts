@@ -86,9 +86,10 @@ export function kernelCompatible(o: KernelCompatibleOptions = {}): ClosablePolic
 
   // A link or address came back (or changed): its pairs — given up, waiting, or in back-off — are tried
   // at once. A route that changed wakes only the pairs that were waiting for one.
+  // Connections are healed side by side (the framework still orders each one's own actions).
   const heal = async (view: NamespaceView, touched: ReadonlySet<string>): Promise<void> => {
-    for (const [token, { conn, act }] of conns) {
-      if (!conn.open) continue;
+    await Promise.all([...conns].map(async ([token, { conn, act }]) => {
+      if (!conn.open) return;
       for (const w of wantedSubflows(view, conn)) {
         const k = key(token, w);
         const ifindex = view.ifindexOf(w.local.address);
@@ -100,7 +101,7 @@ export function kernelCompatible(o: KernelCompatibleOptions = {}): ClosablePolic
         noRoute.delete(k);
         await act.retrySubflow(w);
       }
-    }
+    }));
   };
   const view = (): Promise<NamespaceView> => {
     opening ??= NamespaceView.open(o.netns, o.refreshMs).then((v) => {
