@@ -39,6 +39,17 @@ const CONN_STATES = (ALL_STATES & ~bit(TcpState.listen)) >>> 0;
 const SUBFLOW_STATES = (ALL_STATES & ~(bit(TcpState.listen) | bit(TcpState.timeWait) | bit(TcpState.newSynRecv))) >>> 0;
 const FAMILIES = [2, 10] as const;
 
+/** Counts by state byte → counts by state name, leaving out zeros. */
+function byName(counts: readonly number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  counts.forEach((n, state) => {
+    if (n === 0) return;
+    const name = stateName(state);
+    out.set(name, (out.get(name) ?? 0) + n);
+  });
+  return out;
+}
+
 /** Strips the v4-mapped prefix so `::ffff:192.0.2.1` finds the interface of 192.0.2.1. */
 const plainAddress = unmapV4;
 
@@ -144,34 +155,34 @@ export class MptcpDiag {
    * beyond them). Subflows count when their connection is in the list, as {@link connections} joins them.
    */
   async counts(): Promise<DiagCounts> {
-    const connections = new Map<string, number>();
-    const subflows = new Map<string, number>();
+    // Counted per state byte, named once at the end.
+    const connections = new Array<number>(256).fill(0);
+    const subflows = new Array<number>(256).fill(0);
     let fallback = 0;
     const tokens = new Set<number>();
-    const seen = new Set<bigint>();
+    const seen = new Set<number | bigint>();
     for (const family of FAMILIES) {
       for (const m of await this.dump('mptcp-dump', family, IPPROTO_MPTCP, CONN_STATES, Ext.info)) {
         const s = scanMptcp(m);
         if (seen.has(s.cookie)) continue;
         seen.add(s.cookie);
-        const state = stateName(s.state);
-        connections.set(state, (connections.get(state) ?? 0) + 1);
+        connections[s.state]++;
         if ((s.flags & MptcpInfoFlags.fallback) !== 0) fallback++;
         if (s.token !== 0) tokens.add(s.token);
       }
     }
-    if (seen.size === 0) return { connections, fallback, subflows };
-    seen.clear();
-    for (const family of FAMILIES) {
-      for (const m of await this.dump('subflow-dump', family, IPPROTO_TCP, SUBFLOW_STATES, Ext.info)) {
-        const s = scanSubflow(m);
-        if (s === undefined || !tokens.has(s.token) || seen.has(s.cookie)) continue;
-        seen.add(s.cookie);
-        const state = stateName(s.state);
-        subflows.set(state, (subflows.get(state) ?? 0) + 1);
+    if (seen.size !== 0) {
+      seen.clear();
+      for (const family of FAMILIES) {
+        for (const m of await this.dump('subflow-dump', family, IPPROTO_TCP, SUBFLOW_STATES, Ext.info)) {
+          const s = scanSubflow(m);
+          if (s === undefined || !tokens.has(s.token) || seen.has(s.cookie)) continue;
+          seen.add(s.cookie);
+          subflows[s.state]++;
+        }
       }
     }
-    return { connections, fallback, subflows };
+    return { connections: byName(connections), fallback, subflows: byName(subflows) };
   }
 
   /**
