@@ -7,7 +7,8 @@
 // --upm N connections of the path-manager framework phase (default 1000; --no-upm skips it; bench/upm.ts runs it alone),
 // --net-only (the socket phase alone: mptcp-pm/net against node:net TCP and mptcpize; needs npm run build), --no-net,
 // --requests-only (the dump and GET_LIMITS rows against the C reference and `ip -batch`, no pyroute2),
-// --cold-only (the command's cold start and the idle footprint alone, --runs N pairs; needs npm run build).
+// --cold-only (the command's cold start and the idle footprint alone, --runs N pairs; needs npm run build),
+// --no-losses (skips the link-loss healing row; bench/losses.ts runs the whole losses experiment alone).
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
@@ -29,6 +30,7 @@ import { upmLines, type UpmRun } from './lib/upm.js';
 import { upmPhase, upmVsC } from './upm.js';
 import { upmCLines, type UpmCRun } from './lib/upm-c.js';
 import { measureNet, netBars, netLines, type NetResult } from './lib/net.js';
+import { lossRow } from './losses.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
@@ -213,6 +215,7 @@ async function main(): Promise<void> {
   const upm: UpmRun[] = flag('--no-upm') ? [] : await upmPhase(UPM, 2 * UPM, log);
   const upmC: { medians: UpmCRun[]; runs: UpmCRun[] } | undefined = flag('--no-upm') ? undefined : await upmVsC(UPM, Math.max(1, Math.min(ROUNDS, 3)), log);
   const net: NetResult | undefined = flag('--no-net') ? undefined : await netPhase();
+  const losses = flag('--no-losses') ? undefined : await lossRow(log, quick ? 20 : 100);
   log('codec: decoding the captured event bytes');
   const decode: DecodeResult = measureDecode(captured);
 
@@ -244,6 +247,7 @@ async function main(): Promise<void> {
   if (upm.length > 0) out.push(...upmLines(upm), '');
   if (upmC) out.push(...upmCLines(upmC.medians, Math.max(1, Math.min(ROUNDS, 3))), '');
   if (net) out.push(...netLines(net), '');
+  if (losses) out.push(...losses.lines, '');
   out.push('Event storm (client namespace, MptcpEvents with default settings):');
   out.push('| run | connections (with subflow) | events received | kernel counted | lost | overruns reported (lost) | socket drops | events/s |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -278,7 +282,8 @@ async function main(): Promise<void> {
     out.push(bar(s.mptcpPmMs <= s.nodeExporterMs && s.mptcpPmCpuMs <= s.nodeExporterCpuMs, `exporter scrape: latency ${(s.mptcpPmMs / s.nodeExporterMs).toFixed(2)}×, CPU ${(s.mptcpPmCpuMs / s.nodeExporterCpuMs).toFixed(2)}× node_exporter netstat+tcpstat (bar ≤ 1×)`));
   }
   out.push(bar(diag.ratio <= 1, `MptcpDiag.connections(): ${diag.ratio.toFixed(2)}× ss -Mtni including its start-up (bar ≤ 1×)`));
-  for (const [ok, text] of net ? netBars(net) : []) out.push(bar(ok, text));
+  if (!Number.isNaN(diag.cliMs)) out.push(bar(diag.cliMs <= 3 * diag.ssMs, `mptcp-pm connections -j: ${(diag.cliMs / diag.ssMs).toFixed(2)}× ss -Mtni, whole processes (bar ≤ 3×)`));
+  for (const [ok, text] of [...(net ? netBars(net) : []), ...(losses?.bars ?? [])]) out.push(bar(ok, text));
   out.push(bar(cold.ratio <= 1.3, `cold start: mptcp-pm limits show ${cold.ratio.toFixed(2)}× node -e 0 (median of ${cold.runs} pairs, bar ≤ 1.3×)`));
   out.push(bar(storms[0].lost === 0, `storm, consumer keeping up: ${storms[0].lost} lost of ${storms[0].receivedTotal + storms[0].lost}`));
   const st = storms[1];
@@ -302,7 +307,7 @@ async function main(): Promise<void> {
   const file = join(OUT_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({
     date: started.toISOString(), kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version,
-    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, upm, upmC, net, lag, decode, coldStart: cold, profile, elapsedSeconds: elapsed, text,
+    rounds: ROUNDS, ops: N, table: rows, perRound: ops.perRound, storm: storms, diag, upm, upmC, net, losses: losses?.samples, lag, decode, coldStart: cold, profile, elapsedSeconds: elapsed, text,
   }, null, 2)}\n`);
   log(`wrote ${file}`);
 }

@@ -2,6 +2,8 @@
 // flags: an address the peer announces past the limit, fallback on each side (a path that strips
 // TCP option 30), the MPTCP blackhole pause (6.12+), and a join reset by the peer with its reason.
 
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect } from 'vitest';
 import { explainConnections, type ConnectionExplanation, type ExplainOptions } from '../src/index.js';
 import { findSubscribers } from '../src/doctor/events-listeners.js';
@@ -12,6 +14,7 @@ import { kernelIt, scaled, waitFor, type TestNetns } from './helpers/netns.js';
 import { makeTopology, type Peer, type Topology } from './helpers/topology.js';
 
 const it = kernelIt();
+const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const PORT = 6500;
 let t: Topology;
 afterEach(async () => {
@@ -131,6 +134,31 @@ describe('explain: causes seen while watching', () => {
     const port = await connect();
     const m = await waitFor(async () => (await explainAt(t.client, port))?.missing.find((x) => x.cause === 'fallback'), { timeoutMs: 10_000, what: 'fallback on the client' });
     expect(m?.evidence).toBe('this side connected and the peer\'s SYN-ACK carried no MP_CAPABLE: the peer does not speak MPTCP, or the path strips TCP option 30');
+  });
+
+  it('fallback on the server: a plain TCP client on the MPTCP listener is listed with no token; the MPTCP one beside it is not', async () => {
+    await start('explainpt');
+    const mptcp = await connect();
+    const tcp = spawn('ip', ['netns', 'exec', t.client.name, 'python3', '-c',
+      `import socket,sys; s=socket.create_connection(("${t.paths[0].server}", ${PORT})); s.sendall(b"x"*100); print(s.getsockname()[1], flush=True); sys.stdin.read()`]);
+    try {
+      let out = '';
+      tcp.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const port = Number(await waitFor(() => /^(\d+)\n/.exec(out)?.[1], { timeoutMs: 10_000, what: 'a plain TCP client' }));
+      const c = await waitFor(() => explainAt(t.server, port), { timeoutMs: 10_000, what: 'the plain TCP connection explained' });
+      expect(c).toMatchObject({ token: '', side: 'server', local: '192.0.2.2', remote: '192.0.2.1' });
+      expect(c?.missing).toEqual([expect.objectContaining({ cause: 'fallback' })]);
+      expect(c?.missing[0].evidence).toMatch(/^accepted on the MPTCP listener 0\.0\.0\.0:6500, yet a plain TCP connection with no MPTCP socket: the client's SYN did not ask for MPTCP/);
+      const other = await explainAt(t.server, mptcp);
+      expect(other?.token).toMatch(/^[0-9a-f]{8}$/);
+      expect(other?.missing).toEqual([]);
+      const text = await new Promise<string>((resolve) => {
+        execFile(process.execPath, [MAIN, '-n', t.server.name, 'explain', 'window', '0'], { encoding: 'utf8', timeout: 15_000 }, (_e, o) => resolve(o));
+      });
+      expect(text).toMatch(new RegExp(`^plain TCP 192\\.0\\.2\\.2 -> 192\\.0\\.2\\.1 \\(server, kernel path manager\\)\\n  has     192\\.0\\.2\\.2:6500 -> 192\\.0\\.2\\.1:${port} established\\n  MISSING 192\\.0\\.2\\.2 -> 192\\.0\\.2\\.1: fallback$`, 'm'));
+    } finally {
+      tcp.kill();
+    }
   });
 
   it('blackhole: MPTCP SYNs dropped on the path pause MPTCP; writing the sysctl, as printed, ends the pause', async () => {

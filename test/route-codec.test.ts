@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { hex, toHex } from './helpers/bytes.js';
 import { kernelIt, makeNetns, type TestNetns } from './helpers/netns.js';
-import type { RawTransport, TransportHandlers } from '../src/netlink/core/socket.js';
+import { ScriptedPeer, type ScriptedRequest } from './helpers/scripted-peer.js';
 import { addRoute, addRule, listAddresses, listLinks, listRoutes, listRules } from '../src/netlink/route/ops.js';
 import { RouteSocket } from '../src/netlink/route/socket.js';
 import { Netns } from '../src/os/netns.js';
@@ -19,42 +19,20 @@ const NLM_F_CREATE = 0x400;
 interface Sent { type: number; flags: number; payload: Uint8Array }
 
 /** Records each request and answers it as the kernel would when there is nothing to report. */
-class Recorder implements RawTransport {
+class Recorder extends ScriptedPeer {
   readonly portId = 0x5151;
   readonly sent: Sent[] = [];
-  private handlers: TransportHandlers | undefined;
-  listen(h: TransportHandlers): void {
-    this.handlers = h;
+  protected answer(req: ScriptedRequest): Buffer[] {
+    this.sent.push({ type: req.type, flags: req.flags, payload: req.payload });
+    const dump = (req.flags & NLM_F_DUMP) === NLM_F_DUMP;
+    const reply = Buffer.alloc(dump ? 20 : 36);
+    reply.writeUInt32LE(reply.length, 0);
+    reply.writeUInt16LE(dump ? 3 : 2, 4); // NLMSG_DONE, or NLMSG_ERROR 0 (an ACK)
+    reply.writeUInt16LE(dump ? 2 : 0x100, 6);
+    reply.writeUInt32LE(req.seq, 8);
+    if (!dump) req.header.copy(reply, 20);
+    return [reply];
   }
-  send(d: Buffer): number {
-    for (let at = 0; at + 16 <= d.length;) {
-      const len = d.readUInt32LE(at);
-      const flags = d.readUInt16LE(at + 6);
-      const seq = d.readUInt32LE(at + 8);
-      this.sent.push({ type: d.readUInt16LE(at + 4), flags, payload: Uint8Array.from(d.subarray(at + 16, at + len)) });
-      const reply = Buffer.alloc((flags & NLM_F_DUMP) === NLM_F_DUMP ? 20 : 36);
-      reply.writeUInt32LE(reply.length, 0);
-      reply.writeUInt16LE((flags & NLM_F_DUMP) === NLM_F_DUMP ? 3 : 2, 4); // NLMSG_DONE, or NLMSG_ERROR 0 (an ACK)
-      reply.writeUInt16LE((flags & NLM_F_DUMP) === NLM_F_DUMP ? 2 : 0x100, 6);
-      reply.writeUInt32LE(seq, 8);
-      if (reply.length === 36) d.copy(reply, 20, at, at + 16);
-      queueMicrotask(() => this.handlers?.message(reply));
-      at += (len + 3) & ~3;
-    }
-    return 0;
-  }
-  sendOffThread(d: Buffer, done: (errno: number) => void): void {
-    done(this.send(d));
-  }
-  addMembership(): void {}
-  setReceiveBuffer(bytes: number): number {
-    return bytes;
-  }
-  readDrops(): number {
-    return 0;
-  }
-  setRef(): void {}
-  close(): void {}
 }
 
 async function capture(fn: (s: RouteSocket) => Promise<unknown>): Promise<Sent> {

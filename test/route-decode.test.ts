@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../src/netlink/core/errors.js';
-import type { RawTransport, TransportHandlers } from '../src/netlink/core/socket.js';
+import { ScriptedPeer, type ScriptedRequest } from './helpers/scripted-peer.js';
 import { listAddresses, listLinks, listRoutes, listRules, lookupRoute } from '../src/netlink/route/ops.js';
 import { RouteSocket } from '../src/netlink/route/socket.js';
 
@@ -27,47 +27,21 @@ function message(type: number, flags: number, seq: number, payload: Uint8Array, 
 }
 
 /** Answers each request with one reply of the matching RTM_NEW* type carrying `next()` (then DONE for a dump). */
-class BytesPeer implements RawTransport {
+class BytesPeer extends ScriptedPeer {
   readonly portId = 0x4343;
-  private handlers: TransportHandlers | undefined;
-  constructor(private readonly next: () => Uint8Array) {}
-  listen(h: TransportHandlers): void {
-    this.handlers = h;
+  constructor(private readonly next: () => Uint8Array) {
+    super();
   }
-  send(datagram: Buffer): number {
-    // Requests may come several to a datagram.
-    const out: Buffer[] = [];
-    for (let at = 0; at + 16 <= datagram.length;) {
-      const len = datagram.readUInt32LE(at);
-      const type = datagram.readUInt16LE(at + 4);
-      const flags = datagram.readUInt16LE(at + 6);
-      const seq = datagram.readUInt32LE(at + 8);
-      const reply = type % 4 === 2 ? type - 2 : type;
-      if ((flags & NLM_F_DUMP) === NLM_F_DUMP) {
-        out.push(message(reply, NLM_F_MULTI, seq, this.next()), message(NLMSG_DONE, NLM_F_MULTI, seq, new Uint8Array(4)));
-      } else {
-        // A reply, then the ACK the request asked for (errno 0 and the request's header).
-        const ack = Buffer.alloc(20);
-        datagram.copy(ack, 4, at, at + 16);
-        out.push(message(reply, 0, seq, this.next()), message(NLMSG_ERROR, NLM_F_CAPPED, seq, ack));
-      }
-      at += (len + 3) & ~3;
+  protected answer(req: ScriptedRequest): Buffer[] {
+    const reply = req.type % 4 === 2 ? req.type - 2 : req.type;
+    if ((req.flags & NLM_F_DUMP) === NLM_F_DUMP) {
+      return [message(reply, NLM_F_MULTI, req.seq, this.next()), message(NLMSG_DONE, NLM_F_MULTI, req.seq, new Uint8Array(4))];
     }
-    for (const m of out) queueMicrotask(() => this.handlers?.message(m));
-    return 0;
+    // A reply, then the ACK the request asked for (errno 0 and the request's header).
+    const ack = Buffer.alloc(20);
+    req.header.copy(ack, 4);
+    return [message(reply, 0, req.seq, this.next()), message(NLMSG_ERROR, NLM_F_CAPPED, req.seq, ack)];
   }
-  sendOffThread(d: Buffer, done: (errno: number) => void): void {
-    done(this.send(d));
-  }
-  addMembership(): void {}
-  setReceiveBuffer(bytes: number): number {
-    return bytes;
-  }
-  readDrops(): number {
-    return 0;
-  }
-  setRef(): void {}
-  close(): void {}
 }
 
 /** A small deterministic generator, so a failure can be replayed. */

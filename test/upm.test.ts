@@ -166,7 +166,7 @@ describe('UserspacePathManager bookkeeping', () => {
     expect(pm.calls).toHaveLength(2);
     expect(upm.stats).toMatchObject({ subflowsOpened: 1, subflowsReopened: 1 });
     expect(upm.backoff.failures(`1|${J.address}>${S.address}:${S.port}`)).toBe(1);
-    // Up for longer than stableMs (1 s by default), then closed: its count starts again at 1.
+    // Up for longer than stableMs (0.5 s by default), then closed: its count starts again at 1.
     tracker.emit('subflow', c, join(40002));
     await vi.advanceTimersByTimeAsync(1000);
     tracker.emit('subflowClosed', c, join(40002));

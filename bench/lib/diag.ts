@@ -2,6 +2,7 @@
 // hold), then MptcpDiag.connections() against `ss -Mtni` on the same sockets in the same run.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -23,6 +24,8 @@ export interface DiagResult {
   /** `ip netns exec NS ss -Mtni`, output discarded; and `ip netns exec NS true` alone (process start cost). */
   ssMs: number;
   netnsExecMs: number;
+  /** `ip netns exec NS node dist/src/cli/main.js connections -j`, output discarded (the command as a whole process); NaN without a build. */
+  cliMs: number;
   /** library / ss, and library / (ss − the `ip netns exec true` cost). */
   ratio: number;
   ratioWithoutExec: number;
@@ -88,6 +91,8 @@ export async function measureDiag(t: Topology, count: number, rounds: number): P
     const lib: number[] = [];
     const ss: number[] = [];
     const exec: number[] = [];
+    const cli: number[] = [];
+    const main = join(REPO, 'dist', 'src', 'cli', 'main.js');
     let peak = 0;
     for (let i = 0; i < rounds; i++) {
       gc();
@@ -99,6 +104,7 @@ export async function measureDiag(t: Topology, count: number, rounds: number): P
       if (r.length !== first.length) throw new Error(`connections changed during the bench: ${first.length} then ${r.length}`);
       ss.push(timeSync(['ip', 'netns', 'exec', t.cli, 'ss', '-Mtni']));
       exec.push(timeSync(['ip', 'netns', 'exec', t.cli, 'true']));
+      if (existsSync(main)) cli.push(timeSync(['ip', 'netns', 'exec', t.cli, process.execPath, main, 'connections', '-j']));
     }
     gc();
     const h0 = process.memoryUsage().heapUsed;
@@ -117,7 +123,7 @@ export async function measureDiag(t: Topology, count: number, rounds: number): P
     return {
       connections: first.length,
       subflows: first.reduce((n, c) => n + c.subflows.length, 0),
-      rounds, libraryMs, ssMs, netnsExecMs,
+      rounds, libraryMs, ssMs, netnsExecMs, cliMs: cli.length ? median(cli) : NaN,
       ratio: libraryMs / ssMs,
       ratioWithoutExec: libraryMs / Math.max(0.001, ssMs - netnsExecMs),
       resultHeapBytes, peakHeapBytes: peak,
@@ -138,6 +144,7 @@ export function diagLines(d: DiagResult): string[] {
     `Connection dump (client namespace): ${d.connections} MPTCP connections, ${d.subflows} subflows (ss saw ${d.ssMptcpSockets} MPTCP sockets); median of ${d.rounds}:`,
     `  MptcpDiag.connections(): ${d.libraryMs.toFixed(1)} ms   ss -Mtni: ${d.ssMs.toFixed(1)} ms (of which ${d.netnsExecMs.toFixed(1)} ms is starting \`ip netns exec\`)`,
     `  ratio library/ss: ${d.ratio.toFixed(2)}×, ${d.ratioWithoutExec.toFixed(2)}× against ss without the exec start-up`,
+    ...(Number.isNaN(d.cliMs) ? [] : [`  mptcp-pm connections -j (whole process, output discarded): ${d.cliMs.toFixed(1)} ms, ${(d.cliMs / d.ssMs).toFixed(2)}× ss -Mtni (bar ≤ 3×)`]),
     `  memory: the result holds ${mib(d.resultHeapBytes)} of JS heap, heap grew ${mib(d.peakHeapBytes)} during a read; ss -Mtni max RSS ${mib(d.ssMaxRssBytes)}`,
     ...(d.scrape ? scrapeLines(d.scrape, d.connections) : ['  exporter scrape: node_exporter (Debian prometheus-node-exporter) not installed, not compared']),
   ];

@@ -29,7 +29,7 @@ export function parseExplain(words: readonly string[]): ExplainAction {
 const ep = (a: string, port?: number): string => (port === undefined ? a : a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`);
 
 function text(c: ConnectionExplanation): string {
-  const lines = [`token ${c.token} ${c.local} -> ${c.remote} (${c.side}, ${c.pathManager} path manager)`];
+  const lines = [`${c.token ? `token ${c.token}` : 'plain TCP'} ${c.local} -> ${c.remote} (${c.side}, ${c.pathManager} path manager)`];
   for (const s of c.have) lines.push(`  has     ${ep(s.local, s.localPort)} -> ${ep(s.remote, s.remotePort)} ${s.state}${s.ifname ? ` dev ${s.ifname}` : ''}${s.backup ? ' backup' : ''}`);
   for (const e of c.expected.filter((x) => x.present)) lines.push(`  expects ${e.local} -> ${e.remote}${e.endpointId === undefined ? '' : ` (endpoint id ${e.endpointId} ${e.flags.join(' ')})`}: present`);
   for (const m of c.missing) {

@@ -75,21 +75,43 @@ export function closeContext(ctx: DoctorContext): void {
 
 /** LISTEN sockets of /proc/thread-self/net/tcp or tcp6 (the calling thread's namespace). */
 function readListeners(file: 'tcp' | 'tcp6'): Listener[] {
+  return readTcpTable(file, '0A').map(({ address, port }) => ({ address, port }));
+}
+
+/** A TCP socket of /proc/net/tcp{,6}: its two ends. */
+export interface TcpEnds {
+  address: string;
+  port: number;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** `ADDRESS:PORT` of /proc/net/tcp: the address as 32-bit words in host (little-endian) order. */
+function endOf(text: string): { address: string; port: number } {
+  const [hex, port] = text.split(':');
+  const raw = Buffer.from(hex, 'hex');
+  for (let i = 0; i < raw.length; i += 4) raw.subarray(i, i + 4).reverse();
+  return { address: bytesToIp(raw), port: parseInt(port, 16) };
+}
+
+/**
+ * Sockets of /proc/thread-self/net/tcp or tcp6 (the calling thread's namespace) in state `state`
+ * (hex as the file prints it: `01` established, `0A` listen). Plain TCP and MPTCP subflows alike.
+ */
+export function readTcpTable(file: 'tcp' | 'tcp6', state: string): TcpEnds[] {
   let text: string;
   try {
     text = readFileSync(`/proc/thread-self/net/${file}`, 'utf8');
   } catch {
     return [];
   }
-  const out: Listener[] = [];
+  const out: TcpEnds[] = [];
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
-    if (f.length < 4 || f[3] !== '0A') continue;
-    const [hex, port] = f[1].split(':');
-    // The kernel prints the address as 32-bit words in host (little-endian) order.
-    const raw = Buffer.from(hex, 'hex');
-    for (let i = 0; i < raw.length; i += 4) raw.subarray(i, i + 4).reverse();
-    out.push({ address: bytesToIp(raw), port: parseInt(port, 16) });
+    if (f.length < 4 || f[3] !== state) continue;
+    const local = endOf(f[1]);
+    const remote = endOf(f[2]);
+    out.push({ ...local, remoteAddress: remote.address, remotePort: remote.port });
   }
   return out;
 }

@@ -14,6 +14,7 @@ import { causeFor, fallbackCause, hex, plain, type ExplainState } from './causes
 import type { ConnectionExplanation, ExpectedSubflow, ExplainOptions, MissingSubflow } from './types.js';
 import { Netns } from '../os/netns.js';
 import { announced, grew, observe } from './watch.js';
+import { establishedTcp, plainAccepted } from './plain.js';
 
 /** How long explain watches counters and events by default (ms). */
 export const DEFAULT_EXPLAIN_WINDOW_MS = 1000;
@@ -41,8 +42,12 @@ export async function explainConnections(options: ExplainOptions = {}): Promise<
     try {
       const diag = await MptcpDiag.open({ netns: ns });
       let conns: MptcpConnection[];
+      let plainOnes: ConnectionExplanation[] = [];
       try {
+        // Plain TCP connections on MPTCP listeners have no token: listed only when no token is asked for.
+        const before = token === undefined ? establishedTcp(ctx) : [];
         conns = await diag.connections(token === undefined ? {} : { token });
+        if (token === undefined) plainOnes = plainAccepted(ctx, await diag.listeners(), conns, before, establishedTcp(ctx));
       } finally {
         diag.close();
       }
@@ -50,7 +55,7 @@ export async function explainConnections(options: ExplainOptions = {}): Promise<
       const managed = ctx.pathManager === 'userspace' ? await userspaceManaged(ctx) : true;
       const out: ConnectionExplanation[] = [];
       for (const c of conns.filter((x) => x.state === 'established')) out.push(await explainOne(st, c, managed));
-      return out;
+      return [...out, ...plainOnes];
     } finally {
       closeContext(ctx);
     }

@@ -52,7 +52,7 @@ export interface MissingSubflow {
 
 /** One connection explained. */
 export interface ConnectionExplanation {
-  /** Local token, 8 hex digits. */
+  /** Local token, 8 hex digits; '' for a plain TCP connection an MPTCP listener accepted (it has none). */
   token: string;
   local: string;
   remote: string;

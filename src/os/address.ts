@@ -108,7 +108,8 @@ export function formatV6(b: Uint8Array): string {
 
 /** Text form of 4 or 16 raw bytes. */
 export function bytesToIp(buf: Uint8Array): string {
-  if (buf.length === 4) return Array.from(buf).join('.');
+  // A template, not an array joined: this runs for every address of every event and dump reply.
+  if (buf.length === 4) return `${buf[0]}.${buf[1]}.${buf[2]}.${buf[3]}`;
   if (buf.length !== 16) throw new RangeError(`an IP address has 4 or 16 bytes, got ${buf.length}`);
   return formatV6(buf);
 }

@@ -21,6 +21,9 @@ export interface Libc {
   indextoname: LibcFn;
 }
 
+/** <sys/socket.h>: the level of options every socket kind has. */
+export const SOL_SOCKET = 1;
+
 let table: Libc | undefined;
 
 /** The libc functions, declared once. */

@@ -2,14 +2,13 @@
 // MPTCP socket, before and after Node takes it over. Buffers are passed by address so the kernel writes into them
 // directly (MPTCP_FULL_INFO carries pointers to further arrays inside the same buffer).
 
-import { addressOf, getOpt, lastErrno, libc as lib, setIntOpt } from './libc.js';
+import { SOL_SOCKET, addressOf, getOpt, lastErrno, libc as lib, setIntOpt } from './libc.js';
 import type { Socket } from 'node:net';
 import { AF_INET, AF_INET6, ipToBytes } from './address.js';
 
-export { AF_INET, AF_INET6, addressOf, getOpt, setIntOpt };
+export { AF_INET, AF_INET6, SOL_SOCKET, addressOf, getOpt, setIntOpt };
 export const IPPROTO_TCP = 6;
 export const IPPROTO_MPTCP = 262;
-export const SOL_SOCKET = 1;
 export const SOL_IPV6 = 41;
 export const SOL_MPTCP = 284;
 export const SO_REUSEADDR = 2;

@@ -1,10 +1,10 @@
 // System-call layer: the few libc calls (through koffi) that the `netlink` package does not offer:
 // socket options, a plain sendto that can also run on a worker thread, setns, and SO_MEMINFO.
 
-import { getOpt, lastErrno, libc as lib, setIntOpt } from './libc.js';
+import { SOL_SOCKET, getOpt, lastErrno, libc as lib, setIntOpt } from './libc.js';
 
 /** Constants from <sys/socket.h>, <linux/netlink.h> and <sched.h>. */
-export const SOL_SOCKET = 1;
+export { SOL_SOCKET };
 export const SOL_NETLINK = 270;
 export const SO_RCVBUF = 8;
 export const SO_RCVBUFFORCE = 33;

@@ -36,19 +36,20 @@ function permanent(e: unknown): boolean {
 
 export function createActions(st: ConnState, ctx: ActionContext): UpmActions {
   const { pm, serial, backoff, stats } = ctx;
-  const scheduled = new Map<string, ReturnType<typeof setTimeout>>();
+  // Retries waiting for their time, by path: made on the first retry (most connections never need one).
+  let scheduled: Map<string, ReturnType<typeof setTimeout>> | undefined;
   const serialised = <T>(fn: () => Promise<T>): Promise<T> => serial.run(st.token, fn);
 
   const schedule = (spec: CreateSpec, path: string, delay: number): CreateOutcome => {
-    if (scheduled.has(path)) return 'scheduled';
+    if (scheduled?.has(path) === true) return 'scheduled';
     const t = setTimeout(() => {
       st.timers.delete(t);
-      scheduled.delete(path);
+      scheduled?.delete(path);
       if (!st.open || ctx.stopped()) return;
       ctx.emit('action', { action: 'retry', token: st.token, detail: `${path} after ${backoff.failures(`${st.token}|${path}`)} failure(s)` });
       create(spec).catch((error: Error) => ctx.emit('error', { error, token: st.token, hook: 'createSubflow' }));
     }, delay);
-    scheduled.set(path, t);
+    (scheduled ??= new Map()).set(path, t);
     st.timers.add(t);
     return 'scheduled';
   };
@@ -91,7 +92,7 @@ export function createActions(st: ConnState, ctx: ActionContext): UpmActions {
     const path = pathKey(spec.local.address, spec.remote.address, port);
     const bkey = `${st.token}|${path}`;
     if (!st.open || st.foreign || ctx.stopped()) return 'gave-up';
-    if (scheduled.has(path)) return 'scheduled';
+    if (scheduled?.has(path) === true) return 'scheduled';
     if (st.hasPath(spec.local.address, spec.remote.address, port)) return 'exists';
     if (backoff.exhausted(bkey)) return 'gave-up';
     const wait = backoff.wait(bkey);
@@ -108,11 +109,11 @@ export function createActions(st: ConnState, ctx: ActionContext): UpmActions {
     createSubflow: create,
     retrySubflow: (spec) => {
       const path = pathKey(spec.local.address, spec.remote.address, spec.remote.port ?? st.remote.port);
-      const waiting = scheduled.get(path);
+      const waiting = scheduled?.get(path);
       if (waiting !== undefined) {
         clearTimeout(waiting);
         st.timers.delete(waiting);
-        scheduled.delete(path);
+        scheduled?.delete(path);
       }
       backoff.succeed(`${st.token}|${path}`);
       return create(spec);

@@ -3,19 +3,21 @@
 
 import { unmapV4 as plain } from '../os/address.js';
 
+const READY: Promise<void> = Promise.resolve();
+
 /** Runs tasks one after another per key; different keys run concurrently. */
 export class KeyedSerial<K> {
   private tails = new Map<K, Promise<void>>();
 
   /** Queues `task` behind the key's earlier tasks; resolves or rejects with its result. */
   run<T>(key: K, task: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const result = prev.then(task);
-    const tail = result.then(() => undefined, () => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
+    const result = (this.tails.get(key) ?? READY).then(task);
+    // The tail settles once the task has, never rejects, and forgets the key when nothing followed.
+    const forget = (): void => {
       if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
+    };
+    const tail: Promise<void> = result.then(forget, forget);
+    this.tails.set(key, tail);
     return result;
   }
 
@@ -37,7 +39,7 @@ export interface BackoffOptions {
   /** Failures in a row after which the path is given up. Default 8. */
   maxAttempts?: number;
   /** A subflow that stayed up this long (ms) worked: when it closes, its path's count starts again.
-   * One that closes sooner (a join the peer takes and then resets) counts as a failure. Default 1000. */
+   * One that closes sooner (a join the peer takes and then resets) counts as a failure. Default 500. */
   stableMs?: number;
 }
 
@@ -53,7 +55,7 @@ export class Backoff {
     this.baseMs = o.baseMs ?? 250;
     this.maxMs = o.maxMs ?? 30_000;
     this.maxAttempts = o.maxAttempts ?? 8;
-    this.stableMs = o.stableMs ?? 1000;
+    this.stableMs = o.stableMs ?? 500;
   }
 
   /** A failure (or a close) on `path`. Returns the failures in a row now. */

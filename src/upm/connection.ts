@@ -4,7 +4,7 @@
 import type { SocketAddress } from '../mptcp/diag/model.js';
 import type { TrackedConnection, TrackedSubflow } from '../mptcp/tracker/tracker.js';
 import { AddressIds, pathKey, plain, subflowKey } from './bookkeeping.js';
-import type { RemoteAddress, UpmConnection, UpmSubflow } from './types.js';
+import type { RemoteAddress, UpmActions, UpmConnection, UpmSubflow } from './types.js';
 
 export class ConnState implements UpmConnection {
   readonly token: number;
@@ -17,16 +17,20 @@ export class ConnState implements UpmConnection {
   readonly ids: AddressIds;
   /** Live subflows by 4-tuple. */
   private live = new Map<string, UpmSubflow>();
+  // The collections below are made on first use: most connections never need them, and a
+  // thousand connections at once should not each carry a handful of empty Maps and Sets.
   /** 4-tuples whose close was already handled (a late establish of one of them is not a new subflow). */
-  private closedKeys = new Set<string>();
+  private closedKeys: Set<string> | undefined;
   /** Hook facts handled (idempotency keys). */
-  private done = new Set<string>();
+  private done: Set<string> | undefined;
   /** Attempts sent and not yet seen up or failed: path → when sent. */
   readonly pending = new Map<string, number>();
   /** Paths ever attempted here (a new attempt on one is a re-open). */
-  readonly tried = new Set<string>();
-  private peer = new Map<number, RemoteAddress>();
-  readonly timers = new Set<NodeJS.Timeout>();
+  private triedPaths: Set<string> | undefined;
+  private peer: Map<number, RemoteAddress> | undefined;
+  private timerSet: Set<NodeJS.Timeout> | undefined;
+  /** @internal The actions its hooks are given, made when its first hook runs. */
+  actions: UpmActions | undefined;
   /** When each live subflow was first seen up. */
   private since = new Map<string, number>();
 
@@ -43,7 +47,16 @@ export class ConnState implements UpmConnection {
   }
 
   get announced(): readonly RemoteAddress[] {
-    return [...this.peer.values()];
+    return this.peer === undefined ? [] : [...this.peer.values()];
+  }
+
+  get tried(): Set<string> {
+    return (this.triedPaths ??= new Set());
+  }
+
+  /** Retry timers of this connection's actions (cleared on close). */
+  get timers(): Set<NodeJS.Timeout> {
+    return (this.timerSet ??= new Set());
   }
 
   /** Same connection (a token can come back for a new connection after a close that was missed). */
@@ -53,15 +66,16 @@ export class ConnState implements UpmConnection {
 
   /** True the first time `fact` is seen. */
   once(fact: string): boolean {
-    if (this.done.has(fact)) return false;
-    this.done.add(fact);
+    const done = (this.done ??= new Set());
+    if (done.has(fact)) return false;
+    done.add(fact);
     return true;
   }
 
   /** A subflow is up. Returns it when new (not already live, not already closed). */
   addSubflow(s: TrackedSubflow): UpmSubflow | undefined {
     const key = subflowKey(s);
-    if (this.live.has(key) || this.closedKeys.has(key)) return undefined;
+    if (this.live.has(key) || this.closedKeys?.has(key) === true) return undefined;
     const sf: UpmSubflow = { local: s.local, remote: s.remote, localId: s.localId, remoteId: s.remoteId, backup: s.backup, established: true };
     this.live.set(key, sf);
     this.since.set(key, performance.now());
@@ -76,9 +90,10 @@ export class ConnState implements UpmConnection {
    */
   closeSubflow(at: { local: SocketAddress; remote: SocketAddress }, info: Partial<UpmSubflow> = {}): UpmSubflow | undefined {
     const key = subflowKey(at);
-    if (this.closedKeys.has(key)) return undefined;
-    this.closedKeys.add(key);
-    if (this.closedKeys.size > 4096) this.closedKeys.delete(this.closedKeys.values().next().value as string);
+    const closed = (this.closedKeys ??= new Set());
+    if (closed.has(key)) return undefined;
+    closed.add(key);
+    if (closed.size > 4096) closed.delete(closed.values().next().value as string);
     const was = this.live.get(key);
     const since = this.since.get(key);
     this.live.delete(key);
@@ -132,21 +147,28 @@ export class ConnState implements UpmConnection {
 
   /** The peer announced `a`; false when it is already known. */
   announce(a: RemoteAddress): boolean {
-    const was = this.peer.get(a.id);
+    const peer = (this.peer ??= new Map());
+    const was = peer.get(a.id);
     if (was && was.address === a.address && was.port === a.port) return false;
-    this.peer.set(a.id, a);
+    peer.set(a.id, a);
     return true;
   }
 
   removeAnnounced(id: number): void {
-    this.peer.delete(id);
+    this.peer?.delete(id);
+  }
+
+  /** Stops the retry timers. */
+  clearTimers(): void {
+    if (this.timerSet === undefined) return;
+    for (const t of this.timerSet) clearTimeout(t);
+    this.timerSet.clear();
   }
 
   /** The connection is gone: timers stop, nothing more is attempted. */
   close(): void {
     this.open = false;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.clearTimers();
     this.pending.clear();
   }
 }

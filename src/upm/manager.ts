@@ -26,7 +26,6 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
   private readonly conns = new Map<number, ConnState>();
   private readonly hooks = new KeyedSerial<number>();
   private readonly acts = new KeyedSerial<number>();
-  private readonly actions = new WeakMap<ConnState, UpmActions>();
   readonly backoff: Backoff;
   private readonly preferred = new Map<string, number>();
   private locals: string[] = [];
@@ -238,14 +237,14 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
   }
 
   private actionsOf(st: ConnState): UpmActions {
-    let a = this.actions.get(st);
+    let a = st.actions;
     if (!a) {
       a = createActions(st, {
         pm: this.parts.pm, serial: this.acts, backoff: this.backoff, stats: this.stats,
         stopped: () => this.stopped, locals: () => this.locals,
         emit: (kind, x) => (kind === 'error' ? this.emit('error', x as never) : this.emit('action', x as never)),
       });
-      this.actions.set(st, a);
+      st.actions = a;
     }
     return a;
   }
@@ -259,7 +258,7 @@ export class UserspacePathManager extends EventEmitter<UpmEvents> {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const st of this.conns.values()) for (const t of st.timers) clearTimeout(t);
+    for (const st of this.conns.values()) st.clearTimers();
     this.parts.tracker.close();
     this.parts.events.close();
     let timer: NodeJS.Timeout | undefined;

@@ -1,10 +1,8 @@
 // Domain layer: MPTCP connections, subflows and listeners as an administrator reads them (`ss -M`),
 // built from decoded sock_diag sockets; subflows are joined to their connection by token.
 
-import { MptcpInfoFlags, SubflowFlags, TcpState, mptcpInfo, type MptcpInfo, type TcpInfo } from '../../../generated/sock_diag.js';
-import { MPTCP_INFO_MIN, decodeMptcpInfo, decodeTcpInfo, subflowAttrs, type DiagSocket } from '../../netlink/diag/reply.js';
-import { offsetOf } from '../../netlink/core/struct.js';
-import { lazy } from './lazy.js';
+import { MptcpInfoFlags, SubflowFlags, TcpState, type MptcpInfo, type TcpInfo } from '../../../generated/sock_diag.js';
+import { decodeMptcpInfo, decodeTcpInfo, subflowAttrs, type DiagSocket } from '../../netlink/diag/reply.js';
 
 export interface SocketAddress {
   address: string;
@@ -136,10 +134,6 @@ export interface MptcpListener {
   cookie: bigint;
 }
 
-const INFO_FLAGS_AT = offsetOf(mptcpInfo, 'flags');
-const INFO_TOKEN_AT = offsetOf(mptcpInfo, 'token');
-const readU32 = (b: Uint8Array, at: number): number => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-
 /** Maps a bound device index or a local address to an interface name. */
 export type IfnameResolver = (ifindex: number, address: string) => string | undefined;
 
@@ -187,17 +181,12 @@ export function mptcpSocket(s: DiagSocket, ifname: IfnameResolver): MptcpConnect
     if (s.attrs.skv6only !== undefined) l.v6only = s.attrs.skv6only !== 0;
     return l;
   }
-  const bytes = s.attrs.info;
-  if (bytes !== undefined && bytes.length < MPTCP_INFO_MIN) decodeMptcpInfo(bytes); // throws the DecodeError now
-  const flags = bytes === undefined ? 0 : readU32(bytes, INFO_FLAGS_AT);
+  const raw = s.attrs.info === undefined ? { flags: 0, token: 0 } : decodeMptcpInfo(s.attrs.info);
+  const info = connectionInfo(raw);
   const c: MptcpConnection = {
-    token: bytes === undefined ? 0 : readU32(bytes, INFO_TOKEN_AT), ...base, state: stateName(s.state), local, remote: { address: s.remoteAddress, port: s.remotePort },
-    fallback: (flags & MptcpInfoFlags.fallback) !== 0, info: undefined as unknown as MptcpConnectionInfo, subflows: [], rqueue: s.rqueue, wqueue: s.wqueue,
+    token: raw.token, ...base, state: stateName(s.state), local, remote: { address: s.remoteAddress, port: s.remotePort },
+    fallback: info.fallback, info, subflows: [], rqueue: s.rqueue, wqueue: s.wqueue,
   };
-  if (bytes === undefined) c.info = connectionInfo({ flags: 0, token: 0 });
-  else {
-    lazy(c, 'info', () => connectionInfo(decodeMptcpInfo(bytes)));
-  }
   if (name !== undefined) c.ifname = name;
   return c;
 }
@@ -244,13 +233,10 @@ export function subflowSocket(s: DiagSocket, ifname: IfnameResolver): MptcpSubfl
     connected: bit(SubflowFlags.connected),
     mapValid: bit(SubflowFlags.mapvalid),
     flags: f,
-    tcp: {},
+    tcp: s.attrs.info === undefined ? {} : tcpSubflowInfo(decodeTcpInfo(s.attrs.info)),
     inode: s.inode,
     cookie: s.cookie,
   };
-  const info = s.attrs.info;
-  // A view into the reply, held until the first read (or as long as the subflow, when never read).
-  if (info !== undefined) lazy(sub, 'tcp', () => tcpSubflowInfo(decodeTcpInfo(info)));
   const name = ifname(s.ifindex, s.localAddress);
   if (name !== undefined) sub.ifname = name;
   if (a.relwriteSeq !== undefined || a.mapSeq !== undefined) {

@@ -59,6 +59,7 @@ function side(field: string, value: unknown, allowed: string[], required: string
 
 /** Resolves the interface of a side in the namespace (all ways given must agree), before sending. */
 function bindInterface(pm: OpRunner, field: string, s: Side): void {
+  if (s.ifname === undefined && s.ifindex === undefined && s.zone === undefined) return;
   const at = (key: string): string => (field ? `${field}.${key}` : key);
   const index = pm.resolveInterface({
     ...(s.ifname !== undefined && { ifname: { field: at('ifname'), value: s.ifname } }),

@@ -20,8 +20,8 @@ export interface KernelCompatibleOptions {
 }
 
 /** The back-off this policy is meant to run with: 0.5 s doubling to 30 s, a pair given up after 8 failures
- * in a row (a subflow that closes within 1 s of coming up counts as one). */
-export const KERNEL_COMPATIBLE_BACKOFF: Required<BackoffOptions> = { baseMs: 500, maxMs: 30_000, maxAttempts: 8, stableMs: 1000 };
+ * in a row (a subflow that closes within 0.5 s of coming up counts as one). */
+export const KERNEL_COMPATIBLE_BACKOFF: Required<BackoffOptions> = { baseMs: 500, maxMs: 30_000, maxAttempts: 8, stableMs: 500 };
 
 /** A policy that also owns sockets: `close` releases them once the path manager has stopped. */
 export type ClosablePolicy = Policy & { close(): void };
