@@ -1,4 +1,5 @@
 // Public entry point of mptcp-pm: re-exports only.
+/// <reference types="node" preserve="true" />
 
 export { MptcpPm, EndpointNotFoundError } from './mptcp/pm/pm.js';
 export type { MptcpPmOptions, Limits, EndpointRef } from './mptcp/pm/pm.js';

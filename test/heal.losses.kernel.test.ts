@@ -11,6 +11,7 @@ import { readMptcpCounters } from '../src/mptcp/proc/counters.js';
 import { UserspacePathManager, policies, type BackoffOptions, type UpmError } from '../src/index.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { testResources, type Topology } from './helpers/topology.js';
+import { startKernelCompatible } from './helpers/upm.js';
 
 const it = kernelIt();
 const { cleanup, topology } = testResources();
@@ -22,14 +23,7 @@ async function start(t: Topology, n: number, backoff: BackoffOptions = policies.
   await t.server.ip('mptcp', 'limits', 'set', 'subflows', '8', 'add_addr_accepted', '2');
   await t.client.exec('sysctl', ['-qw', 'net.mptcp.path_manager=userspace']);
   await t.client.ip('mptcp', 'endpoint', 'add', t.paths[1].client, 'id', '2', 'dev', t.paths[1].ifname, 'subflow');
-  const policy = policies.kernelCompatible({ netns: t.client.name, refreshMs });
-  const upm = await UserspacePathManager.start({ netns: t.client.name, policy, backoff });
-  cleanup.push(async () => {
-    await upm.stop();
-    policy.close();
-  });
-  const errors: UpmError[] = [];
-  upm.on('error', (e) => errors.push(e));
+  const { upm, errors } = await startKernelCompatible(t, cleanup, { backoff, refreshMs });
   const d = await MptcpDiag.open({ netns: t.client.name });
   cleanup.push(() => d.close());
   const srv = await t.peer(t.server, ['server', '--addr', '0.0.0.0', '--port', String(PORT), '--count', '0', '--quiet'], { timeoutS: 120 });

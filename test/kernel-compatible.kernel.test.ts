@@ -5,9 +5,10 @@
 import { describe, expect } from 'vitest';
 import { MptcpDiag } from '../src/mptcp/diag/diag.js';
 import type { MptcpConnection } from '../src/mptcp/diag/model.js';
-import { UserspacePathManager, policies, type BackoffOptions, type UpmError } from '../src/index.js';
+import type { BackoffOptions, UpmError, UserspacePathManager } from '../src/index.js';
 import { kernelIt, waitFor } from './helpers/netns.js';
 import { testResources, type Topology } from './helpers/topology.js';
+import { startKernelCompatible } from './helpers/upm.js';
 
 const it = kernelIt();
 const { cleanup, topology } = testResources();
@@ -23,17 +24,7 @@ async function setup(t: Topology): Promise<MptcpDiag> {
   return d;
 }
 
-async function run(t: Topology, backoff: BackoffOptions = policies.KERNEL_COMPATIBLE_BACKOFF): Promise<{ upm: UserspacePathManager; errors: UpmError[] }> {
-  const policy = policies.kernelCompatible({ netns: t.client.name, refreshMs: 200 });
-  const upm = await UserspacePathManager.start({ netns: t.client.name, policy, backoff });
-  cleanup.push(async () => {
-    await upm.stop();
-    policy.close();
-  });
-  const errors: UpmError[] = [];
-  upm.on('error', (e) => errors.push(e));
-  return { upm, errors };
-}
+const run = (t: Topology, backoff?: BackoffOptions): Promise<{ upm: UserspacePathManager; errors: UpmError[] }> => startKernelCompatible(t, cleanup, { backoff });
 
 async function connect(t: Topology, count: number): Promise<void> {
   await t.peer(t.client, ['client', '--addr', t.paths[0].server, '--port', String(PORT), '--hold', '--send', '10', '--count', String(count), '--quiet'], { timeoutS: 120 });

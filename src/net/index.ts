@@ -1,4 +1,5 @@
 // Public entry point of mptcp-pm/net: MPTCP sockets for Node programs.
+/// <reference types="node" preserve="true" />
 
 export { createServer, connect, createConnection } from './server.js';
 export type { MptcpServerOptions, MptcpConnectOptions } from './server.js';
