@@ -4,7 +4,7 @@
 // that does not exist is a NetnsError, not a set of sources that are down.
 
 import { describe, expect, it } from 'vitest';
-import { ConnectionTracker, MptcpDiag, policies, readMptcpCounters } from '../src/index.js';
+import { ConnectionTracker, explainConnections, MptcpDiag, policies, readMptcpCounters } from '../src/index.js';
 import { collectMetrics, MptcpExporter } from '../src/exporter/index.js';
 import { ValidationError } from '../src/netlink/core/errors.js';
 import { NetnsError } from '../src/os/netns.js';
@@ -34,6 +34,9 @@ const REFUSED: [string, () => unknown, string, RegExp][] = [
   ['MptcpExporter.open({ timeoutMs: NaN })', () => MptcpExporter.open({ timeoutMs: NaN }), 'timeoutMs', /got NaN/],
   ['MptcpExporter.open({ timeoutMs: -1 })', () => MptcpExporter.open({ timeoutMs: -1 }), 'timeoutMs', /from 1/],
   ['MptcpExporter.open({ without: ["pms"] })', () => MptcpExporter.open({ without: ['pms'] }), 'without[0]', /counters, pm, events, connections/],
+  ['explainConnections({ windowMs: -1 })', () => explainConnections({ windowMs: -1 }), 'windowMs', /-1/],
+  ['explainConnections({ windowMs: 1.5 })', () => explainConnections({ windowMs: 1.5 }), 'windowMs', /1\.5/],
+  ['explainConnections({ window })', () => explainConnections({ window: 5 } as never), 'options.window', /not a known option/],
   ['collectMetrics({ netNs })', () => collectMetrics({ netNs: 'x' } as never), 'options.netNs', /not a known option/],
   ['subflowPerAddress 0.0.0.0', () => policies.subflowPerAddress({ addresses: [{ address: '0.0.0.0' }] }), 'addresses[0].address', /unicast/],
   ['fullmesh id 0', () => policies.fullmesh({ addresses: [{ address: '192.0.2.1', id: 0 }] }), 'addresses[0].id', /from 1 to 255/],

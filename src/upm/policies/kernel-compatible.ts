@@ -1,7 +1,8 @@
 // Built-in policy: what the in-kernel path manager does with the namespace's endpoint table and limits
 // (subflow, signal, backup, fullmesh, laminar), plus healing: a closed subflow whose address and route
 // remain is opened again (the framework spaces attempts out, 0.5 s doubling to 30 s, and gives a pair
-// up after repeated failures, saying so once), and a pair is tried again when its link or address returns.
+// up after repeated failures, saying so once), and a pair is tried again when its link or address returns;
+// a pair with no route is said once and tried when a route changes.
 
 import type { Endpoint } from '../../mptcp/pm/endpoint.js';
 import { pathKey } from '../bookkeeping.js';
@@ -78,18 +79,25 @@ export function kernelCompatible(o: KernelCompatibleOptions = {}): ClosablePolic
   let closed = false;
   const conns = new Map<number, { conn: UpmConnection; act: UpmActions }>();
   const key = (token: number, w: Want): string => `${token}|${pathKey(w.local.address, w.remote.address, w.remote.port)}`;
-  /** Pairs whose address or link was not usable when last tried: they wait for it to come back. */
+  /** Pairs whose address, link or route was not usable when last tried: they wait for it to come back. */
   const waiting = new Set<string>();
+  /** Of those, the ones that had no route (said once, until they get one). */
+  const noRoute = new Set<string>();
 
-  // A link or address came back (or changed): its pairs — given up, waiting, or in back-off — are tried at once.
+  // A link or address came back (or changed): its pairs — given up, waiting, or in back-off — are tried
+  // at once. A route that changed wakes only the pairs that were waiting for one.
   const heal = async (view: NamespaceView, touched: ReadonlySet<string>): Promise<void> => {
     for (const [token, { conn, act }] of conns) {
       if (!conn.open) continue;
       for (const w of wantedSubflows(view, conn)) {
+        const k = key(token, w);
         const ifindex = view.ifindexOf(w.local.address);
-        // Only its own address or its own link coming up: other changes leave a given-up pair alone.
-        if (ifindex === undefined || !(touched.has(`addr:${w.local.address}`) || touched.has(`link:${ifindex}`)) || !view.usable(w.local.address)) continue;
-        waiting.delete(key(token, w));
+        if (ifindex === undefined || !view.usable(w.local.address)) continue;
+        const own = touched.has(`addr:${w.local.address}`) || touched.has(`link:${ifindex}`);
+        // Other changes leave a given-up pair alone.
+        if (!own && !(touched.has('route') && noRoute.has(k) && await view.routable(w.local.address, w.remote.address))) continue;
+        waiting.delete(k);
+        noRoute.delete(k);
         await act.retrySubflow(w);
       }
     }
@@ -103,12 +111,27 @@ export function kernelCompatible(o: KernelCompatibleOptions = {}): ClosablePolic
     return opening;
   };
 
+  // A pair whose address is usable but has no route is said once (an `error` event naming it) and waits.
   const open = async (conn: UpmConnection, act: UpmActions, wants: Want[]): Promise<void> => {
     const v = await view();
+    const unroutable: string[] = [];
     for (const w of wants) {
-      if (v.usable(w.local.address) && await v.routable(w.local.address, w.remote.address)) await act.createSubflow(w);
-      else waiting.add(key(conn.token, w));
+      const k = key(conn.token, w);
+      const ok = async (): Promise<boolean> => v.usable(w.local.address) && await v.routable(w.local.address, w.remote.address);
+      let go = await ok();
+      // The view can lag behind an address that just went (no route from it either): read it again first.
+      if (!go && v.usable(w.local.address)) go = await v.read().then(ok);
+      if (go) {
+        await act.createSubflow(w);
+        continue;
+      }
+      waiting.add(k);
+      if (v.usable(w.local.address) && !noRoute.has(k)) {
+        noRoute.add(k);
+        unroutable.push(`${w.local.address} > ${w.remote.address}:${w.remote.port}`);
+      }
     }
+    if (unroutable.length > 0) throw new Error(`no route for ${unroutable.join(', ')}: waiting until a route, the address or its link changes`);
   };
 
   return {
@@ -138,7 +161,7 @@ export function kernelCompatible(o: KernelCompatibleOptions = {}): ClosablePolic
     },
     closed(conn) {
       conns.delete(conn.token);
-      for (const k of waiting) if (k.startsWith(`${conn.token}|`)) waiting.delete(k);
+      for (const set of [waiting, noRoute]) for (const k of set) if (k.startsWith(`${conn.token}|`)) set.delete(k);
     },
     close() {
       closed = true;

@@ -12,7 +12,7 @@ import { Netns } from '../../os/netns.js';
 const GROUPS = [RouteGroup.link, RouteGroup.ipv4Addr, RouteGroup.ipv4Route, RouteGroup.ipv6Addr, RouteGroup.ipv6Route];
 
 export interface NamespaceViewEvents {
-  /** Links, addresses or routes changed (after the view re-read them); `touched`: `addr:ADDRESS` added or changed, `link:IFINDEX` up. */
+  /** Links, addresses or routes changed (after the view re-read them); `touched`: `addr:ADDRESS` added or changed, `link:IFINDEX` up, `route` a route added or removed. */
   change: (touched: ReadonlySet<string>) => void;
   error: (e: Error) => void;
 }
@@ -56,6 +56,8 @@ export class NamespaceView extends EventEmitter<NamespaceViewEvents> {
             if (a) v.touched.add(`addr:${a.address}`);
           } else if (m.kind === 'link' && linkFrom(m).up && linkFrom(m).running) {
             v.touched.add(`link:${m.header.index}`);
+          } else if (m.kind === 'route') {
+            v.touched.add('route');
           }
         }
         v.schedule();
