@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeAttrs, encodeAttrs } from '../src/netlink/core/codec.js';
 import {
   EndpointFlags, EventType, mptcpPmFamily as family,
-  type Attr, type Endpoint, type SubEstablishedEvent,
+  type Attr, type EndpointAttrs, type SubEstablishedEvent,
 } from '../generated/mptcp_pm.js';
 import { DecodeError } from '../src/netlink/core/errors.js';
 import { be16, cat, hex, ipv4, nest, nla, s32le, toHex, u16le, u32le, u8 } from './helpers/bytes.js';
@@ -42,7 +42,7 @@ describe('generated mptcp_pm tables through the codec', () => {
   });
 
   it('ADD_ADDR request of doc §9 (10.0.0.1 id 5 signal|subflow)', () => {
-    const value: Endpoint = {
+    const value: EndpointAttrs = {
       addr: { family: 2, id: 5, addr4: 0x0a000001, port: 0, flags: EndpointFlags.signal | EndpointFlags.subflow },
     };
     roundTrip(op('add-addr').attributeSet, value, hex(`

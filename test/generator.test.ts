@@ -407,6 +407,26 @@ describe('attribute sets', () => {
     `);
     expect(out).toContain('/** Command numbers (genl cmd). C: DM_CMD_*. */');
   });
+
+  it('ts-name renames only the TypeScript type of a set; C names and references follow the set name', () => {
+    const out = render(spec(`
+      attribute-sets:
+        - name: inner
+          attributes:
+            - { name: x, type: u8 }
+        - name: endpoint
+          ts-name: endpoint-attrs
+          attributes:
+            - { name: addr, type: nest, nested-attributes: inner }
+    `, { sets: false }));
+    expectSnippet(out, `
+      /** C: DEMO_A_ENDPOINT_*. */
+      export interface EndpointAttrs {
+        /** DEMO_A_ENDPOINT_ADDR: nest of Inner. */
+        addr?: Inner;
+    `);
+    expect(out).not.toMatch(/export interface Endpoint\b/);
+  });
 });
 
 describe('operations, events and groups', () => {

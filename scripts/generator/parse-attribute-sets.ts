@@ -19,7 +19,9 @@ const EXTRA_KEYS: Partial<Record<WireKind, readonly string[]>> = {
   'nest-type-value': ['type-value', 'nested-attributes'],
 };
 const INTEGER_EXTRA = ['byte-order', 'enum', 'enum-as-flags'];
-const SET_KEYS = ['name', 'attributes', 'name-prefix', 'subset-of'];
+// `ts-name` is ours, not the kernel's: the TypeScript name of the set's type, for a set whose own
+// name is taken by a domain type (the `endpoint` set's type would shadow the Endpoint the library returns).
+const SET_KEYS = ['name', 'attributes', 'name-prefix', 'subset-of', 'ts-name'];
 const SET_IGNORED = ['doc', 'enum-name', 'attr-cnt-name', 'attr-max-name'];
 
 interface Context {
@@ -72,7 +74,8 @@ function readFullSet(node: Node, where: string, ctx: Context): AttrSetModel {
     unique(types, attr.type, attr.name, `${at}.attributes[${i}]`, 'attribute type');
     return attr;
   });
-  return { name, ident: pascal(name, at), cPrefix, attrs, doc: optString(node, 'doc', at) };
+  const tsName = optString(node, 'ts-name', at);
+  return { name, ident: pascal(tsName ?? name, at), cPrefix, attrs, doc: optString(node, 'doc', at) };
 }
 
 function readAttr(node: Node, where: string, next: number, cPrefix: string, ctx: Context): AttrModel {

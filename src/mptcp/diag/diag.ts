@@ -7,7 +7,7 @@ import { encodeDiagRequest, ALL_STATES } from '../../netlink/diag/request.js';
 import { decodeDiagMsg } from '../../netlink/diag/reply.js';
 import { scanMptcp, scanSubflow } from '../../netlink/diag/scan.js';
 import { ClosedError, ValidationError } from '../../netlink/core/errors.js';
-import { NetlinkSocket } from '../../netlink/core/socket.js';
+import { NetlinkSocket, type NetlinkSocketOptions } from '../../netlink/core/socket.js';
 import { Netns } from '../../os/netns.js';
 import { MptcpInfoFlags } from '../../../generated/sock_diag.js';
 import { checkOptions, OPTION } from '../input/validate.js';
@@ -39,6 +39,17 @@ const CONN_STATES = (ALL_STATES & ~bit(TcpState.listen)) >>> 0;
 const SUBFLOW_STATES = (ALL_STATES & ~(bit(TcpState.listen) | bit(TcpState.timeWait) | bit(TcpState.newSynRecv))) >>> 0;
 const FAMILIES = [2, 10] as const;
 
+/** Counts by state byte → counts by state name, leaving out zeros. */
+function byName(counts: readonly number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  counts.forEach((n, state) => {
+    if (n === 0) return;
+    const name = stateName(state);
+    out.set(name, (out.get(name) ?? 0) + n);
+  });
+  return out;
+}
+
 /** Strips the v4-mapped prefix so `::ffff:192.0.2.1` finds the interface of 192.0.2.1. */
 const plainAddress = unmapV4;
 
@@ -49,8 +60,10 @@ const plainAddress = unmapV4;
  */
 export class MptcpDiag {
   private closed = false;
+  /** A socket for the dumps {@link counts} runs beside the main socket's (a socket runs one dump at a time). */
+  private spare: NetlinkSocket | undefined;
 
-  private constructor(private readonly sock: NetlinkSocket, private readonly ns: Netns) {}
+  private constructor(private readonly sock: NetlinkSocket, private readonly ns: Netns, private readonly sockOpts?: NetlinkSocketOptions) {}
 
   /**
    * Opens a NETLINK_SOCK_DIAG socket in the namespace.
@@ -60,8 +73,8 @@ export class MptcpDiag {
     checkOptions(opts, { netns: OPTION.netns, timeoutMs: OPTION.timeoutMs });
     const ns = Netns.open(opts.netns);
     try {
-      const sock = NetlinkSocket.open({ protocol: PROTONUM, name: 'sock_diag', netns: ns, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
-      return new MptcpDiag(sock, ns);
+      const sockOpts: NetlinkSocketOptions = { protocol: PROTONUM, name: 'sock_diag', netns: ns, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) };
+      return new MptcpDiag(NetlinkSocket.open(sockOpts), ns, sockOpts);
     } catch (e) {
       ns.close();
       throw e;
@@ -73,9 +86,9 @@ export class MptcpDiag {
     return new MptcpDiag(sock, Netns.open(netns));
   }
 
-  private async dump(op: string, family: number, protocol: number, states: number, ext: number): Promise<Buffer[]> {
+  private async dump(op: string, family: number, protocol: number, states: number, ext: number, sock = this.sock): Promise<Buffer[]> {
     if (this.closed) throw new ClosedError('MptcpDiag');
-    return this.sock.request(SOCK_DIAG_BY_FAMILY, encodeDiagRequest({ family, protocol, ext, states }), undefined, { op, dump: true });
+    return sock.request(SOCK_DIAG_BY_FAMILY, encodeDiagRequest({ family, protocol, ext, states }), undefined, { op, dump: true });
   }
 
   /** Interface names of this namespace by local address, and by index on demand. */
@@ -144,34 +157,42 @@ export class MptcpDiag {
    * beyond them). Subflows count when their connection is in the list, as {@link connections} joins them.
    */
   async counts(): Promise<DiagCounts> {
-    const connections = new Map<string, number>();
-    const subflows = new Map<string, number>();
+    // Each pair of dumps (both families) runs at once on two sockets when this reader opened its
+    // own; the subflow dumps are skipped when there is no connection.
+    const socks = this.dumpSockets();
+    const both = (op: string, protocol: number, states: number): Promise<Buffer[]> =>
+      Promise.all(FAMILIES.map((f, i) => this.dump(op, f, protocol, states, Ext.info, socks[i % socks.length]))).then(([a, b]) => a.concat(b));
+    // Counted per state byte, named once at the end.
+    const connections = new Array<number>(256).fill(0);
+    const subflows = new Array<number>(256).fill(0);
     let fallback = 0;
     const tokens = new Set<number>();
-    const seen = new Set<bigint>();
-    for (const family of FAMILIES) {
-      for (const m of await this.dump('mptcp-dump', family, IPPROTO_MPTCP, CONN_STATES, Ext.info)) {
-        const s = scanMptcp(m);
-        if (seen.has(s.cookie)) continue;
-        seen.add(s.cookie);
-        const state = stateName(s.state);
-        connections.set(state, (connections.get(state) ?? 0) + 1);
-        if ((s.flags & MptcpInfoFlags.fallback) !== 0) fallback++;
-        if (s.token !== 0) tokens.add(s.token);
-      }
+    const seen = new Set<number | bigint>();
+    for (const m of await both('mptcp-dump', IPPROTO_MPTCP, CONN_STATES)) {
+      const s = scanMptcp(m);
+      if (seen.has(s.cookie)) continue;
+      seen.add(s.cookie);
+      connections[s.state]++;
+      if ((s.flags & MptcpInfoFlags.fallback) !== 0) fallback++;
+      if (s.token !== 0) tokens.add(s.token);
     }
-    if (seen.size === 0) return { connections, fallback, subflows };
-    seen.clear();
-    for (const family of FAMILIES) {
-      for (const m of await this.dump('subflow-dump', family, IPPROTO_TCP, SUBFLOW_STATES, Ext.info)) {
+    if (seen.size !== 0) {
+      seen.clear();
+      for (const m of await both('subflow-dump', IPPROTO_TCP, SUBFLOW_STATES)) {
         const s = scanSubflow(m);
         if (s === undefined || !tokens.has(s.token) || seen.has(s.cookie)) continue;
         seen.add(s.cookie);
-        const state = stateName(s.state);
-        subflows.set(state, (subflows.get(state) ?? 0) + 1);
+        subflows[s.state]++;
       }
     }
-    return { connections, fallback, subflows };
+    return { connections: byName(connections), fallback, subflows: byName(subflows) };
+  }
+
+  /** The main socket and a second one in this namespace, opened on first use; only the main one for a reader given its socket. */
+  private dumpSockets(): NetlinkSocket[] {
+    if (this.sockOpts === undefined) return [this.sock];
+    this.spare ??= NetlinkSocket.open(this.sockOpts);
+    return [this.sock, this.spare];
   }
 
   /**
@@ -187,6 +208,7 @@ export class MptcpDiag {
     if (this.closed) return;
     this.closed = true;
     this.sock.close();
+    this.spare?.close();
     this.ns.close();
   }
 }

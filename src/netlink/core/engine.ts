@@ -84,10 +84,8 @@ export class Core extends Sender {
         // Nothing else is going on: send now, the lowest latency for one caller.
         this.updateRef(true);
         this.pump();
-      } else if (!this.flushQueued) {
-        // Others are in flight: let every request made in this burst of microtasks join one datagram.
-        this.flushQueued = true;
-        queueMicrotask(this.flush);
+      } else {
+        this.queueFlush();
       }
     });
   }

@@ -18,16 +18,10 @@ const SLOW_SEND_MS = 1;
 const BYTES_PER_REQUEST = 2048;
 /** Set aside for the dump in flight: the kernel queues one datagram of at most 32 KiB at a time. */
 const BYTES_PER_DUMP = 64 * 1024;
-/**
- * Requests waiting together are sent in one datagram (the kernel runs every message of a datagram
- * in order, answering each on its own): at most this many messages or bytes per sendto.
- */
+/** Requests waiting together leave in one datagram (the kernel answers each message on its own): at most so many. */
 const BATCH_MESSAGES = 64;
 const BATCH_BYTES = 32 * 1024;
-/**
- * A reply whose sequence number is at most this far behind the last one sent, and answers no
- * pending request, is a late part of a request already settled (timed out, interrupted): dropped.
- */
+/** A reply this far behind the last seq sent that answers no pending request is a late part of a settled one: dropped. */
 const LATE_WINDOW = 1 << 20;
 /** A dump the kernel marked inconsistent (NLM_F_DUMP_INTR) is sent again this many times. */
 const DUMP_RETRIES = 2;
@@ -74,13 +68,22 @@ export abstract class Sender {
     this.pump();
   }
 
-
-  protected flushQueued = false;
+  private flushQueued = false;
   protected readonly flush = (): void => {
     this.flushQueued = false;
     this.pump();
   };
 
+  /**
+   * Others are in flight: the requests of this burst of microtasks leave in one datagram; past the
+   * drain budget (replies come one by one from the poll) those of the whole poll phase do.
+   */
+  protected queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    if (this.turnStart >= 0 && performance.now() - this.turnStart >= DRAIN_BUDGET_MS) setImmediate(this.flush);
+    else queueMicrotask(this.flush);
+  }
 
   /** Sends waiting requests in order while the window has room and the socket is not busy. */
   protected pump(): void {
@@ -166,9 +169,8 @@ export abstract class Sender {
   }
 
   /**
-   * The dump these followers joined timed out; their own deadlines are later. Those past theirs at
-   * `now` time out too; the rest wait for a dump of their own, ahead of what is waiting. Returns the
-   * earliest deadline left (Infinity when none).
+   * The dump these followers joined timed out. Those past their own deadline time out too, the rest
+   * get a dump of their own, ahead of what waits. Returns the earliest deadline left, or Infinity.
    */
   protected promote(followers: Pending[], now: number): number {
     const left = followers.filter((f) => {
@@ -243,24 +245,25 @@ export abstract class Sender {
     if (!this.closed && this.inFlight > 0) this.transport.drain?.(() => this.inFlight === 0);
   };
 
+  private polledThisTurn = false;
+  /**
+   * The poll found the socket readable: timers and I/O just had their turn, so the drain budget
+   * starts afresh (once per loop iteration). Returns whether the rest of the queue may be read now.
+   */
+  protected polled(): boolean {
+    if (!this.polledThisTurn) {
+      this.polledThisTurn = true;
+      this.turnStart = -1;
+      setImmediate(() => (this.polledThisTurn = false));
+    }
+    return this.mayDrain();
+  }
+
   /**
    * Reading replies right after a synchronous send resolves requests without an event-loop turn,
    * so a loop of awaited requests would never let timers and I/O run. Allow it for a bounded time
    * per turn (a setImmediate marks the turn's end); beyond that replies come through the poll.
    */
-  private polledThisTurn = false;
-  /**
-   * The event loop's poll found the socket readable: timers and I/O have just had their turn, so
-   * the drain budget starts afresh (once per loop iteration). Without this, replies read in the
-   * poll phase would each wake one caller and each caller's next request would leave alone.
-   */
-  protected polled(): void {
-    if (this.polledThisTurn) return;
-    this.polledThisTurn = true;
-    this.turnStart = -1;
-    setImmediate(() => (this.polledThisTurn = false));
-  }
-
   private mayDrain(): boolean {
     const now = performance.now();
     if (this.turnStart < 0) {

@@ -48,8 +48,11 @@ export interface TransportHandlers {
   message(datagram: Buffer): void;
   /** A receive-side errno, e.g. ENOBUFS when the kernel dropped messages for this socket. */
   error(errno: number): void;
-  /** Optional: the event loop found the socket readable (called before that datagram's message()). */
-  polled?(): void;
+  /**
+   * Optional: the event loop found the socket readable (called before that datagram's message()).
+   * Returns whether the rest of the queue may be read at once.
+   */
+  polled?(): boolean;
 }
 
 /** A datagram link to the kernel (or to a fake peer). */
@@ -140,11 +143,12 @@ export class NetlinkTransport implements RawTransport {
   listen(h: TransportHandlers): void {
     this.handlers = h;
     this.sock.on('message', (msg) => {
-      h.polled?.();
+      const more = h.polled?.() ?? true;
       guard(h.message, msg);
       // The addon peeks at each datagram's size before reading it into a buffer of its own: read the
-      // rest of the queue here instead, one recv per datagram into one reused buffer.
-      this.drain(() => false);
+      // rest of the queue here instead, one recv per datagram into one reused buffer (while the
+      // receiver's time budget for this loop iteration lasts; the addon reads on after that).
+      if (more) this.drain(() => false);
     });
     // With message peeking on, truncation means a datagram did not fit: report it, never drop it.
     this.sock.on('truncatedMessage', () => guard(h.error, EMSGSIZE));

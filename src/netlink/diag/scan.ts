@@ -24,49 +24,76 @@ const FLAGS_AT = offsetOf(mptcpInfo, 'flags');
 const TOKEN_AT = offsetOf(mptcpInfo, 'token');
 const TYPE_MASK = 0x3fff;
 
-/** Calls `fn(type, start, end)` for each attribute in `b[from, to)`. @throws DecodeError on bad framing. */
-function walk(b: Buffer, from: number, to: number, fn: (type: number, start: number, end: number) => void): void {
-  for (let at = from; at + 4 <= to;) {
-    const len = b.readUInt16LE(at);
-    if (len < 4 || at + len > to) throw new DecodeError('inet_diag_msg', `attribute at ${at} has length ${len}`);
-    fn(b.readUInt16LE(at + 2) & TYPE_MASK, at + 4, at + len);
-    at += (len + 3) & ~3;
-  }
+const MPTCP_NAME = [0x6d, 0x70, 0x74, 0x63, 0x70]; // "mptcp"
+
+function badAttr(at: number, len: number): DecodeError {
+  return new DecodeError('inet_diag_msg', `attribute at ${at} has length ${len}`);
 }
 
-/** State, cookie, and mptcp_info's flags and token, of an MPTCP socket's reply. */
-export interface MptcpScan { state: number; cookie: bigint; flags: number; token: number }
+/**
+ * The socket cookie as a Set key: a number while it fits exactly (the kernel's counter stays far
+ * below 2^53), else the bigint.
+ */
+function cookieKey(b: Buffer): number | bigint {
+  const hi = b.readUInt32LE(COOKIE_AT + 4);
+  return hi < 0x200000 ? hi * 0x100000000 + b.readUInt32LE(COOKIE_AT) : b.readBigUInt64LE(COOKIE_AT);
+}
+
+/** The start of the first attribute of `type` in `b[from, to)`, or -1 (its end via {@link attrEnd}). @throws DecodeError on bad framing. */
+function findAttr(b: Buffer, from: number, to: number, type: number): number {
+  for (let at = from; at + 4 <= to;) {
+    const len = b.readUInt16LE(at);
+    if (len < 4 || at + len > to) throw badAttr(at, len);
+    if ((b.readUInt16LE(at + 2) & TYPE_MASK) === type) return at + 4;
+    at += (len + 3) & ~3;
+  }
+  return -1;
+}
+
+/** The end of the attribute whose payload starts at `start`. */
+const attrEnd = (b: Buffer, start: number): number => start - 4 + b.readUInt16LE(start - 4);
+
+/** Whether the NUL-padded name in `b[s, e)` is "mptcp". */
+function isMptcpName(b: Buffer, s: number, e: number): boolean {
+  let end = e;
+  while (end > s && b[end - 1] === 0) end--;
+  if (end - s !== MPTCP_NAME.length) return false;
+  for (let i = 0; i < MPTCP_NAME.length; i++) if (b[s + i] !== MPTCP_NAME[i]) return false;
+  return true;
+}
+
+/** State, cookie (see `cookieKey`), and mptcp_info's flags and token, of an MPTCP socket's reply. */
+export interface MptcpScan { state: number; cookie: number | bigint; flags: number; token: number }
+
+function checkHeader(payload: Buffer): void {
+  if (payload.length < HEADER) throw new DecodeError('inet_diag_msg', `expected at least ${HEADER} bytes, got ${payload.length}`);
+}
 
 /** Reads an MPTCP socket's reply. @throws DecodeError when shorter than inet_diag_msg. */
 export function scanMptcp(payload: Buffer): MptcpScan {
-  if (payload.length < HEADER) throw new DecodeError('inet_diag_msg', `expected at least ${HEADER} bytes, got ${payload.length}`);
+  checkHeader(payload);
   let flags = 0;
   let token = 0;
-  walk(payload, HEADER, payload.length, (type, start, end) => {
-    if (type !== INFO) return;
-    if (end - start >= FLAGS_AT + 4) flags = payload.readUInt32LE(start + FLAGS_AT);
-    if (end - start >= TOKEN_AT + 4) token = payload.readUInt32LE(start + TOKEN_AT);
-  });
-  return { state: payload[STATE_AT], cookie: payload.readBigUInt64LE(COOKIE_AT), flags, token };
+  const start = findAttr(payload, HEADER, payload.length, INFO);
+  if (start >= 0) {
+    const size = attrEnd(payload, start) - start;
+    if (size >= FLAGS_AT + 4) flags = payload.readUInt32LE(start + FLAGS_AT);
+    if (size >= TOKEN_AT + 4) token = payload.readUInt32LE(start + TOKEN_AT);
+  }
+  return { state: payload[STATE_AT], cookie: cookieKey(payload), flags, token };
 }
 
-/** State, cookie and local token of a TCP socket that is an MPTCP subflow; undefined for any other. */
-export function scanSubflow(payload: Buffer): { state: number; cookie: bigint; token: number } | undefined {
-  if (payload.length < HEADER) throw new DecodeError('inet_diag_msg', `expected at least ${HEADER} bytes, got ${payload.length}`);
-  let token: number | undefined;
-  walk(payload, HEADER, payload.length, (type, start, end) => {
-    if (type !== ULP_INFO) return;
-    let mptcp = false;
-    let nest = -1;
-    let nestEnd = -1;
-    walk(payload, start, end, (t, s, e) => {
-      if (t === ULP_NAME) mptcp = payload.toString('latin1', s, e).replace(/\0+$/, '') === 'mptcp';
-      else if (t === ULP_MPTCP) [nest, nestEnd] = [s, e];
-    });
-    if (!mptcp || nest < 0) return;
-    walk(payload, nest, nestEnd, (t, s, e) => {
-      if (t === TOKEN_LOC && e - s >= 4) token = payload.readUInt32LE(s);
-    });
-  });
-  return token === undefined ? undefined : { state: payload[STATE_AT], cookie: payload.readBigUInt64LE(COOKIE_AT), token };
+/** State, cookie (see `cookieKey`) and local token of a TCP socket that is an MPTCP subflow; undefined for any other. */
+export function scanSubflow(payload: Buffer): { state: number; cookie: number | bigint; token: number } | undefined {
+  checkHeader(payload);
+  const ulp = findAttr(payload, HEADER, payload.length, ULP_INFO);
+  if (ulp < 0) return undefined;
+  const ulpEnd = attrEnd(payload, ulp);
+  const name = findAttr(payload, ulp, ulpEnd, ULP_NAME);
+  if (name < 0 || !isMptcpName(payload, name, attrEnd(payload, name))) return undefined;
+  const nest = findAttr(payload, ulp, ulpEnd, ULP_MPTCP);
+  if (nest < 0) return undefined;
+  const tok = findAttr(payload, nest, attrEnd(payload, nest), TOKEN_LOC);
+  if (tok < 0 || attrEnd(payload, tok) - tok < 4) return undefined;
+  return { state: payload[STATE_AT], cookie: cookieKey(payload), token: payload.readUInt32LE(tok) };
 }
