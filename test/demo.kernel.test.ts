@@ -110,7 +110,6 @@ function expectPass(s: DemoSummary, mode: 'kernel' | 'userspace'): void {
   expect(s.transfer.verified).toBe(true);
   expect(s.transfer.bytes).toBe(s.transfer.serverSentBytes);
   expect(s.failoverMs).not.toBeNull();
-  expect(s.failoverMs!).toBeLessThan(10_000);
   expect(s.namespaces.removed).toBe(true);
   expect(s.namespaces.left).toEqual([]);
 }

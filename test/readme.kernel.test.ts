@@ -36,12 +36,10 @@ describe('README', () => {
       .replace('60_000', '200');
     const file = join(dir, 'example.mjs');
     writeFileSync(file, script);
-    const started = Date.now();
     const status = await new Promise<number>((resolve) => {
       execFile(process.execPath, [file], { timeout: 30_000 }, (err) => resolve(err ? (typeof err.code === 'number' ? err.code : -1) : 0));
     });
     expect(status).toBe(0);
-    expect(Date.now() - started).toBeLessThan(30_000);
     expect(await ns.ip('mptcp', 'limits', 'show')).toBe('add_addr_accepted 2 subflows 2 \n');
     expect(await ns.ip('mptcp', 'endpoint', 'show')).toBe('192.0.2.2 id 1 subflow dev eth1 \n');
   });
