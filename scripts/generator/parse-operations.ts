@@ -4,7 +4,7 @@
 import type { OpModeDesc } from '../../src/netlink/core/spec-types.js';
 import { SpecError } from './errors.js';
 import { camel, cName, pascal } from './names.js';
-import { asList, asNode, checkKeys, optInt, optString, optStringList, reqString, unique, type Node } from './read.js';
+import { asNode, checkKeys, forEachOperation, optInt, optString, optStringList, reqString, unique, type Node } from './read.js';
 import type { AttrSetModel, EnumModel, EventModel, FamilyModel, OpModel } from './model.js';
 
 type Operations = Pick<FamilyModel, 'cmdPrefix' | 'placeholders' | 'ops' | 'events'>;
@@ -28,15 +28,9 @@ export function readOperations(raw: unknown, ctx: Context): Operations {
   const directional = model === 'directional';
   const out = { placeholders: [] as Operations['placeholders'][number][], ops: [] as OpModel[], events: [] as EventModel[] };
   const notifies: { node: Node; where: string; value: number }[] = [];
-  const names = new Map<string, string>();
   const cmdValues = new Map<number, string>();
   let next = 1;
-  asList(top['list'], 'operations.list').forEach((item, i) => {
-    const node = asNode(item, `operations.list[${i}]`);
-    const name = reqString(node, 'name', `operations.list[${i}]`);
-    const where = `operations.list[${i}] (${name})`;
-    checkKeys(node, where, OP_KEYS, OP_IGNORED);
-    unique(names, name, name, where, 'operation name');
+  forEachOperation(top['list'], OP_KEYS, OP_IGNORED, (node, name, where) => {
     const value = directional ? requestValue(node, where) : optInt(node, 'value', where) ?? next;
     next = value + 1;
     if (node['event'] !== undefined || node['notify'] !== undefined) {

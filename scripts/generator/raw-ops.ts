@@ -4,7 +4,7 @@
 
 import { SpecError } from './errors.js';
 import { camel, cName, pascal } from './names.js';
-import { asList, asNode, checkKeys, optInt, optString, optStringList, reqString, unique, type Node } from './read.js';
+import { asList, asNode, checkKeys, forEachOperation, optInt, optString, optStringList, reqString, unique, type Node } from './read.js';
 import type { AttrSetModel } from './model.js';
 import type { StructModel } from './parse-structs.js';
 import { docComment, joinDoc, quote } from './text.js';
@@ -93,13 +93,7 @@ export function readRawOperations(ops: unknown, groups: unknown, ctx: Context): 
     if (model !== 'directional') throw new SpecError('operations.enum-model', "a netlink-raw spec needs enum-model 'directional'");
     msgPrefix = optString(top, 'name-prefix', 'operations') ?? msgPrefix;
     const fallback = optString(top, 'fixed-header', 'operations');
-    const names = new Map<string, string>();
-    asList(top['list'], 'operations.list').forEach((item, i) => {
-      const node = asNode(item, `operations.list[${i}]`);
-      const name = reqString(node, 'name', `operations.list[${i}]`);
-      const where = `operations.list[${i}] (${name})`;
-      checkKeys(node, where, OP_KEYS, OP_IGNORED);
-      unique(names, name, name, where, 'operation name');
+    forEachOperation(top['list'], OP_KEYS, OP_IGNORED, (node, name, where) => {
       const setName = reqString(node, 'attribute-set', where);
       const set = ctx.sets.find((s) => s.name === setName);
       if (set === undefined) throw new SpecError(`${where}.attribute-set`, `unknown set '${setName}'`);

@@ -4,7 +4,7 @@
 import { parse as parseYaml } from 'yaml';
 import { SpecError } from './errors.js';
 import { camel } from './names.js';
-import { asList, asNode, checkKeys, optInt, readSpecTop, reqString } from './read.js';
+import { asList, asNode, optInt, readSpecTop, reqString } from './read.js';
 import { readDefinitions } from './parse-definitions.js';
 import { readAttributeSets } from './parse-attribute-sets.js';
 import { readStruct, type StructModel } from './parse-structs.js';

@@ -86,3 +86,19 @@ export function readSpecTop(text: string, keys: readonly string[], ignored: read
   checkKeys(top, 'spec', keys, ignored);
   return top;
 }
+
+/**
+ * Calls `each` for every entry of an operations list, after checking that it is a mapping with a
+ * name, only known keys, and a name no earlier entry has; `where` names the entry in errors.
+ */
+export function forEachOperation(list: unknown, used: readonly string[], ignored: readonly string[], each: (node: Node, name: string, where: string) => void): void {
+  const names = new Map<string, string>();
+  asList(list, 'operations.list').forEach((item, i) => {
+    const node = asNode(item, `operations.list[${i}]`);
+    const name = reqString(node, 'name', `operations.list[${i}]`);
+    const where = `operations.list[${i}] (${name})`;
+    checkKeys(node, where, used, ignored);
+    unique(names, name, name, where, 'operation name');
+    each(node, name, where);
+  });
+}
