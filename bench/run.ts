@@ -60,7 +60,7 @@ function fmt(v: number | null | undefined, digits = 1): string {
 
 function table(rows: Row[]): string {
   const head = ['phase', 'tool', 'ops', 'ops/s', 'mean µs', 'p50 µs', 'p99 µs', '×C mean', '×C p50'];
-  const body = rows.map((r) => [r.phase, r.tool, String(r.ops), fmt(r.opsPerSec, 0), fmt(r.meanUs), fmt(r.p50Us), fmt(r.p99Us), r.ratio == null ? '1.00' : r.ratio.toFixed(2), r.ratioP50 == null ? (r.tool === 'c-raw' ? '1.00' : '—') : r.ratioP50.toFixed(2)]);
+  const body = rows.map((r) => [r.phase, r.tool, String(r.ops), fmt(r.opsPerSec, 0), fmt(r.meanUs), fmt(r.p50Us), fmt(r.p99Us), r.ratio == null ? '1.00' : fmt(r.ratio, 2), r.ratioP50 == null ? (r.tool === 'c-raw' ? '1.00' : '—') : r.ratioP50.toFixed(2)]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`;
   return [line(head), `|${w.map((x, i) => (i < 2 ? ` ${'-'.repeat(x)} ` : ` ${'-'.repeat(x - 1)}: `)).join('|')}|`, ...body.map(line)].join('\n');

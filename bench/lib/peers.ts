@@ -77,10 +77,14 @@ export function runIpBatch(ns: string, n: OpCounts): Row[] {
   batchNs(ns, flush);
   const tLim = [batchNs(ns, lims), batchNs(ns, lims), batchNs(ns, lims)];
   const row = (phase: string, perBatch: number, ops: number, reps2: number): Row => {
-    const meanNs = Math.max(perBatch - base, 0) / ops;
+    // A short batch can take less than the median empty one: its operations are then below the
+    // start-up noise of the process, and no figure is given rather than a made-up zero.
+    const meanNs = perBatch > base ? (perBatch - base) / ops : Number.NaN;
     return {
       phase, tool: 'ip -batch', ops: ops * reps2, opsPerSec: 1e9 / meanNs, meanUs: meanNs / 1e3, p50Us: null, p99Us: null,
-      note: 'mean per op inside one batch process (start-up subtracted); per-op latency not observable',
+      note: Number.isNaN(meanNs)
+        ? 'not measurable: the batch took no longer than an empty one'
+        : 'mean per op inside one batch process (start-up subtracted); per-op latency not observable',
     };
   };
   return [
