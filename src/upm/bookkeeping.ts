@@ -43,13 +43,19 @@ export interface BackoffOptions {
   stableMs?: number;
 }
 
-/** Consecutive failures per path, and when the next attempt may go. */
+/** The group of a key: up to and with its first `|` (a connection's token), '' without one. */
+const groupOf = (key: string): string => key.slice(0, key.indexOf('|') + 1);
+
+/**
+ * Consecutive failures per path, and when the next attempt may go. Keys are `token|path`; they are
+ * held by token, so forgetting a closed connection's costs the same however many others are open.
+ */
 export class Backoff {
   readonly baseMs: number;
   readonly maxMs: number;
   readonly maxAttempts: number;
   readonly stableMs: number;
-  private paths = new Map<string, { failures: number; last: number }>();
+  private groups = new Map<string, Map<string, { failures: number; last: number }>>();
 
   constructor(o: BackoffOptions = {}, private readonly now: () => number = () => performance.now()) {
     this.baseMs = o.baseMs ?? 250;
@@ -58,26 +64,35 @@ export class Backoff {
     this.stableMs = o.stableMs ?? 500;
   }
 
+  private entry(path: string): { failures: number; last: number } | undefined {
+    return this.groups.get(groupOf(path))?.get(path);
+  }
+
   /** A failure (or a close) on `path`. Returns the failures in a row now. */
   fail(path: string): number {
-    const p = this.paths.get(path);
+    const g = groupOf(path);
+    let paths = this.groups.get(g);
+    if (paths === undefined) this.groups.set(g, (paths = new Map()));
+    const p = paths.get(path);
     const failures = (p?.failures ?? 0) + 1;
-    this.paths.set(path, { failures, last: this.now() });
+    paths.set(path, { failures, last: this.now() });
     return failures;
   }
 
   /** The path works: its count starts again. */
   succeed(path: string): void {
-    this.paths.delete(path);
+    const g = groupOf(path);
+    const paths = this.groups.get(g);
+    if (paths?.delete(path) === true && paths.size === 0) this.groups.delete(g);
   }
 
   failures(path: string): number {
-    return this.paths.get(path)?.failures ?? 0;
+    return this.entry(path)?.failures ?? 0;
   }
 
   /** Milliseconds to wait before the next attempt on `path` (0: now). */
   wait(path: string): number {
-    const p = this.paths.get(path);
+    const p = this.entry(path);
     if (p === undefined) return 0;
     const delay = Math.min(this.maxMs, this.baseMs * 2 ** (p.failures - 1));
     return Math.max(0, p.last + delay - this.now());
@@ -88,9 +103,16 @@ export class Backoff {
     return this.failures(path) >= this.maxAttempts;
   }
 
-  /** Forgets every path whose key starts with `prefix` (a closed connection's). */
+  /** Forgets every path whose key starts with `prefix` (a closed connection's: `token|`). */
   forget(prefix: string): void {
-    for (const k of this.paths.keys()) if (k.startsWith(prefix)) this.paths.delete(k);
+    if (prefix !== '' && groupOf(prefix) === prefix) {
+      this.groups.delete(prefix);
+      return;
+    }
+    for (const [g, paths] of this.groups) {
+      for (const k of paths.keys()) if (k.startsWith(prefix)) paths.delete(k);
+      if (paths.size === 0) this.groups.delete(g);
+    }
   }
 }
 
