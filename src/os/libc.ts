@@ -1,7 +1,18 @@
 // OS layer: the one table of libc functions the library calls through koffi (loaded on first use),
 // and the two socket-option calls every socket kind shares.
 
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+
+type Koffi = typeof import('koffi');
+let ffi: Koffi | undefined;
+
+/**
+ * koffi, required on first use: its native library costs ~10 ms and ~5 MiB at start, which a
+ * process that only imports the package, prints usage or refuses its input never needs.
+ */
+function koffi(): Koffi {
+  return (ffi ??= createRequire(import.meta.url)('koffi') as Koffi);
+}
 
 /** A libc function as koffi returns it: call it, or `.async(…, callback)` to run it on a worker thread. */
 export type LibcFn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
@@ -29,7 +40,7 @@ let table: Libc | undefined;
 /** The libc functions, declared once. */
 export function libc(): Libc {
   if (table) return table;
-  const l = koffi.load('libc.so.6');
+  const l = koffi().load('libc.so.6');
   const fn = (decl: string): LibcFn => l.func(decl) as LibcFn;
   table = {
     socket: fn('int socket(int domain, int type, int protocol)'),
@@ -49,19 +60,19 @@ export function libc(): Libc {
 
 /** errno of the last failed libc call on this thread (positive). */
 export function lastErrno(): number {
-  return koffi.errno();
+  return koffi().errno();
 }
 
 /** Address of a Buffer's first byte, for structs that hold pointers into the same buffer. */
 export function addressOf(buf: Buffer): bigint {
-  return koffi.address(buf);
+  return koffi().address(buf);
 }
 
 /** setsockopt with an int value; returns 0 or a positive errno. */
 export function setIntOpt(fd: number, level: number, name: number, value: number): number {
   const v = Buffer.alloc(4);
   v.writeInt32LE(value, 0);
-  return (libc().setsockopt(fd, level, name, v, 4) as number) === 0 ? 0 : koffi.errno();
+  return (libc().setsockopt(fd, level, name, v, 4) as number) === 0 ? 0 : koffi().errno();
 }
 
 /**
@@ -70,6 +81,6 @@ export function setIntOpt(fd: number, level: number, name: number, value: number
  */
 export function getOpt(fd: number, level: number, name: number, buf: Buffer, len = buf.length): number {
   const l = [len];
-  const r = libc().getsockopt(fd, level, name, koffi.address(buf), l) as number;
-  return r === 0 ? l[0] : -koffi.errno();
+  const r = libc().getsockopt(fd, level, name, koffi().address(buf), l) as number;
+  return r === 0 ? l[0] : -koffi().errno();
 }

@@ -2,7 +2,8 @@
 // real one wraps the `netlink` package's RawNetlinkSocket; tests inject a fake peer.
 
 // The raw socket only: the package's entry point loads every family it ships (slow to start).
-import { RawNetlinkSocket } from 'netlink/dist/raw.js';
+import { createRequire } from 'node:module';
+import type { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import type { Netns } from '../../os/netns.js';
 import { findNetlinkFd } from '../../os/procfs.js';
 import {
@@ -96,6 +97,13 @@ export interface NetlinkTransportOptions {
   receiveBufferBytes?: number;
 }
 
+let rawSocket: typeof RawNetlinkSocket | undefined;
+
+/** The `netlink` package's socket class, required when the first socket opens (its addon costs a few ms at start). */
+function rawSocketClass(): typeof RawNetlinkSocket {
+  return (rawSocket ??= (createRequire(import.meta.url)('netlink/dist/raw.js') as { RawNetlinkSocket: typeof RawNetlinkSocket }).RawNetlinkSocket);
+}
+
 /**
  * The real transport: a netlink socket from the `netlink` package with NETLINK_EXT_ACK and
  * NETLINK_CAP_ACK on. Sending uses its fd directly (found through /proc).
@@ -120,7 +128,7 @@ export class NetlinkTransport implements RawTransport {
   static open(opts: NetlinkTransportOptions = {}): NetlinkTransport {
     const protocol = opts.protocol ?? NETLINK_GENERIC;
     const create = (): NetlinkTransport => {
-      const sock = new RawNetlinkSocket(protocol);
+      const sock = new (rawSocketClass())(protocol);
       try {
         const fd = findNetlinkFd(protocol, sock.address().port);
         setIntOption(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1, 'NETLINK_EXT_ACK');
