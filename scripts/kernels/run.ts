@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildInitramfs, BUSYBOX } from './initramfs.js';
 import { DEFAULT_VERSIONS, resolvePackage, unpackKernel } from './packages.js';
-import { type Accelerator, chooseAccelerator } from './accel.js';
+import { type Accelerator, chooseAccelerator, PROBE_INIT } from './accel.js';
 import { boot, QEMU } from './qemu.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -68,7 +68,16 @@ async function runKernel(version: string): Promise<Outcome> {
   log(`package ${pkg}`);
   const k = unpackKernel(pkg, CACHE);
   if (!accelerator) {
-    accelerator = await chooseAccelerator({ qemu: QEMU, kernel: k.vmlinuz });
+    const probeDir = mkdtempSync(join(CACHE, 'probe-'));
+    try {
+      const init = join(probeDir, 'init');
+      writeFileSync(init, PROBE_INIT);
+      const initrd = join(probeDir, 'initramfs.cpio');
+      writeFileSync(initrd, buildInitramfs({ modulesDir: k.modules, init, env: {} }));
+      accelerator = await chooseAccelerator({ qemu: QEMU, kernel: k.vmlinuz, initrd });
+    } finally {
+      rmSync(probeDir, { recursive: true, force: true });
+    }
     console.log(`accelerator: ${accelerator.reason}`);
   }
   const accel = accelerator;
