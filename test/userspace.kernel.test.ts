@@ -208,7 +208,17 @@ describe('userspace path manager on the kernel', () => {
     const cli = await connect(t);
     const token = Number((await cli.waitLine(/^CONNECTED \S+ \d+ token=(\d+)/))[1]);
 
-    await pmC.createSubflow({ token, local: { address: p2.client, id: 3 }, remote: { address: p2.server, port: 5000 } });
+    // No events socket may be open here, so nothing says when the connection is fully established
+    // (the server's first data ACK): until then the kernel answers ENOTCONN, and the request is made again.
+    await waitFor(async () => {
+      try {
+        await pmC.createSubflow({ token, local: { address: p2.client, id: 3 }, remote: { address: p2.server, port: 5000 } });
+        return true;
+      } catch (e) {
+        if (e instanceof NetlinkError && e.code === 'ENOTCONN') return undefined;
+        throw e;
+      }
+    }, { timeoutMs: 5000, intervalMs: 20, what: 'the connection fully established (subflow-create no longer ENOTCONN)' });
     await waitFor(async () => (await mib(t.server, 'MPJoinSynRx')) >= 1, { timeoutMs: 5000, intervalMs: 20, what: 'the MP_JOIN SYN at the server' });
     // The server answers a refused join without MP_JOIN and the client resets it (MPRstTx at the
     // client on 6.1, 6.12 and 6.18; 6.18 also counts MPJoinRejected at the server); an accepted join
